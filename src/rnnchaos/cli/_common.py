@@ -1,0 +1,61 @@
+"""Helpers shared by the CLI modules: printing results as text or as exactly one JSON object."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+from rnnchaos._util.atomic import json_default
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+
+
+def _clean(obj: Any) -> Any:
+    """Replace non-finite floats by None so the output is strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Round-trip ``obj`` through JSON with NumPy support, returning plain Python types."""
+    return _clean(json.loads(json.dumps(obj, default=json_default)))
+
+
+def emit(result: dict[str, Any], as_json: bool) -> None:
+    """Print ``result``: one JSON object with ``--json``, otherwise aligned ``key: value`` lines."""
+    data = to_jsonable(result)
+    if as_json:
+        click.echo(json.dumps(data, allow_nan=False))
+        return
+    width = max((len(k) for k in data), default=0)
+    for key, value in data.items():
+        if isinstance(value, float):
+            text = f"{value:.6g}"
+        elif isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+            text = "[" + ", ".join(f"{v:.6g}" for v in value) + "]"
+        else:
+            text = str(value)
+        click.echo(f"{key.ljust(width)}  {text}")
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, float]:
+    """Parse ``NAME=VALUE`` pairs into a dict of floats; raise ``click.BadParameter`` otherwise."""
+    params: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--param")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"value of {name!r} must be a number, got {value!r}", param_hint="--param") from None
+    return params

@@ -1,1 +1,41 @@
-"""rnnchaos.models"""
+"""rnnchaos.models: RNNs (PLRNN, shPLRNN, Elman, LSTM, GRU, wrapped user modules) as latent maps.
+
+Every model is a :class:`~rnnchaos.models.base.LatentModel`: a batched ``step``, an analytic
+``jacobian``, a matrix-free ``tangent`` (``J @ Q``), an observation model and ``as_map()`` for the
+analyses in :mod:`rnnchaos.dynamics`. Build one with :func:`build_model`, rebuild a saved one with
+:func:`model_from_config` / :func:`load_checkpoint`.
+"""
+
+from rnnchaos.models.base import (
+    LatentModel,
+    ModelMap,
+    available_architectures,
+    build_model,
+    load_checkpoint,
+    model_from_config,
+    save_checkpoint,
+)
+from rnnchaos.models.gated import INITS, ElmanRNN, GRUModel, LSTMModel, init_recurrent
+from rnnchaos.models.plrnn import PLRNN, ShallowPLRNN
+from rnnchaos.models.wrappers import FunctionModel, TorchModuleModel, autograd_jacobian, wrap_model
+
+__all__ = [
+    "INITS",
+    "PLRNN",
+    "ElmanRNN",
+    "FunctionModel",
+    "GRUModel",
+    "LSTMModel",
+    "LatentModel",
+    "ModelMap",
+    "ShallowPLRNN",
+    "TorchModuleModel",
+    "autograd_jacobian",
+    "available_architectures",
+    "build_model",
+    "init_recurrent",
+    "load_checkpoint",
+    "model_from_config",
+    "save_checkpoint",
+    "wrap_model",
+]

@@ -1,0 +1,66 @@
+"""``rnnchaos metrics`` (and bad input for ``evaluate``/``report``): exact outputs and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnchaos.metrics.power_spectrum import power_spectrum_distance
+from rnnchaos.metrics.state_space import state_space_divergence
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5000, 3)).cumsum(axis=0)
+    b = rng.normal(size=(6000, 3)).cumsum(axis=0)
+    pa, pb = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(pa, a)
+    np.save(pb, b)
+    return pa, pb, a, b
+
+
+@pytest.mark.parametrize("preset", ["stf2022", "stf2022-corrected", "gtf2023"])
+def test_metrics_json_matches_the_library(run_cli, pair, preset: str) -> None:
+    pa, pb, a, b = pair
+    code, out, err = run_cli("metrics", "--truth", str(pa), "--generated", str(pb), "--preset", preset, "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["d_stsp"] == pytest.approx(state_space_divergence(a, b, preset=preset), rel=1e-12)
+    assert res["d_h"] == pytest.approx(power_spectrum_distance(a, b, preset=preset), rel=1e-12)
+    assert res["preset"] == preset
+
+
+def test_metrics_identical_files_give_zero(run_cli, pair) -> None:
+    pa, _, _, _ = pair
+    code, out, _ = run_cli("metrics", "--truth", str(pa), "--generated", str(pa), "--json")
+    assert code == 0
+    res = json.loads(out)
+    assert res["d_stsp"] == 0.0
+    assert res["d_h"] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_metrics_text_output(run_cli, pair) -> None:
+    pa, pb, _, _ = pair
+    code, out, _ = run_cli("metrics", "--truth", str(pa), "--generated", str(pb))
+    assert code == 0
+    assert out.splitlines()[0].startswith("d_stsp")
+
+
+def test_metrics_bad_input_is_one_line_exit_2(run_cli, pair, tmp_path: Path) -> None:
+    pa, _, a, _ = pair
+    narrow = tmp_path / "narrow.npy"
+    np.save(narrow, a[:, :2])
+    code, out, err = run_cli("metrics", "--truth", str(pa), "--generated", str(narrow))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "width" in err
+    code, _, err = run_cli("metrics", "--truth", str(pa), "--generated", str(tmp_path / "missing.npy"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    garbage = tmp_path / "garbage.npy"
+    garbage.write_bytes(b"not an array")
+    code, _, err = run_cli("metrics", "--truth", str(garbage), "--generated", str(pa))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("metrics", "--truth", str(pa), "--generated", str(pa), "--preset", "nope")
+    assert code == 2 and len(err.strip().splitlines()) == 1

@@ -62,7 +62,8 @@ class LyapunovSpectrum:
     running : (n_checkpoints, k) the running mean estimate (over ICs) at evenly spaced checkpoints;
         its last row equals ``exponents``. ``running_steps`` gives the step count of each row.
     spread : (k,) standard deviation across initial conditions (0 for a single IC).
-    stderr : (k,) standard error of ``exponents`` estimated by batch means over checkpoint blocks and ICs.
+    stderr : (k,) standard error of ``exponents``: ``spread / sqrt(B)`` for B >= 4 initial conditions,
+        otherwise by batch means over the checkpoint blocks (NaN if that is impossible).
     units : ``"per_step"`` (maps) or ``"per_time"`` (flows, divided by ``dt``).
     dt : time per step, or None for maps.
     n_steps : accumulation steps per initial condition.
@@ -286,8 +287,11 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
         blocks = (snap_alive - prev) / (lengths[:, None, None] * scale)  # (C, B, k)
     nb = blocks.shape[0] * bsz
     with np.errstate(invalid="ignore"):
-        if nb > 1:
-            # asymptotic variance per step from length-weighted block means, then the error of the mean
+        if bsz >= 4:
+            # independent initial conditions: the spread of whole-run estimates is the honest error
+            stderr = spread / math.sqrt(bsz)
+        elif nb > 1:
+            # batch means: asymptotic variance per step from length-weighted block means
             w = np.broadcast_to(lengths[:, None, None], blocks.shape)
             sigma2 = (w * (blocks - per_ic.mean(axis=0)) ** 2).sum(axis=(0, 1)) / (nb - 1)
             stderr = np.sqrt(sigma2 / (lengths.sum() * bsz))

@@ -315,3 +315,26 @@ def test_ray_worker_death_fails_only_its_trial(ray_local, tmp_path):
     res = run_sweep(cfg, tmp_path / "o", ray_address="auto", show_progress=False)
     assert [r["status"] for r in res.records] == ["ok", "error", "ok"]
     assert res.records[1]["error"].startswith("Ray task failed")
+
+
+# --- built-in kinds -------------------------------------------------------------------------------------
+
+def test_lyapunov_kind_gives_the_exact_henon_sum(tmp_path):
+    """Hénon: λ1 + λ2 = ln|det J| = ln b exactly, for every a (DESIGN.md table)."""
+    cfg = parse_config('[sweep]\nkind = "lyapunov"\n[fixed]\nsystem = "henon"\nn_steps = 500\nics = 2\n'
+                       'transient = 200\n[grid]\nb = [0.3, 0.2]\n')
+    res = run_sweep(cfg, tmp_path / "o", workers=1, show_progress=False)
+    assert [r["status"] for r in res.records] == ["ok", "ok"]
+    for rec in res.records:
+        assert rec["result"]["units"] == "per_step"
+        assert rec["result"]["sum"] == pytest.approx(np.log(rec["params"]["b"]), abs=1e-12)
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[sweep]\nkind = "lyapunov"\n[grid]\nsystem = ["henon", "nope"]\n', "grid.system"),
+    ('[sweep]\nkind = "lyapunov"\n[fixed]\nrho = 28.0\n[grid]\nsystem = ["lorenz63", "rossler"]\n', "fixed.rho"),
+    ('[sweep]\nkind = "lyapunov"\n[fixed]\nsystem = "henon"\n[grid]\nnsteps = [10]\n', "grid.nsteps"),
+])
+def test_lyapunov_kind_checks_system_parameters_at_load_time(text, key):
+    with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+        parse_config(text)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnchaos.sweep.registry import KINDS, kind_spec
+from rnnchaos.sweep.registry import KINDS, kind_spec, resolve
 
 __all__ = ["MAX_CONFIG_BYTES", "MAX_TRIALS", "SweepConfig", "load_config", "parse_config"]
 
@@ -253,6 +253,12 @@ def parse_config(data: str | dict[str, Any], *, source: str | None = None,
     for key in spec.required:
         if key not in names:
             raise ValueError(f"{where}: kind {kind!r} needs parameter {key!r} in [fixed] or [grid]")
+
+    if spec.validate is not None:
+        try:
+            resolve(spec.validate)(fixed, grid)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
 
     n = math.prod(len(v) for v in grid.values())
     if n > MAX_TRIALS:

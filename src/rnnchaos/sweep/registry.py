@@ -27,6 +27,9 @@ class KindSpec:
     target: str
     params: frozenset[str] | None = None
     required: tuple[str, ...] = ()
+    #: optional ``"module:function"`` called as ``fn(fixed, grid)`` when the config is validated; it
+    #: raises ``ValueError`` naming the offending parameter (e.g. an unknown system or system parameter)
+    validate: str | None = None
 
 
 KINDS: dict[str, KindSpec] = {
@@ -43,9 +46,9 @@ KINDS: dict[str, KindSpec] = {
     ),
     "lyapunov": KindSpec(
         "rnnchaos.sweep.builtin:lyapunov_trial",
-        frozenset({"system", "dt", "system_params", "n_steps", "n_transient", "k", "reortho_every", "x0",
-                   "options"}),
+        None,  # engine settings plus the parameters of the named system(s), checked by the validator
         ("system",),
+        "rnnchaos.sweep.builtin:validate_lyapunov",
     ),
     "python": KindSpec("", None, ()),
 }

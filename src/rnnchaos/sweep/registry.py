@@ -62,7 +62,7 @@ def kind_spec(kind: str) -> KindSpec:
         raise ValueError(f"unknown trial kind {kind!r}; one of {', '.join(sorted(KINDS))}") from None
 
 
-def resolve(target: str, python_path: Sequence[str] = ()) -> Callable[[dict[str, Any]], Any]:
+def resolve(target: str, python_path: Sequence[str] = ()) -> Callable[..., Any]:
     """Import ``"module:function"`` and return the function.
 
     ``python_path`` directories are put at the front of ``sys.path`` first (once each).

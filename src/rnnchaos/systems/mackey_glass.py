@@ -12,6 +12,10 @@ the half step ``t − τ + h/2`` a 4-point cubic Lagrange interpolation
 As a map on ``R^{m+2}`` its Jacobian is a shift plus one dense-ish last row with 5 non-zeros, so
 ``tangent_step`` costs O(B m k) and the dense Jacobian is never needed.
 
+Accuracy: fourth order on smooth solution segments; a constant initial history (the default) has a
+jump of x' at t = 0, and interpolating across it limits the global error to O(h^2) (measured:
+max error 3e-5 on t in [0, 100] at h = 0.1 against h = 0.0125).
+
 Exponents of the map are per unit time (``dt = substeps * h``). The infinite-dimensional delay
 equation is approximated by ``m + 2`` dimensions; only the leading exponents are meaningful.
 """

@@ -26,8 +26,10 @@ import numpy as np
 
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 
+__all__ = ["Network1D", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "parse_number"]
+
 HIDDEN_ACTIVATIONS = ("relu", "tanh")
-OUTPUT_ACTIVATIONS = ("identity", "relu", "clip")
+OUTPUT_ACTIVATIONS = ("identity", "relu", "clip", "tanh")
 _EPS = np.finfo(np.float64).eps / 2  # unit roundoff u
 
 
@@ -221,6 +223,8 @@ class Network1D:
             return np.maximum(z, 0.0)
         if self.output_activation == "clip":
             return np.clip(z, 0.0, 1.0)
+        if self.output_activation == "tanh":
+            return np.tanh(z)
         return z
 
     def __call__(self, x: Any) -> np.ndarray:
@@ -256,6 +260,8 @@ class Network1D:
             dz = dz * (z > 0)
         elif self.output_activation == "clip":
             dz = dz * ((z > 0) & (z < 1))
+        elif self.output_activation == "tanh":
+            dz = dz * (1 - np.tanh(z) ** 2)
         return dz.reshape(np.shape(x))
 
     def eval_with_bound(self, x: float) -> tuple[float, float]:
@@ -282,15 +288,15 @@ class Network1D:
                     e = ez
             else:
                 h = self._sigma2(z)
-                e = ez
+                e = ez + (4 * _EPS * np.abs(h) if self.output_activation == "tanh" else 0.0)
         return float(h[0]), float(e[0])
 
     # ------------------------------------------------------------------ exact PL form
     def to_piecewise(self) -> PiecewiseLinear:
         """The exact PL map (ReLU hidden units only); Fractions if the parameters are Fractions."""
-        if self.hidden_activation != "relu":
-            raise ValueError("to_piecewise needs hidden_activation='relu'; a tanh network is smooth, "
-                             "use rnnchaos.maps1d.smooth instead")
+        if self.hidden_activation != "relu" or self.output_activation == "tanh":
+            raise ValueError("to_piecewise needs ReLU hidden units and a piecewise-linear output "
+                             "(identity, relu or clip); a tanh network is smooth, use rnnchaos.maps1d.smooth")
         exact = self.exact
         zero: Any = Fraction(0) if exact else 0.0
         dtype: Any = object if exact else np.float64
@@ -312,6 +318,23 @@ class Network1D:
         elif self.output_activation == "clip":
             pl = pl.clip(zero, zero + 1)
         return pl
+
+    def output_range(self) -> tuple[float, float] | None:
+        """An interval containing ``f(R)`` when it is bounded (tanh hidden units or a bounded output), else
+        None. It is invariant, so it contains every periodic orbit. Depth-2 tanh: ``c +- sum |a_i|``."""
+        if self.output_activation in ("clip",):
+            return 0.0, 1.0
+        if self.output_activation == "tanh":
+            return -1.0, 1.0
+        if self.hidden_activation == "tanh":
+            a = np.asarray(self.weights[-1], dtype=np.float64)[0]
+            c = float(np.asarray(self.biases[-1], dtype=np.float64)[0])
+            r = float(np.sum(np.abs(a))) * (1 + 1e-12)
+            lo, hi = c - r, c + r
+            if self.output_activation == "relu":
+                return 0.0, max(hi, 0.0)
+            return lo, hi
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         def conv(v: Any) -> Any:

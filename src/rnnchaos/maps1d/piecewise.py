@@ -288,6 +288,19 @@ class PiecewiseLinear:
             g = self.compose(g)
         return g
 
+    def restrict(self, lo: Number, hi: Number) -> PiecewiseLinear:
+        """The same map on ``[lo, hi]``, extended affinely outside (breakpoints outside are dropped).
+        Iterating the restriction of ``f`` to an invariant interval gives ``f^n`` there at far lower cost."""
+        i0 = self.piece_index(lo) if lo != -INF else 0
+        i1 = self.piece_index(hi) if hi != INF else self.n_pieces - 1
+        return PiecewiseLinear(self.breakpoints[i0:i1], self.slopes[i0:i1 + 1], self.intercepts[i0:i1 + 1],
+                               check=False)
+
+    def image(self, lo: Number, hi: Number) -> tuple[Number, Number]:
+        """``f([lo, hi])`` for a bounded interval: min and max over the endpoints and breakpoints inside."""
+        vals = [self(lo), self(hi)] + [self(b) for b in self.breakpoints if lo < b < hi]
+        return min(vals), max(vals)
+
     # ------------------------------------------------------------------ shape
     def laps(self, lo: Number = -INF, hi: Number = INF) -> int:
         """Lap number on ``[lo, hi]``: maximal intervals on which the map is monotone (constant pieces merge

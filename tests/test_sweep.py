@@ -338,3 +338,11 @@ def test_lyapunov_kind_gives_the_exact_henon_sum(tmp_path):
 def test_lyapunov_kind_checks_system_parameters_at_load_time(text, key):
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
         parse_config(text)
+
+
+def test_ray_missing_is_a_one_line_error(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    cfg = _write(tmp_path, "x = [1]")
+    code, out, err = run_cli("sweep", str(cfg), "--out", str(tmp_path / "o"), "--ray", "auto", "-q")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "optional dependency 'ray'" in err and "pip install 'rnnchaos[ray]'" in err

@@ -37,6 +37,9 @@ def sweep(config: Path, out_dir: Path | None, workers: int | None, ray_address: 
     from rnnchaos.sweep.engine import run_sweep
     from rnnchaos.sweep.grid import expand
 
+    if ray_address is not None and not ray_address.strip():
+        raise click.BadParameter("give 'auto' (a new local Ray instance) or the address of a Ray cluster",
+                                 param_hint="--ray")
     cfg = load_config(config)
     out = out_dir if out_dir is not None else Path("sweeps") / cfg.name
     if dry_run:

@@ -1,0 +1,356 @@
+"""Bad input through the CLI: every row of docs/reliability.md is a case here.
+
+Each case feeds one bad value to one command and requires exit code 2, exactly one line on stderr,
+nothing on stdout and no traceback; its message must equal the one in docs/reliability.md. The table
+of the docs is generated from these cases and the real messages:
+
+    .venv/bin/python tests/test_reliability.py          # rewrite docs/reliability.md
+
+A case with ``bug`` set documents a defect found in another module: the test is ``xfail(strict=True)``
+(so it starts failing, as a reminder to drop the mark, the day the defect is fixed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "reliability.md"
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad value fed to one command. ``argv(tmp)`` creates any files under ``tmp`` and returns the
+    command line (without ``rnnchaos``)."""
+
+    id: str
+    input: str
+    bad: str
+    argv: Callable[[Path], list[str]]
+    bug: str | None = None
+
+
+# --- file makers -------------------------------------------------------------------------------------
+
+def _bytes(name: str, data: bytes) -> Callable[[Path], str]:
+    def make(tmp: Path) -> str:
+        path = tmp / name
+        path.write_bytes(data)
+        return str(path)
+    return make
+
+
+def _npy(name: str, arr: object, allow_pickle: bool = False) -> Callable[[Path], str]:
+    def make(tmp: Path) -> str:
+        path = tmp / name
+        np.save(path, arr, allow_pickle=allow_pickle)
+        return str(path)
+    return make
+
+
+def _truncated_npy(tmp: Path) -> str:
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(0).normal(size=(500, 3)))
+    path = tmp / "cut.npy"
+    path.write_bytes(buf.getvalue()[:3000])
+    return str(path)
+
+
+def _sparse(name: str, size: int) -> Callable[[Path], str]:
+    """A file of ``size`` bytes that takes no disk space (sparse): the size guard must refuse it unread."""
+    def make(tmp: Path) -> str:
+        path = tmp / name
+        with open(path, "wb") as fh:
+            fh.truncate(size)
+        return str(path)
+    return make
+
+
+def _dir(tmp: Path) -> str:
+    path = tmp / "adir.npy"
+    path.mkdir()
+    return str(path)
+
+
+def _good_series(tmp: Path, name: str = "good.npy", n: int = 3) -> str:
+    x = np.sin(np.linspace(0, 60, 2000))[:, None] * np.ones((1, n)) + 0.1 * np.arange(n)
+    path = tmp / name
+    np.save(path, x)
+    return str(path)
+
+
+_RNG = np.random.default_rng(0)
+_NAN = _RNG.normal(size=(300, 3))
+_NAN[17, 1] = np.nan
+_INF = _RNG.normal(size=(300, 2))
+_INF[5, 0] = np.inf
+
+# bad data files, fed to `lyapunov --data` (the loader is shared by every command that reads series)
+DATA_FILES: list[tuple[str, str, Callable[[Path], str]]] = [
+    ("missing", "missing file", lambda t: str(t / "nope.npy")),
+    ("empty-npy", "empty .npy (0 bytes)", _bytes("empty.npy", b"")),
+    ("empty-csv", "empty .csv (0 bytes)", _bytes("empty.csv", b"")),
+    ("directory", "a directory", _dir),
+    ("nan", "NaN in .npy", _npy("nan.npy", _NAN)),
+    ("inf-csv", "inf in .csv", _bytes("inf.csv", b"1.0,2.0\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in _INF[1:]).encode())),
+    ("3d", "wrong shape (3-D array)", _npy("cube.npy", np.zeros((10, 4, 3)))),
+    ("one-sample", "one sample", _npy("one.npy", np.zeros((1, 3)))),
+    ("strings", "wrong dtype (strings)", _npy("str.npy", np.array(["a", "b", "c"]))),
+    ("complex", "wrong dtype (complex)", _npy("cplx.npy", np.ones((50, 2), dtype=complex))),
+    ("pickle", "pickled object array", _npy("obj.npy", np.array([{"a": 1}, None], dtype=object), True)),
+    ("garbage", "random bytes named .npy", _bytes("junk.npy", bytes(range(256)) * 4)),
+    ("truncated", "truncated .npy", _truncated_npy),
+    ("non-utf8", "non-UTF-8 .csv", _bytes("latin.csv", "x\n1,2\n3,4\n\xe9\xe8,1\n".encode("latin-1"))),
+    ("text-in-csv", "non-numeric .csv cell", _bytes("words.csv", b"1,2\n3,four\n5,6\n")),
+    ("ragged-csv", "ragged .csv rows", _bytes("ragged.csv", b"1,2\n3\n5,6\n")),
+    ("extension", "unknown extension", _bytes("data.xlsx", b"PK\x03\x04")),
+    ("too-large", "too large (3 GiB sparse file)", _sparse("huge.npy", 3 * GIB)),
+]
+
+
+# --- sweep configs -------------------------------------------------------------------------------------
+
+_SWEEP_HEAD = '[sweep]\nkind = "lyapunov"\n'
+
+
+def _toml(text: str | bytes, name: str = "sweep.toml") -> Callable[[Path], list[str]]:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+
+    def make(tmp: Path) -> list[str]:
+        path = tmp / name
+        path.write_bytes(data)
+        return ["sweep", str(path), "--out", str(tmp / "out"), "-q"]
+    return make
+
+
+def _sweep_ok(*extra: str) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        path = tmp / "ok.toml"
+        path.write_text(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\nn_steps = 10\n[grid]\na = [1.4]\n')
+        return ["sweep", str(path), *[e.replace("<tmp>", str(tmp)) for e in extra]]
+    return make
+
+
+def _sweep_out_is_file(tmp: Path) -> list[str]:
+    (tmp / "afile").write_text("x")
+    return [*_sweep_ok()(tmp), "--out", str(tmp / "afile"), "-q"]
+
+
+_OK_TOML = _SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [1.4]\n'
+
+SWEEP_CONFIGS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("missing", "missing file", lambda t: ["sweep", str(t / "nope.toml")]),
+    ("empty", "empty file", _toml("")),
+    ("directory", "a directory", lambda t: ["sweep", str(t)]),
+    ("non-utf8", "non-UTF-8 bytes", _toml(b'[sweep]\nname = "\xff\xfe"\n')),
+    ("nul", "binary (NUL bytes)", _toml(b"[sweep]\x00\x00\x00")),
+    ("truncated", "truncated TOML", _toml(_OK_TOML[:-5])),
+    ("not-toml", "not TOML (JSON)", _toml('{"sweep": {"kind": "lyapunov"}}')),
+    ("too-large", "too large (2 MB)", _toml("# " + "x" * (2 * 1024 * 1024) + "\n" + _OK_TOML)),
+    ("unknown-section", "unknown section", _toml(_OK_TOML + "[grdi]\nx = [1]\n")),
+    ("unknown-key", "unknown key", _toml(_OK_TOML.replace('kind = "lyapunov"', 'kind = "lyapunov"\nsed = 1'))),
+    ("no-kind", "missing kind", _toml('[sweep]\nname = "x"\n[grid]\na = [1]\n')),
+    ("kind-type", "kind of wrong type", _toml('[sweep]\nkind = 3\n[grid]\na = [1]\n')),
+    ("kind-unknown", "unknown kind", _toml('[sweep]\nkind = "magic"\n[grid]\na = [1]\n')),
+    ("seed-type", "seed of wrong type", _toml(_OK_TOML.replace('kind = "lyapunov"', 'kind = "lyapunov"\nseed = "1"'))),
+    ("seed-negative", "negative seed", _toml(_OK_TOML.replace('kind = "lyapunov"', 'kind = "lyapunov"\nseed = -1'))),
+    ("sweep-not-table", "[sweep] not a table", _toml('sweep = 3\n[grid]\na = [1]\n')),
+    ("no-grid", "missing [grid]", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n')),
+    ("empty-grid", "empty [grid]", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\n')),
+    ("empty-list", "empty grid list", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = []\n')),
+    ("scalar-grid", "grid value not a list", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = 1.4\n')),
+    ("duplicate", "duplicate grid value", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [1.4, 1.4]\n')),
+    ("nan", "NaN parameter", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [1.4, nan]\n')),
+    ("inf", "inf parameter", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\nb = inf\n[grid]\na = [1.4]\n')),
+    ("date", "date parameter", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [2024-01-01]\n')),
+    ("fixed-and-grid", "key both fixed and swept", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\na = 1\n[grid]\na = [1.4]\n')),
+    ("unknown-system", "unknown system", _toml(_SWEEP_HEAD + '[grid]\nsystem = ["henon", "lorenz"]\n')),
+    ("unknown-param", "unknown parameter", _toml(_SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\nrho = [28]\n')),
+    ("too-many-trials", "too many trials (10^8)", _toml(
+        '[sweep]\nkind = "python"\nfunction = "m:f"\n[grid]\n'
+        + "".join(f"x{i} = [{', '.join(str(j) for j in range(10))}]\n" for i in range(8)))),
+    ("bad-function", "python function not module:function", _toml('[sweep]\nkind = "python"\nfunction = "os.system"\n[grid]\na = [1]\n')),
+]
+
+SWEEP_OPTIONS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("workers-zero", "--workers 0", _sweep_ok("--workers", "0")),
+    ("workers-negative", "--workers -2", _sweep_ok("--workers", "-2")),
+    ("workers-text", "--workers abc", _sweep_ok("--workers", "abc")),
+    ("out-is-file", "--out is a file", _sweep_out_is_file),
+    ("ray-empty", "--ray ''", _sweep_ok("--ray", " ", "--out", "<tmp>/o")),
+]
+
+
+# --- numeric options -----------------------------------------------------------------------------------
+
+LYAPUNOV_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("steps-zero", "--steps 0", ["lorenz63", "--steps", "0"]),
+    ("steps-negative", "--steps -5", ["lorenz63", "--steps", "-5"]),
+    ("steps-text", "--steps ten", ["lorenz63", "--steps", "ten"]),
+    ("dt-zero", "--dt 0", ["lorenz63", "--dt", "0"]),
+    ("dt-nan", "--dt nan", ["lorenz63", "--dt", "nan"]),
+    ("dt-inf", "--dt inf", ["lorenz63", "--dt", "inf"]),
+    ("dt-map", "--dt for a map", ["henon", "--dt", "0.1"]),
+    ("ics-zero", "--ics 0", ["lorenz63", "--ics", "0"]),
+    ("exponents-zero", "--exponents 0", ["lorenz63", "--exponents", "0"]),
+    ("exponents-too-many", "--exponents > dimension", ["lorenz63", "--exponents", "10"]),
+    ("transient-negative", "--transient -1", ["lorenz63", "--transient", "-1"]),
+    ("param-nan", "--param rho=nan", ["lorenz63", "--param", "rho=nan"]),
+    ("param-text", "--param rho=abc", ["lorenz63", "--param", "rho=abc"]),
+    ("param-unknown", "--param nope=1", ["lorenz63", "--param", "nope=1"]),
+    ("param-range", "--param r=5 (logistic)", ["logistic", "--param", "r=5"]),
+    ("system-unknown", "unknown SYSTEM", ["lorenz"]),
+    ("neither", "neither SYSTEM nor --data", []),
+]
+
+_IC_BUG = ("rnnchaos lyapunov --ics 10**11 allocates the initial conditions unchecked: MemoryError traceback "
+           "(systems.*.default_initial_conditions / cli/lyapunov.py need an upper bound on --ics)")
+
+
+def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> Callable[[Path], list[str]]:
+    return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
+
+
+CASES: list[Case] = [
+    *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, (lambda mk: lambda t: ["lyapunov", "--data", mk(t)])(mk))
+      for cid, bad, mk in DATA_FILES),
+    Case("metrics-nan", "data file (`metrics --truth`)", "NaN in .npy",
+         _metrics(_npy("nan.npy", _NAN), _good_series)),
+    Case("metrics-width", "data files (`metrics`)", "different widths",
+         _metrics(_good_series, lambda t: _good_series(t, "two.npy", 2))),
+    Case("metrics-missing", "data file (`metrics --generated`)", "missing file",
+         _metrics(_good_series, lambda t: str(t / "nope.npy"))),
+    Case("metrics-preset", "numeric/choice option (`metrics`)", "--preset unknown",
+         lambda t: ["metrics", "--truth", _good_series(t), "--generated", _good_series(t), "--preset", "x"]),
+    *(Case(f"lyapunov-{cid}", "numeric option (`lyapunov`)", bad, (lambda a: lambda t: ["lyapunov", *a])(args))
+      for cid, bad, args in LYAPUNOV_OPTIONS),
+    Case("lyapunov-ics-huge", "numeric option (`lyapunov`)", "--ics 100000000000 (too large)",
+         lambda t: ["lyapunov", "lorenz63", "--ics", "100000000000"], bug=_IC_BUG),
+    *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
+    *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
+]
+
+
+# --- running a case --------------------------------------------------------------------------------------
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process (as the ``run_cli`` fixture does)."""
+    from rnnchaos.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def normalise(message: str, tmp: Path) -> str:
+    """Make a message independent of the temporary directory."""
+    text = message.strip().replace(str(tmp.resolve()), "<tmp>").replace(str(tmp), "<tmp>")
+    return text.removeprefix("rnnchaos: error: ")
+
+
+def documented() -> dict[str, str]:
+    """``{case id: message}`` from the table in docs/reliability.md."""
+    if not DOC.exists():
+        return {}
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| `([\w.-]+)` \|", line)
+        if m:
+            msg = re.search(r"\| `([^`]*)` \|$", line)
+            rows[m.group(1)] = msg.group(1).replace("\\|", "|") if msg else line
+    return rows
+
+
+@pytest.fixture(scope="module")
+def doc_rows() -> dict[str, str]:
+    return documented()
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.bug)]
+                                               if c.bug else []) for c in CASES])
+def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli, doc_rows) -> None:
+    code, out, err = run_cli(*case.argv(tmp_path))
+    assert "Traceback" not in err
+    assert code == 2, (code, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rnnchaos: error: ")
+    assert "Traceback" not in out and "nan" not in out.lower()
+    message = normalise(lines[0], tmp_path)
+    assert case.id in doc_rows, f"{case.id} is not in docs/reliability.md; run: python tests/test_reliability.py"
+    assert doc_rows[case.id] == message, "message changed; regenerate docs/reliability.md: python tests/test_reliability.py"
+
+
+def test_every_documented_row_is_a_case(doc_rows) -> None:
+    assert set(doc_rows) == {c.id for c in CASES}
+
+
+# --- the docs page ---------------------------------------------------------------------------------------
+
+INTRO = """\
+# Reliability: bad input, faults and untrusted files
+
+Every row below is a test (`tests/test_reliability.py`): the command is run with the bad value and
+must exit with code 2, print nothing on stdout and exactly one line on stderr, and never a
+traceback. The error column is the real message, generated by running the cases
+(`python tests/test_reliability.py` rewrites this page; `<tmp>` stands for the directory the test
+created its files in). A row marked **bug** is a known defect, kept as an `xfail(strict=True)` test
+until it is fixed.
+
+The data-file rows go through `rnnchaos.data.io.load_series`, which every command that reads a
+series uses (`lyapunov --data`, `metrics`, `train`, `evaluate --test`), so they hold for all of them.
+"""
+
+
+def render() -> str:
+    lines = [INTRO, "", "| id | input | bad value | command | error (exit 2, one line on stderr) |",
+             "|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as d:
+        base = Path(d)
+        for i, case in enumerate(CASES):
+            tmp = base / f"c{i}"
+            tmp.mkdir()
+            argv = case.argv(tmp)
+            shown = " ".join(normalise(a, tmp) if len(a) < 80 else a[:20] + "..." for a in argv)
+            try:
+                code, out, err = run(argv)
+                msg_lines = err.strip().splitlines()
+                msg = normalise(msg_lines[-1], tmp) if msg_lines else f"(exit {code}, nothing on stderr)"
+                if code != 2 or len(msg_lines) != 1 or "Traceback" in err:
+                    msg = f"(exit {code}, {len(msg_lines)} stderr lines) {msg}"
+            except BaseException as exc:  # noqa: BLE001 - a crash is what the bug rows document
+                msg = f"uncaught {type(exc).__name__}: {' '.join(str(exc).split())[:150]}"
+            if case.bug:
+                msg = f"**bug**: {msg}"
+                cell = f"`{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | {msg} ({case.bug})"
+                lines.append(f"| {cell} |")
+                continue
+            msg = msg.replace("|", "\\|")
+            lines.append(f"| `{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | `{msg}` |")
+    return "\n".join(lines) + "\n" + OUTRO
+
+
+OUTRO = ""
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    text = render()
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC} ({len(CASES)} cases)", file=sys.stderr)
+    json.dumps({})  # keep json imported for case makers

@@ -65,7 +65,7 @@ class Lorenz63(Flow):
         return np.array([1.0, 1.0, 20.0]) + rng.uniform(-5.0, 5.0, size=(int(n), 3))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.01, transient=2000, ics=32)
+        return LyapunovDefaults(steps=40_000, dt=0.01, transient=2000, ics=32, tangent_transient=1000)
 
 
 class Rossler(Flow):
@@ -114,7 +114,7 @@ class Rossler(Flow):
         return ic
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.05, transient=2000, ics=32)
+        return LyapunovDefaults(steps=40_000, dt=0.05, transient=2000, ics=32, tangent_transient=2000)
 
 
 class Lorenz96(Flow):
@@ -168,7 +168,7 @@ class Lorenz96(Flow):
         return self._p["F"] + rng.normal(0.0, 1.0, size=(int(n), self.dim))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=8000, dt=0.05, transient=400, ics=8, tangent_transient=200)
+        return LyapunovDefaults(steps=8000, dt=0.05, transient=400, ics=8, tangent_transient=400)
 
 
 class Duffing(Flow):
@@ -224,4 +224,4 @@ class Duffing(Flow):
         return ic
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.02, transient=2000, ics=16)
+        return LyapunovDefaults(steps=40_000, dt=0.02, transient=2000, ics=16, tangent_transient=1000)

@@ -224,9 +224,16 @@ def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> 
     return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
 
 
+def _data_argv(make: Callable[[Path], str]) -> Callable[[Path], list[str]]:
+    return lambda t: ["lyapunov", "--data", make(t)]
+
+
+def _fixed_argv(argv: list[str]) -> Callable[[Path], list[str]]:
+    return lambda t: list(argv)
+
+
 CASES: list[Case] = [
-    *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, (lambda mk: lambda t: ["lyapunov", "--data", mk(t)])(mk))
-      for cid, bad, mk in DATA_FILES),
+    *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, _data_argv(mk)) for cid, bad, mk in DATA_FILES),
     Case("metrics-nan", "data file (`metrics --truth`)", "NaN in .npy",
          _metrics(_npy("nan.npy", _NAN), _good_series)),
     Case("metrics-width", "data files (`metrics`)", "different widths",
@@ -235,7 +242,7 @@ CASES: list[Case] = [
          _metrics(_good_series, lambda t: str(t / "nope.npy"))),
     Case("metrics-preset", "numeric/choice option (`metrics`)", "--preset unknown",
          lambda t: ["metrics", "--truth", _good_series(t), "--generated", _good_series(t), "--preset", "x"]),
-    *(Case(f"lyapunov-{cid}", "numeric option (`lyapunov`)", bad, (lambda a: lambda t: ["lyapunov", *a])(args))
+    *(Case(f"lyapunov-{cid}", "numeric option (`lyapunov`)", bad, _fixed_argv(["lyapunov", *args]))
       for cid, bad, args in LYAPUNOV_OPTIONS),
     Case("lyapunov-ics-huge", "numeric option (`lyapunov`)", "--ics 100000000000 (too large)",
          lambda t: ["lyapunov", "lorenz63", "--ics", "100000000000"], bug=_IC_BUG),

@@ -1,0 +1,248 @@
+"""Evaluate a trained latent model against data: D_stsp, D_H, PE(n), and lambda_max of model and data.
+
+Protocol (Mikhaeil, Monfared & Durstewitz, 2022, released code): the model trajectory is **one** free run
+of ``n_steps`` (100,000) steps started from the latent state inferred from the data's first point, with
+no transient discarded; D_stsp and D_H compare it with the whole test series under a metric preset
+(``rnnchaos.metrics.presets``); PE(n) starts from every test point. The model's Lyapunov spectrum comes
+from ``rnnchaos.dynamics.lyapunov_spectrum`` on ``model.as_map()`` (per step), the data's lambda_max from
+``rnnchaos.dynamics.lambda_max_data.lambda_max_from_series`` (Rosenstein et al., 1993; per step).
+
+Cost: the free run (n_steps model steps), O(T N log T) for the metrics, pe_steps * T model steps for
+PE, and lyapunov_steps tangent steps for the spectrum.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnchaos._util.rng import SeedLike
+from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos.metrics.power_spectrum import power_spectrum_distance_per_dim
+from rnnchaos.metrics.prediction import prediction_error_curve
+from rnnchaos.metrics.presets import DEFAULT_PRESET, get_preset
+from rnnchaos.metrics.state_space import state_space_divergence
+
+__all__ = ["Evaluation", "evaluate_model", "evaluate_reconstructor", "evaluate_run", "load_history",
+           "latent_functions"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class Evaluation:
+    """Result of an evaluation. ``x_true`` (T, N) and ``x_gen`` (n_steps, N) are kept for the figures."""
+
+    preset: str
+    d_stsp: float
+    d_h: float
+    d_h_per_dim: list[float]
+    pe: float
+    pe_steps: int
+    pe_curve: list[float]
+    pe_persistence: list[float]
+    lambda_max_model: float | None
+    lyapunov_model: list[float]
+    lambda_max_data: float | None
+    n_steps: int
+    x_true: Array = field(repr=False)
+    x_gen: Array = field(repr=False)
+    warnings: list[str] = field(default_factory=list)
+    units: str = "per_step"
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers only (JSON-ready): d_stsp, d_h, pe, lambda_max_model, lambda_max_data and details."""
+        return {"d_stsp": self.d_stsp, "d_h": self.d_h, "pe": self.pe, "lambda_max_model": self.lambda_max_model,
+                "lambda_max_data": self.lambda_max_data, "preset": self.preset, "pe_steps": self.pe_steps,
+                "d_h_per_dim": self.d_h_per_dim, "lyapunov_model": self.lyapunov_model, "units": self.units,
+                "n_steps": self.n_steps, "t_test": int(self.x_true.shape[0]), "warnings": self.warnings}
+
+
+def latent_functions(model: Any, mean: Any = None, std: Any = None) -> tuple[Callable[[Array], Array],
+                                                                              Callable[[Array], Array],
+                                                                              Callable[[Array], Array]]:
+    """(encode, step, decode) of a ``LatentModel`` in data units, on a float64 copy, without gradients.
+
+    encode: data (B, N) -> standardised -> ``model.infer_latent`` (B, M); step: ``model.step``;
+    decode: ``model.observe`` -> data units. ``mean``/``std`` (N,) are the training standardisation.
+    """
+    import torch
+
+    m64 = copy.deepcopy(model).to(torch.float64).eval()
+    n = int(m64.obs_dim)
+    mu = np.zeros(n) if mean is None else np.asarray(mean, dtype=np.float64).reshape(n)
+    sd = np.ones(n) if std is None else np.asarray(std, dtype=np.float64).reshape(n)
+
+    def encode(x: Array) -> Array:
+        with torch.no_grad():
+            return m64.infer_latent(torch.from_numpy((np.asarray(x, dtype=np.float64) - mu) / sd)).numpy()
+
+    def step(z: Array) -> Array:
+        with torch.no_grad():
+            return m64.step(torch.from_numpy(np.asarray(z, dtype=np.float64))).numpy()
+
+    def decode(z: Array) -> Array:
+        with torch.no_grad():
+            return m64.observe(torch.from_numpy(np.asarray(z, dtype=np.float64))).numpy() * sd + mu
+
+    return encode, step, decode
+
+
+def _free_run(encode: Callable[[Array], Array], step: Callable[[Array], Array], decode: Callable[[Array], Array],
+              x0: Array, n_steps: int) -> Array:
+    """(n_steps, N) observations of the free run whose first state is inferred from x0 (no transient)."""
+    z = encode(x0[None, :])
+    out = np.empty((n_steps, x0.shape[0]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(n_steps):
+            out[t] = decode(z)[0]
+            z = step(z)
+    return out
+
+
+def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None,
+                   generate: Callable[[int, Array], Any] | None = None, preset: str = DEFAULT_PRESET,
+                   n_steps: int = 100_000, pe_steps: int = 20, lyapunov_steps: int = 20_000,
+                   lambda_max_data: float | None = None, seed: SeedLike = 0) -> Evaluation:
+    """Evaluate a ``LatentModel`` (``rnnchaos.models``) on a test series ``x_test`` (T, N) in data units.
+
+    ``mean``/``std``: the standardisation applied before the model (identity when None). ``generate(T, x0)``
+    may supply the free run (e.g. ``Reconstructor.generate``); by default it is computed here.
+    ``lambda_max_data`` (per step) is estimated from ``x_test`` when not given.
+    """
+    from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
+    from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
+
+    p = get_preset(preset)
+    x = as_trajectory(x_test, name="test series", min_length=10)
+    n_steps = positive_int(n_steps, "n_steps")
+    pe_steps = positive_int(pe_steps, "pe_steps")
+    lyapunov_steps = positive_int(lyapunov_steps, "lyapunov_steps")
+    if int(model.obs_dim) != x.shape[1]:
+        raise ValueError(f"the model observes {model.obs_dim} dimensions but the test series has {x.shape[1]} "
+                         "columns")
+    notes: list[str] = []
+    encode, step, decode = latent_functions(model, mean, std)
+    if generate is not None:
+        x_gen = np.asarray(generate(n_steps, x[0]), dtype=np.float64)
+    else:
+        x_gen = _free_run(encode, step, decode, x[0], n_steps)
+    finite = np.all(np.isfinite(x_gen), axis=1)
+    if not finite.all():
+        first = int(np.argmin(finite))
+        notes.append(f"the free run diverged at step {first}; metrics use the {first} finite steps")
+        x_gen = x_gen[:first]
+    if x_gen.shape[0] >= 2:
+        d_stsp = state_space_divergence(x, x_gen, preset=p, seed=seed)
+        try:
+            d_h_dims = power_spectrum_distance_per_dim(x, x_gen, preset=p)
+        except ValueError as exc:
+            notes.append(f"D_H: {exc}")
+            d_h_dims = np.full(x.shape[1], np.nan)
+    else:
+        d_stsp, d_h_dims = math.nan, np.full(x.shape[1], np.nan)
+    pe_curve = prediction_error_curve(step, x, pe_steps, encode=encode, decode=decode)
+    persistence = prediction_error_curve(lambda s: s, x, pe_steps)
+    # Lyapunov spectrum of the model from four data-inferred states spread over the test series
+    idx = np.linspace(0, x.shape[0] - 1, 4).astype(int)
+    lyap: list[float] = []
+    lam_model: float | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            spec = lyapunov_spectrum(model.as_map(), encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
+            lyap = [float(v) for v in spec.exponents]
+            lam_model = spec.lambda_max
+        except ValueError as exc:
+            notes.append(f"model Lyapunov spectrum: {exc}")
+    notes += [str(w.message) for w in caught]
+    if lambda_max_data is None:
+        try:
+            lambda_max_data = float(lambda_max_from_series(x, seed=seed).lambda_max)
+        except ValueError as exc:
+            notes.append(f"data lambda_max: {exc}")
+    return Evaluation(preset=p.name, d_stsp=float(d_stsp), d_h=float(np.mean(d_h_dims)),
+                      d_h_per_dim=[float(v) for v in d_h_dims], pe=float(pe_curve[-1]), pe_steps=pe_steps,
+                      pe_curve=[float(v) for v in pe_curve], pe_persistence=[float(v) for v in persistence],
+                      lambda_max_model=lam_model, lyapunov_model=lyap, lambda_max_data=lambda_max_data,
+                      n_steps=n_steps, x_true=x, x_gen=x_gen, warnings=notes)
+
+
+def evaluate_reconstructor(rec: Any, x_test: Any, **kwargs: Any) -> Evaluation:
+    """Evaluate a fitted ``rnnchaos.training.reconstructor.Reconstructor`` (its model, standardisation,
+    ``generate`` and ``lambda_max_data_``) on ``x_test``; keyword arguments as in ``evaluate_model``."""
+    kwargs.setdefault("lambda_max_data", getattr(rec, "lambda_max_data_", None))
+    return evaluate_model(rec.model_, x_test, mean=getattr(rec, "mean_", None), std=getattr(rec, "std_", None),
+                          generate=lambda t, x0: rec.generate(t, x0=x0), **kwargs)
+
+
+def load_history(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The records of ``RUN_DIR/metrics.jsonl`` (an empty list when absent; bad lines are skipped)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def _load_reconstructor(run_dir: Path) -> Any:
+    if not run_dir.is_dir():
+        raise ValueError(f"run directory {str(run_dir)!r} does not exist; give the --out directory of a "
+                         "'rnnchaos train' run")
+    if not (run_dir / "model.pt").is_file() and not (run_dir / "config.json").is_file():
+        raise ValueError(f"{str(run_dir)!r} is not a run directory (no model.pt or config.json)")
+    try:
+        from rnnchaos.training.reconstructor import Reconstructor
+    except ImportError as exc:  # pragma: no cover - depends on the training layer being installed
+        raise ValueError(f"cannot load runs: rnnchaos.training.reconstructor is unavailable ({exc})") from None
+    return Reconstructor.load(run_dir)
+
+
+def run_test_series(rec: Any, run_dir: Path, test: str | os.PathLike[str] | None) -> Array:
+    """The series to evaluate on: ``test`` if given, else the run's data as recorded by the Reconstructor."""
+    from rnnchaos.data.io import load_series
+
+    if test is not None:
+        return load_series(test)
+    for attr in ("test_data", "load_test_data", "test_series"):
+        fn = getattr(rec, attr, None)
+        if callable(fn):
+            return np.asarray(fn(), dtype=np.float64)
+    cfg_path = run_dir / "config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else {}
+    data = cfg.get("data", {}) if isinstance(cfg.get("data"), dict) else {}
+    source = data.get("path") or cfg.get("data_path") or (cfg.get("data") if isinstance(cfg.get("data"), str) else None)
+    if source:
+        return load_series(source)
+    raise ValueError(f"{str(run_dir)!r} records no data file; pass the test series with --test FILE")
+
+
+def evaluate_run(run_dir: str | os.PathLike[str], *, test: str | os.PathLike[str] | None = None,
+                 preset: str = DEFAULT_PRESET, n_steps: int = 100_000, pe_steps: int = 20,
+                 lyapunov_steps: int = 20_000, seed: SeedLike = 0) -> Evaluation:
+    """Load a run directory (``Reconstructor.load``) and evaluate it on ``test`` (default: the run's data)."""
+    rd = Path(run_dir)
+    rec = _load_reconstructor(rd)
+    x = run_test_series(rec, rd, test)
+    return evaluate_reconstructor(rec, x, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
+                                  lyapunov_steps=lyapunov_steps, seed=seed)

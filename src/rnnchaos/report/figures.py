@@ -1,0 +1,246 @@
+"""Figures of a reconstruction report (matplotlib, Agg backend, PNG written atomically).
+
+Every function takes plain arrays, writes one PNG and returns its path, so that other commands (the
+lead's ``rnnchaos demo``, the reproduction recipes) can call them directly:
+
+* ``plot_attractors(x_true, x_gen, path)``: data and model attractors side by side (3-D for N = 3,
+  pairwise projections of the first four dimensions otherwise);
+* ``plot_time_series(x_true, x_gen, path)``: the first steps of data and free run from the same start;
+* ``plot_power_spectra(x_true, x_gen, path, preset)``: the smoothed spectra that D_H compares;
+* ``plot_prediction_error(curve, path)``: PE(1..n);
+* ``plot_lyapunov(model_exponents, data_lambda_max, path)``: model spectrum beside the data's lambda_max;
+* ``plot_training(history, path)``: loss, forcing interval tau (or alpha), lambda_max during training.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+
+from rnnchaos._util.atomic import atomic_path  # noqa: E402
+from rnnchaos.metrics.power_spectrum import _chunks, chunked_spectrum, whole_spectrum  # noqa: E402
+from rnnchaos.metrics.presets import MetricPreset, get_preset  # noqa: E402
+
+__all__ = ["plot_attractors", "plot_time_series", "plot_power_spectra", "plot_prediction_error",
+           "plot_lyapunov", "plot_training", "save_figure"]
+
+DATA_COLOR, MODEL_COLOR = "#1f4e9c", "#c0392b"
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10})
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically and close it."""
+    target = Path(path)
+    with atomic_path(target, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+        os.chmod(tmp, 0o644)  # readable like any other output file (mkstemp creates 0600)
+    plt.close(fig)
+    return target
+
+
+def _labels(n: int, labels: Sequence[str] | None) -> list[str]:
+    return list(labels) if labels is not None else [f"x{i + 1}" for i in range(n)]
+
+
+def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str], *,
+                    max_points: int = 20_000, labels: Sequence[str] | None = None,
+                    title: str | None = None) -> Path:
+    """Data (left) and model (right) attractors on the same axes; (T, N) arrays, first ``max_points`` steps."""
+    a, b = np.asarray(x_true)[:max_points], np.asarray(x_gen)[:max_points]
+    n = a.shape[1]
+    names = _labels(n, labels)
+    finite_b = b[np.all(np.isfinite(b), axis=1)]
+    both = np.vstack([a, finite_b]) if finite_b.size else a
+    lo, hi = both.min(0), both.max(0)
+    pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
+    lo, hi = lo - pad, hi + pad
+    if n == 3:
+        fig = plt.figure(figsize=(11, 5))
+        for k, (arr, name, col) in enumerate(((a, "data", DATA_COLOR), (finite_b, "model", MODEL_COLOR))):
+            ax = fig.add_subplot(1, 2, k + 1, projection="3d")
+            if arr.size:
+                ax.plot(arr[:, 0], arr[:, 1], arr[:, 2], lw=0.3, color=col)
+            ax.set_xlim(lo[0], hi[0])
+            ax.set_ylim(lo[1], hi[1])
+            ax.set_zlim(lo[2], hi[2])
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(names[1])
+            ax.set_zlabel(names[2])
+            ax.set_title(f"{name} ({len(arr):,} steps)")
+    else:
+        dims = list(range(min(n, 4)))
+        pairs = [(i, j) for i in dims for j in dims if i < j] or [(0, 0)]
+        fig, axes = plt.subplots(2, len(pairs), figsize=(3.6 * len(pairs) + 1, 7), squeeze=False,
+                                 layout="constrained")
+        for col_idx, (i, j) in enumerate(pairs):
+            for row, (arr, name, col) in enumerate(((a, "data", DATA_COLOR), (finite_b, "model", MODEL_COLOR))):
+                ax = axes[row, col_idx]
+                if n == 1:
+                    ax.plot(arr[:-1, 0], arr[1:, 0], ",", color=col) if arr.size else None
+                    ax.set_xlabel(f"{names[0]}(t)")
+                    ax.set_ylabel(f"{names[0]}(t+1)")
+                else:
+                    if arr.size:
+                        ax.plot(arr[:, i], arr[:, j], lw=0.3, color=col)
+                    ax.set_xlim(lo[i], hi[i])
+                    ax.set_ylim(lo[j], hi[j])
+                    ax.set_xlabel(names[i])
+                    ax.set_ylabel(names[j])
+                ax.set_title(f"{name}: {names[i]} vs {names[j]}" if n > 1 else name)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_time_series(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str], *,
+                     n_steps: int = 1500, labels: Sequence[str] | None = None,
+                     mark: float | None = None) -> Path:
+    """The first ``n_steps`` of data and model free run (same start), one panel per dimension (at most 5).
+
+    ``mark``: a time (in steps) drawn as a vertical line, e.g. the predictability time tau_pred.
+    """
+    a, b = np.asarray(x_true)[:n_steps], np.asarray(x_gen)[:n_steps]
+    n = min(a.shape[1], 5)
+    names = _labels(a.shape[1], labels)
+    fig, axes = plt.subplots(n, 1, figsize=(11, 1.9 * n + 0.6), sharex=True, squeeze=False)
+    for d in range(n):
+        ax = axes[d, 0]
+        ax.plot(a[:, d], color=DATA_COLOR, lw=1.2, label="data")
+        ax.plot(b[:, d], color=MODEL_COLOR, lw=1.0, ls="--", label="model (free run)")
+        ax.set_ylabel(names[d])
+        if mark is not None and np.isfinite(mark):
+            ax.axvline(mark, color="gray", lw=0.8, ls=":")
+    axes[0, 0].legend(loc="upper right", ncol=2)
+    if mark is not None and np.isfinite(mark):
+        axes[0, 0].set_title(f"free run from the data's first point (dotted: tau_pred = {mark:.0f} steps)")
+    axes[-1, 0].set_xlabel("time step")
+    return save_figure(fig, path)
+
+
+def plot_power_spectra(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str],
+                       preset: str | MetricPreset = "stf2022-corrected", *, d_h_per_dim: Sequence[float] | None = None,
+                       labels: Sequence[str] | None = None) -> Path:
+    """The smoothed power spectra that D_H compares (normalised to unit area), data vs model, per dimension."""
+    p = get_preset(preset)
+    a, b = np.asarray(x_true, dtype=np.float64), np.asarray(x_gen, dtype=np.float64)
+    if p.dh_mode == "whole":
+        t = min(len(a), len(b))
+        sa, sb = whole_spectrum(a[:t], p.dh_sigma), whole_spectrum(b[:t], p.dh_sigma)
+        freq_per_bin = 1.0 / t
+    else:
+        length = min(len(a) // p.dh_n_chunks, len(b) // p.dh_n_chunks)
+        sa = chunked_spectrum(_chunks(a, p.dh_n_chunks, length), p.dh_sigma, p.dh_cutoff)
+        sb = chunked_spectrum(_chunks(b, p.dh_n_chunks, length), p.dh_sigma, p.dh_cutoff)
+        freq_per_bin = 1.0 / (length - length % 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sa = sa / np.nansum(sa, axis=0)
+        sb = sb / np.nansum(sb, axis=0)
+    n = min(a.shape[1], 5)
+    names = _labels(a.shape[1], labels)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False, layout="constrained")
+    f = np.arange(sa.shape[0]) * freq_per_bin
+    for d in range(n):
+        ax = axes[0, d]
+        ax.semilogy(f[1:], sa[1:, d], color=DATA_COLOR, lw=1.4, label="data")
+        if np.isfinite(sb[:, d]).any():
+            ax.semilogy(f[1:], sb[1:, d], color=MODEL_COLOR, lw=1.2, ls="--", label="model")
+        title = names[d]
+        if d_h_per_dim is not None:
+            title += f"   D_H = {d_h_per_dim[d]:.3f}"
+        ax.set_title(title)
+        ax.set_xlabel("frequency (cycles / step)")
+        positive = sa[1:, d][sa[1:, d] > 0]
+        if positive.size:
+            ax.set_ylim(max(positive.max() * 1e-6, positive.min()), positive.max() * 3)
+    axes[0, 0].set_ylabel(f"power (normalised), preset {p.name}")
+    axes[0, 0].legend()
+    return save_figure(fig, path)
+
+
+def plot_prediction_error(curve: Sequence[float], path: str | os.PathLike[str], *,
+                          baseline: Sequence[float] | None = None) -> Path:
+    """PE(n) against n (log scale); ``baseline``: e.g. the error of the 'nothing changes' predictor."""
+    c = np.asarray(curve, dtype=np.float64)
+    n = np.arange(1, len(c) + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(n, c, "o-", color=MODEL_COLOR, ms=3, label="model")
+    if baseline is not None:
+        ax.semilogy(n, np.asarray(baseline, dtype=np.float64), "s--", color="gray", ms=3,
+                    label="persistence (x_t+n = x_t)")
+    ax.set_xlabel("prediction horizon n (steps)")
+    ax.set_ylabel("PE(n) (mean squared error, data units)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def plot_lyapunov(model_exponents: Sequence[float], data_lambda_max: float | None, path: str | os.PathLike[str],
+                  *, units: str = "per step", max_show: int = 30) -> Path:
+    """The model's Lyapunov spectrum (bars) beside the data's largest exponent (dashed line)."""
+    e = np.asarray(model_exponents, dtype=np.float64)[:max_show]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    idx = np.arange(1, len(e) + 1)
+    ax.bar(idx, e, color=MODEL_COLOR, alpha=0.8, label="model spectrum")
+    ax.axhline(0.0, color="black", lw=0.6)
+    if data_lambda_max is not None and np.isfinite(data_lambda_max):
+        ax.axhline(data_lambda_max, color=DATA_COLOR, ls="--", lw=1.5,
+                   label=f"data lambda_max = {data_lambda_max:.4f}")
+    ax.set_xlabel("exponent index")
+    ax.set_ylabel(f"Lyapunov exponent ({units})")
+    ax.set_title(f"model lambda_max = {e[0]:.4f} {units}" if len(e) else "model spectrum")
+    # the most negative exponents can dwarf lambda_max: zoom in on the leading ones
+    if len(e) > 2:
+        top = max(abs(e[0]), abs(data_lambda_max or 0.0), 1e-3)
+        ax.set_ylim(min(e.min(), -3 * top) if e.min() > -20 * top else -20 * top, 3.5 * top)
+    ax.legend(loc="upper right", framealpha=0.95)
+    ax.grid(alpha=0.3, axis="y")
+    return save_figure(fig, path)
+
+
+def plot_training(history: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
+    """Training curves from ``metrics.jsonl`` records: loss (log), tau or alpha, lambda_max model vs data."""
+    epochs = np.array([h.get("epoch", i) for i, h in enumerate(history)], dtype=np.float64)
+    loss = np.array([h.get("loss", np.nan) for h in history], dtype=np.float64)
+    forcing_key = "tau" if any("tau" in h for h in history) else ("alpha" if any("alpha" in h for h in history)
+                                                                   else None)
+    lam = [(h.get("epoch", i), h.get("lambda_max_model"), h.get("lambda_max_data")) for i, h in enumerate(history)
+           if h.get("lambda_max_model") is not None]
+    n_panels = 1 + (forcing_key is not None) + bool(lam)
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.2 * n_panels, 3.8), squeeze=False, layout="constrained")
+    ax = axes[0, 0]
+    ax.semilogy(epochs, loss, color="black", lw=1.0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3)
+    k = 1
+    if forcing_key is not None:
+        ax = axes[0, k]
+        vals = np.array([h.get(forcing_key, np.nan) if h.get(forcing_key) is not None else np.nan for h in history],
+                        dtype=np.float64)
+        ax.plot(epochs, vals, color="#6a3d9a", lw=1.2)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("forcing interval tau (steps)" if forcing_key == "tau" else "forcing alpha")
+        ax.grid(alpha=0.3)
+        k += 1
+    if lam:
+        ax = axes[0, k]
+        ep = np.array([r[0] for r in lam], dtype=np.float64)
+        ax.plot(ep, np.array([r[1] for r in lam], dtype=np.float64), "o-", color=MODEL_COLOR, ms=3,
+                label="model")
+        data_vals = [r[2] for r in lam if r[2] is not None]
+        if data_vals:
+            ax.axhline(float(data_vals[-1]), color=DATA_COLOR, ls="--", label="data")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("lambda_max (per step)")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    return save_figure(fig, path)

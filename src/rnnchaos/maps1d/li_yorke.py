@@ -46,7 +46,7 @@ class LiYorkeCertificate:
             return str(v) if isinstance(v, Fraction) else float(v)
 
         return {"witness": out(self.witness), "orbit": [out(v) for v in self.orbit],
-                "orientation": self.orientation, "method": self.method, "error_bounds": list(self.bounds),
+                "orientation": self.orientation, "method": self.method, "error_bounds": [float(e) for e in self.bounds],
                 "valid": self.valid}
 
 

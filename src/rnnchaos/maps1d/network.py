@@ -319,6 +319,23 @@ class Network1D:
             pl = pl.clip(zero, zero + 1)
         return pl
 
+    def deriv_bound(self, lo: float, hi: float) -> float:
+        """``sup |f'|`` over ``[lo, hi]`` (rigorous up to rounding, inflated by 1e-12): depth 2 uses
+        ``sum_i |a_i w_i| sup sigma_1'(w_i x + b_i)`` (tanh: ``sech^2`` of the smallest ``|w_i x + b_i|``;
+        ReLU: 1 if the unit can be active); deeper networks fall back to :meth:`lipschitz_bound`."""
+        if self.depth != 2:
+            return self.lipschitz_bound()
+        w = np.asarray(self.weights[0], dtype=np.float64)[:, 0]
+        b = np.asarray(self.biases[0], dtype=np.float64)
+        a = np.asarray(self.weights[1], dtype=np.float64)[0]
+        z1, z2 = w * lo + b, w * hi + b
+        zmin = np.where(z1 * z2 <= 0, 0.0, np.minimum(np.abs(z1), np.abs(z2)))
+        if self.hidden_activation == "tanh":
+            s = 1.0 / np.cosh(zmin) ** 2
+        else:
+            s = (np.maximum(z1, z2) > 0).astype(np.float64)
+        return float(np.sum(np.abs(a * w) * s)) * (1.0 + 1e-12) + 1e-300
+
     def output_range(self) -> tuple[float, float] | None:
         """An interval containing ``f(R)`` when it is bounded (tanh hidden units or a bounded output), else
         None. It is invariant, so it contains every periodic orbit. Depth-2 tanh: ``c +- sum |a_i|``."""

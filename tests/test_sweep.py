@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -346,3 +347,33 @@ def test_ray_missing_is_a_one_line_error(run_cli, tmp_path, monkeypatch):
     code, out, err = run_cli("sweep", str(cfg), "--out", str(tmp_path / "o"), "--ray", "auto", "-q")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "optional dependency 'ray'" in err and "pip install 'rnnchaos[ray]'" in err
+
+
+def test_chaos_probability_kind_matches_the_library_call(tmp_path):
+    from rnnchaos.maps1d.init import InitSpec
+    from rnnchaos.maps1d.montecarlo import chaos_probability
+
+    cfg = parse_config('[sweep]\nkind = "chaos-probability"\nseed = 5\n[fixed]\nnetworks = 300\n'
+                       '[grid]\nwidth = [4, 8]\ninit = ["he", "zeros"]\n')
+    res = run_sweep(cfg, tmp_path / "o", workers=1, show_progress=False)
+    assert [r["status"] for r in res.records] == ["ok"] * 4
+    for rec in res.records:
+        p = rec["params"]
+        direct = chaos_probability(InitSpec(width=p["width"], init=p["init"]), trials=300, seed=rec["seed"])
+        assert rec["result"]["n_period3"] == direct.n_period3
+        assert rec["result"]["n_positive_entropy"] == direct.n_positive_entropy
+        assert rec["result"]["ci95_low"] <= rec["result"]["p_period3"] <= rec["result"]["ci95_high"]
+        if p["init"] == "zeros":  # every weight and bias zero: f is constant, no 3-cycle
+            assert rec["result"]["n_period3"] == 0
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[sweep]\nkind = "chaos-probability"\n[grid]\nwidth = [4, 0]\n', "grid.width[1]"),
+    ('[sweep]\nkind = "chaos-probability"\n[fixed]\nwidth = 4\n[grid]\ninit = ["he", "kaiming"]\n', "grid.init[1]"),
+    ('[sweep]\nkind = "chaos-probability"\n[fixed]\nwidth = 4\ndepth = 4\n[grid]\ninit = ["he"]\n', "fixed.depth"),
+    ('[sweep]\nkind = "chaos-probability"\n[fixed]\nwidth = 4\n[grid]\ntrials = [10]\n', "grid.trials"),
+    ('[sweep]\nkind = "chaos-probability"\n[grid]\ninit = ["he"]\n', "'width'"),
+])
+def test_chaos_probability_kind_checks_parameters_at_load_time(text, key):
+    with pytest.raises(ValueError, match=re.escape(key)):
+        parse_config(text)

@@ -41,8 +41,10 @@ KINDS: dict[str, KindSpec] = {
     ),
     "chaos-probability": KindSpec(
         "rnnchaos.sweep.builtin:chaos_probability_trial",
-        None,
-        (),
+        frozenset({"width", "depth", "init", "bias_init", "output_init", "output_bias_init", "output_gain",
+                   "networks", "hidden_activation", "output_activation", "entropy", "grid_test"}),
+        ("width",),
+        "rnnchaos.sweep.builtin:validate_chaos_probability",
     ),
     "lyapunov": KindSpec(
         "rnnchaos.sweep.builtin:lyapunov_trial",

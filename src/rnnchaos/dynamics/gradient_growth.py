@@ -1,0 +1,234 @@
+"""Growth of gradients along an orbit of an RNN, and its exponential rate beside λ_max.
+
+Mikhaeil, Monfared & Durstewitz (NeurIPS 2022, "On the difficulty of learning chaotic dynamics with
+RNNs") show that the loss gradients of an RNN stay bounded when the orbit converges to a stable fixed
+point or cycle and diverge exponentially, at the rate of the largest Lyapunov exponent, along chaotic
+orbits. This module measures both quantities they bound:
+
+* ``‖∂z_T/∂z_1‖_2 = ‖J(z_{T-1}) ... J(z_1)‖_2`` for ``T = 1..n_steps``, by propagating the Jacobian
+  product with renormalisation (no overflow; ``O(B M^3)`` per step, meant for ``M`` up to a few hundred);
+* ``‖∂L_T/∂θ‖_2`` of the single-time loss ``L_T = ½ ‖x̂_T - x_T‖²`` w.r.t. all parameters ``θ``, where
+  ``x̂_T`` observes the state ``T`` steps after ``z_0`` (so it depends on θ through ``T`` steps), by
+  back-propagation through time (one backward pass per ``T`` in ``loss_steps``). The
+  target ``x_T`` is the observation of an independent orbit of the same model (or a given series), so
+  ``∂L/∂z_T`` stays of order one and the growth comes from the Jacobian products.
+
+The exponential rates are least-squares slopes of the IC-averaged ``log`` norms against ``T`` over
+``T >= fit_start`` (per step). For a chaotic orbit the Jacobian rate converges to ``λ_max`` (Oseledets);
+for a stable cycle it is negative and the loss gradient stays bounded.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from rnnchaos._util.rng import SeedLike, as_generator
+from rnnchaos._util.validation import positive_int
+
+__all__ = ["GradientGrowth", "fit_rate", "gradient_growth"]
+
+
+def fit_rate(steps: NDArray[Any], log_values: NDArray[np.float64]) -> float:
+    """Least-squares slope of ``log_values`` against ``steps`` (finite entries only), per step."""
+    steps = np.asarray(steps, dtype=np.float64)
+    y = np.asarray(log_values, dtype=np.float64)
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return math.nan
+    return float(np.polyfit(steps[ok], y[ok], 1)[0])
+
+
+@dataclass(frozen=True)
+class GradientGrowth:
+    """Result of :func:`gradient_growth` (all logs natural, rates per step).
+
+    ``steps`` ``(T,)`` and ``log_jacobian_norm`` ``(B, T)``: ``log ‖∂z_T/∂z_1‖_2``;
+    ``loss_steps`` ``(S,)`` and ``log_loss_gradient_norm`` ``(B, S)``: ``log ‖∂L_T/∂θ‖_2``;
+    ``jacobian_growth_rate`` and ``loss_gradient_growth_rate``: fitted slopes over ``T >= fit_start``;
+    ``gradient_growth_rate``: the loss-gradient rate (the quantity training sees).
+    """
+
+    steps: NDArray[np.int64]
+    log_jacobian_norm: NDArray[np.float64]
+    loss_steps: NDArray[np.int64]
+    log_loss_gradient_norm: NDArray[np.float64]
+    jacobian_growth_rate: float
+    loss_gradient_growth_rate: float
+    fit_start: int
+    units: str = "per_step"
+
+    @property
+    def gradient_growth_rate(self) -> float:
+        return self.loss_gradient_growth_rate
+
+    @property
+    def max_log_loss_gradient_norm(self) -> float:
+        return float(np.nanmax(self.log_loss_gradient_norm))
+
+    def to_dict(self) -> dict[str, Any]:
+        mean_j = np.nanmean(self.log_jacobian_norm, axis=0)
+        mean_l = np.nanmean(self.log_loss_gradient_norm, axis=0)
+        return {"gradient_growth_rate": self.gradient_growth_rate,
+                "jacobian_growth_rate": self.jacobian_growth_rate,
+                "loss_gradient_growth_rate": self.loss_gradient_growth_rate,
+                "fit_start": self.fit_start, "units": self.units,
+                "loss_steps": self.loss_steps.tolist(),
+                "mean_log_loss_gradient_norm": mean_l.tolist(),
+                "mean_log_jacobian_norm_at_loss_steps": mean_j[self.loss_steps - 1].tolist()}
+
+
+def _log_jacobian_norms(model: Any, z: torch.Tensor, n_steps: int) -> NDArray[np.float64]:
+    """``log ‖J_{T-1}...J_1‖_2`` for T = 1..n_steps (T = 1: identity, 0)."""
+    b, m = z.shape
+    prod = torch.eye(m, dtype=torch.float64).expand(b, m, m).clone()
+    logscale = torch.zeros(b, dtype=torch.float64)
+    out = np.empty((b, n_steps))
+    out[:, 0] = 0.0
+    with torch.no_grad():
+        for t in range(1, n_steps):
+            prod = model.tangent(z, prod)[1]
+            z = model.step(z)
+            nrm = torch.linalg.matrix_norm(prod, ord=2)
+            nrm = torch.where(nrm > 0, nrm, torch.ones_like(nrm))
+            prod = prod / nrm[:, None, None]
+            logscale = logscale + torch.log(nrm)
+            out[:, t] = logscale.numpy()
+    return out
+
+
+def _log_loss_gradient_norms(m64: Any, z: torch.Tensor, x_target: torch.Tensor,
+                              loss_steps: NDArray[np.int64], chunk: int = 64) -> NDArray[np.float64]:
+    """``log ‖∂L_T/∂θ‖_2`` ``(B, S)`` for every IC and every ``T`` in ``loss_steps``.
+
+    One forward pass over ``max(loss_steps)`` steps for the whole batch; the ``B * S`` per-loss gradients
+    come from vmapped backward passes (``is_grads_batched``) in chunks of ``chunk`` losses, with a
+    plain loop as the fallback for operations vmap cannot batch.
+    """
+    params = [p for p in m64.parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    b = z.shape[0]
+    t_max = int(loss_steps.max())
+    with torch.enable_grad():
+        zz = z.detach()
+        cols = []
+        want = {int(t): j for j, t in enumerate(loss_steps)}
+        for t in range(1, t_max + 1):
+            zz = m64.step(zz)
+            if t in want:
+                cols.append(0.5 * ((m64.observe(zz) - x_target[:, t - 1]) ** 2).sum(dim=1))
+        losses = torch.stack(cols, dim=1).reshape(-1)  # (B * S,), IC-major
+        n = losses.shape[0]
+        sq = torch.zeros(n, dtype=torch.float64)
+        start = 0
+        while start < n:
+            stop = min(n, start + chunk)
+            eye = torch.zeros(stop - start, n, dtype=torch.float64)
+            eye[torch.arange(stop - start), torch.arange(start, stop)] = 1.0
+            try:
+                grads = torch.autograd.grad(losses, params, grad_outputs=eye, retain_graph=True,
+                                            is_grads_batched=True, allow_unused=True)
+                for g in grads:
+                    if g is not None:
+                        sq[start:stop] += (g.reshape(stop - start, -1) ** 2).sum(dim=1)
+            except RuntimeError:
+                for i in range(start, stop):
+                    gi = torch.autograd.grad(losses[i], params, retain_graph=True, allow_unused=True)
+                    sq[i] = sum(float((g ** 2).sum()) for g in gi if g is not None)
+            start = stop
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 0.5 * np.log(sq.detach().numpy())
+    out[~np.isfinite(sq.detach().numpy())] = np.nan
+    return out.reshape(b, loss_steps.size)
+
+
+def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial_conditions: int = 4,
+                    transient: int = 1000, loss_steps: Any = None, target: Any = None,
+                    fit_start: int | None = None, seed: SeedLike = None) -> GradientGrowth:
+    """Measure ``‖∂z_T/∂z_1‖`` and ``‖∂L_T/∂θ‖`` against ``T`` along orbits of ``model``.
+
+    Parameters
+    ----------
+    model : a :class:`rnnchaos.models.base.LatentModel` (a float64 copy is used; the original is untouched).
+    z0 : initial states ``(B, M)``; default ``n_initial_conditions`` draws of ``N(0, 1)``.
+    n_steps : largest ``T``.
+    transient : steps before ``z_1`` so that the orbit is on its attractor.
+    loss_steps : the ``T`` at which ``‖∂L_T/∂θ‖`` is computed (default: 25 evenly spaced values).
+    target : observations ``(T, N)`` (or ``(B, T, N)``) to use as ``x_1..x_T``; default: the observed
+        orbit of the same model from independent initial states.
+    fit_start : first ``T`` used in the rate fits (default ``n_steps // 5``).
+    seed : seed for default initial conditions.
+
+    Cost: ``n_steps`` Jacobian-product steps ``O(B M^3)`` plus ``sum(loss_steps)`` forward/backward steps.
+    """
+    from rnnchaos.models.base import LatentModel
+
+    if not isinstance(model, LatentModel):
+        raise ValueError(f"model must be an rnnchaos LatentModel, got {type(model).__name__}")
+    n_steps = positive_int(n_steps, "n_steps")
+    if n_steps < 3:
+        raise ValueError(f"n_steps must be at least 3 to fit a rate, got {n_steps}")
+    transient = int(transient)
+    if transient < 0:
+        raise ValueError(f"transient must be non-negative, got {transient}")
+    fit_start = max(1, n_steps // 5) if fit_start is None else positive_int(fit_start, "fit_start")
+    if fit_start >= n_steps - 1:
+        raise ValueError(f"fit_start must be below n_steps - 1 = {n_steps - 1}, got {fit_start}")
+    m64 = copy.deepcopy(model).to(torch.float64)
+    rng = as_generator(seed)
+    mdim = m64.latent_dim
+    if z0 is None:
+        b = positive_int(n_initial_conditions, "n_initial_conditions")
+        z0 = rng.normal(size=(b, mdim))
+    z = m64._check_z(torch.as_tensor(np.asarray(z0, dtype=np.float64)), "z0")
+    b = z.shape[0]
+    if loss_steps is None:
+        loss_steps = np.unique(np.linspace(1, n_steps, min(25, n_steps)).round().astype(np.int64))
+    loss_steps = np.unique(np.asarray(loss_steps, dtype=np.int64).ravel())
+    if loss_steps.size == 0 or loss_steps.min() < 1 or loss_steps.max() > n_steps:
+        raise ValueError(f"loss_steps must lie in 1..n_steps={n_steps}")
+
+    with torch.no_grad():
+        for _ in range(transient):
+            z = m64.step(z)
+        if not torch.isfinite(z).all():
+            raise ValueError("the orbit became non-finite during the transient; the model diverges from "
+                             "these initial conditions")
+        if target is None:
+            zt = torch.as_tensor(rng.normal(size=(b, mdim)))
+            for _ in range(transient + 17):
+                zt = m64.step(zt)
+            xs = []
+            for _ in range(n_steps):
+                xs.append(m64.observe(zt))
+                zt = m64.step(zt)
+            x_target = torch.stack(xs, dim=1)  # (B, T, N)
+        else:
+            x_target = torch.as_tensor(np.asarray(target, dtype=np.float64))
+            if x_target.dim() == 2:
+                x_target = x_target[None].expand(b, -1, -1)
+            if x_target.dim() != 3 or x_target.shape[1] < n_steps or x_target.shape[2] != m64.obs_dim:
+                raise ValueError(f"target must have shape (T, {m64.obs_dim}) or (B, T, {m64.obs_dim}) with "
+                                 f"T >= n_steps = {n_steps}, got {tuple(x_target.shape)}")
+
+    log_j = _log_jacobian_norms(m64, z.clone(), n_steps)
+
+    log_g = _log_loss_gradient_norms(m64, z, x_target, loss_steps)
+
+    steps = np.arange(1, n_steps + 1)
+    sel = steps >= fit_start
+    rate_j = fit_rate(steps[sel], np.nanmean(log_j[:, sel], axis=0))
+    lsel = loss_steps >= fit_start
+    with np.errstate(invalid="ignore"):
+        mean_g = np.nanmean(np.where(np.isfinite(log_g), log_g, np.nan), axis=0) if b else np.array([])
+    rate_g = fit_rate(loss_steps[lsel], mean_g[lsel]) if lsel.sum() >= 2 else math.nan
+    return GradientGrowth(steps=steps, log_jacobian_norm=log_j, loss_steps=loss_steps,
+                          log_loss_gradient_norm=log_g, jacobian_growth_rate=rate_j,
+                          loss_gradient_growth_rate=rate_g, fit_start=fit_start)

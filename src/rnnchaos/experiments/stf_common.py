@@ -1,0 +1,244 @@
+"""Shared parts of the sparse-teacher-forcing reproductions (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022).
+
+* the benchmark data sets (``stf_<name>.npy`` in a data directory) and their published tau_pred;
+* the published curves (``stf_paper_curves.csv``);
+* training one configuration with ``rnnchaos.training.reconstructor.Reconstructor`` under a time budget
+  and scoring it with the paper's protocol: one 100,000-step free run from the latent state inferred from
+  the data's first point, D_stsp and D_H against the whole data set under ``stf2022`` (comparable with the
+  paper) and ``stf2022-corrected`` (docs/metrics.md), and the model's lambda_max;
+* a resumable results journal (``results.jsonl``: one JSON object per finished run; a rerun skips them),
+  tables (CSV + JSON, atomic) and the noise floor of each metric on the data (first vs second half).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos.metrics.power_spectrum import power_spectrum_distance
+from rnnchaos.metrics.state_space import state_space_divergence
+
+__all__ = ["DATASETS", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
+           "train_and_score", "Journal", "write_table", "noise_floor"]
+
+Array = NDArray[np.float64]
+
+#: dataset name -> file name in the data directory
+DATASETS: dict[str, str] = {
+    "lorenz63": "stf_lorenz63.npy", "lorenz63_yz": "stf_lorenz63_yz.npy", "rossler": "stf_rossler.npy",
+    "duffing_forced": "stf_duffing_forced.npy", "weather_tde": "stf_weather_tde.npy", "eeg_tde": "stf_eeg_tde.npy",
+}
+#: tau_pred = ln 2 / lambda_max (steps) used by the paper (data README)
+PAPER_TAU_PRED: dict[str, float] = {"lorenz63": 46.0, "lorenz63_yz": 46.0, "rossler": 77.0,
+                                    "duffing_forced": 39.0, "weather_tde": 43.0, "eeg_tde": 41.0}
+PRESETS_SCORED = ("stf2022", "stf2022-corrected")
+FIELDS = ["dataset", "model", "method", "tau", "seed", "minutes", "epochs_done", "seconds",
+          "d_stsp_stf2022", "d_h_stf2022", "d_stsp_corrected", "d_h_corrected", "lambda_max_model",
+          "lambda_max_data", "tau_pred_data", "status", "run_dir", "settings"]
+
+
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory: ``path``, else ``$RNNCHAOS_DATA_DIR``, else ``../shared/data`` from the cwd."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("RNNCHAOS_DATA_DIR")
+    return Path(env) if env else Path.cwd().parent / "shared" / "data"
+
+
+def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
+    """The benchmark series ``name`` (T, N) as float64 (see ``DATASETS``)."""
+    from rnnchaos.data.io import load_series
+
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    path = data_dir(directory) / DATASETS[name]
+    if not path.is_file():
+        raise ValueError(f"dataset file {str(path)!r} not found; pass --data-dir (the directory holding "
+                         f"{DATASETS[name]}) or set RNNCHAOS_DATA_DIR")
+    return load_series(path)
+
+
+def load_paper_curves(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of ``stf_paper_curves.csv`` (dataset, model, method, tau (None for clip), metric, value)."""
+    p = Path(path) if path is not None else data_dir().parent / "reference" / "stf_paper_curves.csv"
+    if not p.is_file():
+        return []
+    lines = [ln for ln in p.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    rows = []
+    for r in csv.DictReader(io.StringIO("\n".join(lines))):
+        rows.append({"dataset": r["dataset"], "model": r["model"], "method": r["method"],
+                     "tau": float(r["tau"]) if r["tau"] else None, "metric": r["metric"],
+                     "value": float(r["value"])})
+    return rows
+
+
+@dataclass(frozen=True)
+class STFRun:
+    """One training configuration of a reproduction."""
+
+    dataset: str
+    model: str
+    method: str  # "stf", "clip" (gradient-clipped BPTT), or an ablation name
+    tau: float | None
+    seed: int
+    minutes: float
+    settings: tuple[tuple[str, Any], ...] = ()  # extra Reconstructor keyword arguments
+
+    @property
+    def key(self) -> str:
+        extra = ",".join(f"{k}={v}" for k, v in self.settings)
+        return f"{self.dataset}|{self.model}|{self.method}|{self.tau}|{self.seed}|{extra}"
+
+    @property
+    def name(self) -> str:
+        tau = "none" if self.tau is None else f"{self.tau:g}"
+        return f"{self.dataset}_{self.model}_{self.method}_tau{tau}_seed{self.seed}"
+
+
+def noise_floor(x: Array) -> dict[str, float]:
+    """D_stsp and D_H of the data's first half against its second half (chunks of the same length)."""
+    half = x.shape[0] // 2
+    out = {}
+    for preset, tag in (("stf2022", "stf2022"), ("stf2022-corrected", "corrected")):
+        out[f"d_stsp_{tag}"] = state_space_divergence(x[:half], x[half:2 * half], preset=preset)
+        out[f"d_h_{tag}"] = power_spectrum_distance(x[:half], x[half:2 * half], preset=preset, n_chunks=25)
+    return out
+
+
+def score_trajectory(x: Array, x_gen: Array, seed: int = 0) -> dict[str, float]:
+    """D_stsp and D_H of a model trajectory under the two presets (NaN-free keys, values may be NaN)."""
+    out: dict[str, float] = {}
+    finite = np.all(np.isfinite(x_gen), axis=1)
+    gen = x_gen[: int(np.argmin(finite))] if not finite.all() else x_gen
+    for preset, tag in (("stf2022", "stf2022"), ("stf2022-corrected", "corrected")):
+        if gen.shape[0] < 2:
+            out[f"d_stsp_{tag}"], out[f"d_h_{tag}"] = math.nan, math.nan
+            continue
+        out[f"d_stsp_{tag}"] = state_space_divergence(x, gen, preset=preset, seed=seed)
+        try:
+            out[f"d_h_{tag}"] = power_spectrum_distance(x, gen, preset=preset)
+        except ValueError:
+            out[f"d_h_{tag}"] = math.nan
+    return out
+
+
+def _model_lambda_max(rec: Any, x: Array, steps: int, seed: int) -> float | None:
+    import warnings
+
+    from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
+    from rnnchaos.report.evaluation import latent_functions
+
+    encode, _, _ = latent_functions(rec.model_, getattr(rec, "mean_", None), getattr(rec, "std_", None))
+    idx = np.linspace(0, x.shape[0] - 1, 4).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return float(lyapunov_spectrum(rec.model_.as_map(), encode(x[idx]), steps, k=1, transient=1000,
+                                           seed=seed).lambda_max)
+        except ValueError:
+            return None
+
+
+def default_fit(run: STFRun, x: Array, out: Path, kwargs: dict[str, Any]) -> Any:
+    """Train with the project's ``Reconstructor`` (imported here: training is another layer's module)."""
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    rec = Reconstructor(model=run.model, seed=run.seed, minutes=run.minutes, out=str(out), **kwargs)
+    return rec.fit(x)
+
+
+def train_and_score(run: STFRun, x: Array, out_root: Path, *, reconstructor_kwargs: dict[str, Any],
+                    n_steps: int = 100_000, lyapunov_steps: int = 5000,
+                    fit: Callable[[STFRun, Array, Path, dict[str, Any]], Any] = default_fit) -> dict[str, Any]:
+    """Train one configuration and score it with the paper's protocol; returns one table row."""
+    run_dir = out_root / "runs" / run.name
+    t0 = time.time()
+    row: dict[str, Any] = {"dataset": run.dataset, "model": run.model, "method": run.method, "tau": run.tau,
+                           "seed": run.seed, "minutes": run.minutes, "run_dir": str(run_dir),
+                           "settings": json.dumps(dict(run.settings), default=str)}
+    try:
+        rec = fit(run, x, run_dir, reconstructor_kwargs)
+    except (ValueError, RuntimeError, FloatingPointError) as exc:
+        row.update(status=f"training failed: {' '.join(str(exc).split())}", seconds=time.time() - t0)
+        return row
+    hist = getattr(rec, "history_", None) or []
+    row["epochs_done"] = int(hist[-1].get("epoch", len(hist))) if hist and isinstance(hist[-1], dict) else len(hist)
+    x_gen = np.asarray(rec.generate(n_steps, x0=x[0]), dtype=np.float64)
+    row.update(score_trajectory(x, x_gen))
+    row["lambda_max_model"] = _model_lambda_max(rec, x, lyapunov_steps, run.seed) if lyapunov_steps else None
+    lam = getattr(rec, "lambda_max_data_", None)
+    row["lambda_max_data"] = float(lam) if lam is not None else None
+    row["tau_pred_data"] = math.log(2) / float(lam) if lam else None
+    tau_used = getattr(rec, "tau_", None)
+    if run.tau is None and tau_used is not None and run.method != "clip":
+        row["tau"] = float(tau_used)
+    row["status"] = "ok" if np.all(np.isfinite(x_gen)) else "free run diverged"
+    row["seconds"] = time.time() - t0
+    return row
+
+
+class Journal:
+    """Append-only ``results.jsonl``: one finished run per line; ``done`` lists their keys (for resuming)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: list[dict[str, Any]] = []
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a crash
+                if isinstance(rec, dict) and "key" in rec:
+                    self.rows.append(rec)
+
+    @property
+    def done(self) -> set[str]:
+        return {r["key"] for r in self.rows}
+
+    def append(self, key: str, row: dict[str, Any]) -> None:
+        rec = {"key": key, **row}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec, default=_json_default) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.rows.append(json.loads(json.dumps(rec, default=_json_default)))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def write_table(rows: Iterable[dict[str, Any]], out: Path, stem: str) -> tuple[Path, Path]:
+    """Write ``stem.csv`` and ``stem.json`` (list of rows, non-finite numbers as null) atomically."""
+    rows = [{k: _clean(r.get(k)) for k in FIELDS} for r in rows]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in r.items()})
+    csv_path, json_path = out / f"{stem}.csv", out / f"{stem}.json"
+    write_text_atomic(csv_path, buf.getvalue())
+    write_json_atomic(json_path, rows)
+    return csv_path, json_path

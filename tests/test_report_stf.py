@@ -83,7 +83,7 @@ def test_ablations_pass_each_variant_to_the_estimator(data_dir: Path, tmp_path: 
     summary = stf_ablations.run_ablations(tau=30, delta=5, minutes=0.1, out=tmp_path / "abl", data_dir=str(data_dir),
                                           n_steps=20_000, lyapunov_steps=0, fit=fit)
     assert seen["window"]["forcing"] == "window" and seen["tbptt"]["forcing"] == "tbptt"
-    assert seen["random"]["tau_jitter"] == 5 and seen["random"]["tau"] == 30
+    assert seen["random"]["tau_mode"] == "random" and seen["random"]["delta"] == 5 and seen["random"]["tau"] == 30
     assert seen["clip"]["tau"] is None
     assert summary["variants"]["stf"]["d_stsp_corrected"] == pytest.approx(0.0, abs=1e-12)
     assert (tmp_path / "abl" / "ablations.png").is_file()

@@ -43,7 +43,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "stf": {"forcing": "stf"},
     "window": {"forcing": "window"},
     "tbptt": {"forcing": "tbptt"},
-    "random": {"forcing": "stf", "tau_jitter": None},  # delta filled in from --delta
+    "random": {"forcing": "stf", "tau_mode": "random"},  # delta filled in from --delta
     "clip": {"forcing": "bptt", **CLIP_KWARGS},
 }
 
@@ -54,9 +54,9 @@ def _kwargs(variant: str, tau: float, delta: float, base: dict[str, Any]) -> dic
     if variant == "clip":
         kw["tau"] = None
     else:
-        kw["tau"] = tau
+        kw["tau"] = int(round(tau))
     if variant == "random":
-        kw["tau_jitter"] = delta
+        kw["delta"] = int(round(delta))
     return kw
 
 

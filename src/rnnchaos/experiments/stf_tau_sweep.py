@@ -63,7 +63,7 @@ def _kwargs(run: STFRun, base: dict[str, Any]) -> dict[str, Any]:
         kw.update(forcing="bptt", tau=None)
         kw.update(CLIP_KWARGS)
     else:
-        kw.update(forcing="stf", tau=run.tau)
+        kw.update(forcing="stf", tau=int(round(run.tau)) if run.tau is not None else "auto")
     return kw
 
 

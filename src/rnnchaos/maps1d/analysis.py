@@ -64,7 +64,7 @@ def _lyapunov(f: Func, df: Func, x0: float, n_steps: int, transient: int,
 
 
 def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1D | None = None,
-                      max_pieces: int = 200_000, lyapunov_steps: int = 20_000,
+                      max_pieces: int = 200_000, lyapunov_steps: int = 60_000,
                       lyapunov_x0: float | None = None) -> dict[str, Any]:
     """Full analysis of a PL map (exact if ``f`` is exact). ``network`` enables the rigorous float
     Li–Yorke check against the network itself."""
@@ -97,11 +97,12 @@ def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1
     ff = f.to_float()
 
     def fe(x: Any) -> Any:
-        return ff.evaluate(x)
+        xf = float(x)
+        i = ff.piece_index(xf)
+        return ff.slopes[i] * xf + ff.intercepts[i]
 
     def dfe(x: Any) -> Any:
-        i = ff.piece_index(float(x))
-        return ff.slopes[i]
+        return ff.slopes[ff.piece_index(float(x))]
 
     if lyapunov_x0 is None:
         lyapunov_x0 = float((J[0] + J[1]) / 2) if J is not None else 0.0
@@ -143,7 +144,7 @@ def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1
 def analyze_smooth(f: Func, df: Func, interval: tuple[float, float], lipschitz: float, max_period: int = 6,
                    evaluate_with_bound: Callable[[float], tuple[float, float]] | None = None,
                    n_grid: int = 4096, min_width: float = 1e-10, lyapunov_x0: float | None = None,
-                   lyapunov_steps: int = 20_000,
+                   lyapunov_steps: int = 60_000,
                    deriv_bound: Callable[[float, float], float] | None = None) -> dict[str, Any]:
     """Analysis of a smooth map on an invariant ``interval`` by certified root bracketing (see
     :mod:`rnnchaos.maps1d.smooth`). ``evaluate_with_bound`` enables a rigorous float Li–Yorke check."""
@@ -174,10 +175,10 @@ def analyze_smooth(f: Func, df: Func, interval: tuple[float, float], lipschitz: 
     # laps of f^t, numerically: monotone pieces on a fine grid (approximate)
     xs = np.linspace(interval[0], interval[1], 20001)
     laps = []
-    y = xs.copy()
+    ys: Any = xs.copy()
     for _ in range(max_period):
-        y = f(y)
-        d = np.sign(np.diff(y))
+        ys = f(ys)
+        d = np.sign(np.diff(ys))
         d = d[d != 0]
         laps.append(int(1 + np.count_nonzero(d[1:] != d[:-1])) if d.size else 1)
     s_type = sharkovsky_type(all_periods)

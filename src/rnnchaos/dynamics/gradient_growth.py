@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,18 @@ def _log_loss_gradient_norms(m64: Any, z: torch.Tensor, x_target: torch.Tensor,
                 cols.append(0.5 * ((m64.observe(zz) - x_target[:, t - 1]) ** 2).sum(dim=1))
         losses = torch.stack(cols, dim=1).reshape(-1)  # (B * S,), IC-major
         n = losses.shape[0]
-        sq = torch.zeros(n, dtype=torch.float64)
+        # log-norms accumulated with a max-abs scaling so that huge gradients do not overflow when squared
+        log_parts: list[list[torch.Tensor]] = [[] for _ in range(n)]
+
+        def add(i0: int, g: torch.Tensor) -> None:
+            flat = g.reshape(g.shape[0], -1).detach()
+            scale = flat.abs().max(dim=1).values
+            safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+            logn = torch.log(safe) + 0.5 * torch.log(((flat / safe[:, None]) ** 2).sum(dim=1))
+            logn = torch.where(scale > 0, logn, torch.full_like(logn, -math.inf))
+            for r in range(flat.shape[0]):
+                log_parts[i0 + r].append(logn[r])
+
         start = 0
         while start < n:
             stop = min(n, start + chunk)
@@ -137,21 +149,26 @@ def _log_loss_gradient_norms(m64: Any, z: torch.Tensor, x_target: torch.Tensor,
                                             is_grads_batched=True, allow_unused=True)
                 for g in grads:
                     if g is not None:
-                        sq[start:stop] += (g.reshape(stop - start, -1) ** 2).sum(dim=1)
+                        add(start, g)
             except RuntimeError:
                 for i in range(start, stop):
                     gi = torch.autograd.grad(losses[i], params, retain_graph=True, allow_unused=True)
-                    sq[i] = sum(float((g ** 2).sum()) for g in gi if g is not None)
+                    for g in gi:
+                        if g is not None:
+                            add(i, g[None])
             start = stop
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = 0.5 * np.log(sq.detach().numpy())
-    out[~np.isfinite(sq.detach().numpy())] = np.nan
+    out = np.full(n, -math.inf)
+    for i, parts in enumerate(log_parts):
+        if parts:
+            v = 0.5 * torch.logsumexp(2.0 * torch.stack(parts), dim=0)
+            out[i] = float(v) if torch.isfinite(v) or v == -math.inf else math.nan
     return out.reshape(b, loss_steps.size)
 
 
 def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial_conditions: int = 4,
                     transient: int = 1000, loss_steps: Any = None, target: Any = None,
-                    fit_start: int | None = None, seed: SeedLike = None) -> GradientGrowth:
+                    fit_start: int | None = None, divergence_threshold: float = 1e8,
+                    seed: SeedLike = None) -> GradientGrowth:
     """Measure ``‖∂z_T/∂z_1‖`` and ``‖∂L_T/∂θ‖`` against ``T`` along orbits of ``model``.
 
     Parameters
@@ -164,6 +181,8 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
     target : observations ``(T, N)`` (or ``(B, T, N)``) to use as ``x_1..x_T``; default: the observed
         orbit of the same model from independent initial states.
     fit_start : first ``T`` used in the rate fits (default ``n_steps // 5``).
+    divergence_threshold : initial conditions whose orbit exceeds this norm after the transient are
+        dropped (with a warning); ``ValueError`` if all are.
     seed : seed for default initial conditions.
 
     Cost: ``n_steps`` Jacobian-product steps ``O(B M^3)`` plus ``sum(loss_steps)`` forward/backward steps.
@@ -198,9 +217,15 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
     with torch.no_grad():
         for _ in range(transient):
             z = m64.step(z)
-        if not torch.isfinite(z).all():
-            raise ValueError("the orbit became non-finite during the transient; the model diverges from "
-                             "these initial conditions")
+        ok = torch.isfinite(z).all(dim=1) & (z.abs().amax(dim=1) < divergence_threshold)
+        if not ok.any():
+            raise ValueError(f"every orbit diverged (|z| > {divergence_threshold:g} or non-finite) during the "
+                             "transient; the model diverges from these initial conditions")
+        if not ok.all():
+            warnings.warn(f"dropped {int((~ok).sum())} of {b} initial conditions whose orbit diverged during "
+                          "the transient", RuntimeWarning, stacklevel=2)
+            z = z[ok]
+            b = z.shape[0]
         if target is None:
             zt = torch.as_tensor(rng.normal(size=(b, mdim)))
             for _ in range(transient + 17):

@@ -1,0 +1,70 @@
+"""Gradient growth along orbits (Mikhaeil, Monfared & Durstewitz 2022): rate = λ_max on chaotic orbits,
+bounded gradients on stable cycles."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rnnchaos.dynamics.gradient_growth import fit_rate, gradient_growth
+from rnnchaos.dynamics.plrnn_cycles import find_cycles
+from rnnchaos.models import build_model
+from rnnchaos.models.spectrum import model_lyapunov_spectrum
+from test_rnn_examples import chaotic_plrnn, cycle_plrnn, lozi_shplrnn
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.mark.parametrize("make", [chaotic_plrnn, lozi_shplrnn], ids=["plrnn", "lozi-shplrnn"])
+def test_chaotic_gradient_rate_equals_lambda_max(make):
+    model = make()
+    lam = model_lyapunov_spectrum(model, 10000, k=1, n_initial_conditions=4, seed=0).lambda_max
+    assert lam > 0.1
+    z0 = np.random.default_rng(1).uniform(-0.5, 0.5, size=(8, model.latent_dim))  # in the basin
+    res = gradient_growth(model, z0, 1000, seed=1)
+    assert abs(res.jacobian_growth_rate - lam) <= 0.1 * lam
+    assert abs(res.loss_gradient_growth_rate - lam) <= 0.1 * lam
+    assert res.gradient_growth_rate == res.loss_gradient_growth_rate
+
+
+def test_stable_cycle_gradients_bounded_and_rate_is_cycle_exponent():
+    model = cycle_plrnn()
+    cycle = [c for c in find_cycles(model, 3)[0] if c.stable][0]
+    res = gradient_growth(model, None, 600, n_initial_conditions=4, seed=2)
+    # ‖∂z_T/∂z_1‖ decays exactly at the cycle's largest exponent (< 0)
+    assert res.jacobian_growth_rate < 0
+    assert res.jacobian_growth_rate == pytest.approx(cycle.exponents[0], abs=2e-3)
+    # the loss gradient stays bounded: no growth from the first to the second half of the horizon
+    lg = res.log_loss_gradient_norm
+    half = res.loss_steps > 300
+    assert np.all(np.isfinite(lg))
+    assert lg[:, half].max() <= lg[:, ~half].max() + 1e-9
+    assert res.loss_gradient_growth_rate <= 0.0
+
+
+def test_jacobian_norm_is_exact_for_linear_map():
+    # PLRNN with W = 0 and h < 0 keeps z < 0: z' = a ⊙ z + h, so ‖∂z_T/∂z_1‖ = max|a|^(T-1)
+    model = build_model("plrnn", 2, 2, seed=0, dtype=torch.float64)
+    with torch.no_grad():
+        model.A.copy_(torch.tensor([0.9, -0.5], dtype=torch.float64))
+        model.W.zero_()
+        model.h.copy_(torch.tensor([-1.0, -1.0], dtype=torch.float64))
+    res = gradient_growth(model, -np.ones((2, 2)), 50, transient=10, seed=0)
+    expected = (res.steps - 1) * math.log(0.9)
+    np.testing.assert_allclose(res.log_jacobian_norm, np.broadcast_to(expected, (2, 50)), atol=1e-12)
+    assert res.jacobian_growth_rate == pytest.approx(math.log(0.9), abs=1e-12)
+
+
+def test_fit_rate_and_bad_input():
+    t = np.arange(10)
+    assert fit_rate(t, 0.3 * t + 2.0) == pytest.approx(0.3, abs=1e-12)
+    assert math.isnan(fit_rate(t, np.full(10, np.nan)))
+    with pytest.raises(ValueError, match="LatentModel"):
+        gradient_growth(lambda z: z, None, 10)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_steps"):
+        gradient_growth(chaotic_plrnn(), None, 2)
+    with pytest.raises(ValueError, match="loss_steps"):
+        gradient_growth(chaotic_plrnn(), None, 20, loss_steps=[0, 5])

@@ -99,7 +99,8 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
     with warnings.catch_warnings():  # diagnostics are reported in the output's "warnings" list
         warnings.simplefilter("ignore", LyapunovSpectrumWarning)
         res = lyapunov_spectrum(fmap, z0, n_steps, k=k, transient=n_transient,
-                                tangent_transient=d.tangent_transient, seed=rng, progress=True)
+                                tangent_transient=d.tangent_transient, reortho_every=d.reortho_every,
+                                seed=rng, progress=True)
     ref = sysm.reference()
     tau = predictability_time(res.lambda_max * (fmap.dt or 1.0), fmap.dt)
     return {

@@ -36,7 +36,11 @@ class Lorenz63(Flow):
     def rhs(self, z: Array) -> Array:
         s, r, b = self._p["sigma"], self._p["rho"], self._p["beta"]
         x, y, w = z[:, 0], z[:, 1], z[:, 2]
-        return np.stack([s * (y - x), x * (r - w) - y, x * y - b * w], axis=1)
+        out = np.empty_like(z)
+        out[:, 0] = s * (y - x)
+        out[:, 1] = x * (r - w) - y
+        out[:, 2] = x * y - b * w
+        return out
 
     def jacobian(self, z: Array) -> Array:
         s, r, b = self._p["sigma"], self._p["rho"], self._p["beta"]
@@ -51,7 +55,11 @@ class Lorenz63(Flow):
         s, r, b = self._p["sigma"], self._p["rho"], self._p["beta"]
         x, y, w = z[:, 0, None], z[:, 1, None], z[:, 2, None]
         v0, v1, v2 = v[:, 0], v[:, 1], v[:, 2]
-        return np.stack([s * (v1 - v0), (r - w) * v0 - v1 - x * v2, y * v0 + x * v1 - b * v2], axis=1)
+        out = np.empty_like(v)
+        out[:, 0] = s * (v1 - v0)
+        out[:, 1] = (r - w) * v0 - v1 - x * v2
+        out[:, 2] = y * v0 + x * v1 - b * v2
+        return out
 
     def reference(self) -> ReferenceExponents:
         s, b = self._p["sigma"], self._p["beta"]
@@ -65,7 +73,7 @@ class Lorenz63(Flow):
         return np.array([1.0, 1.0, 20.0]) + rng.uniform(-5.0, 5.0, size=(int(n), 3))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.01, transient=2000, ics=32, tangent_transient=1000)
+        return LyapunovDefaults(steps=10_000, dt=0.01, transient=1000, ics=128, tangent_transient=1000, reortho_every=5)
 
 
 class Rossler(Flow):
@@ -85,7 +93,11 @@ class Rossler(Flow):
     def rhs(self, z: Array) -> Array:
         a, b, c = self._p["a"], self._p["b"], self._p["c"]
         x, y, w = z[:, 0], z[:, 1], z[:, 2]
-        return np.stack([-y - w, x + a * y, b + w * (x - c)], axis=1)
+        out = np.empty_like(z)
+        out[:, 0] = -y - w
+        out[:, 1] = x + a * y
+        out[:, 2] = b + w * (x - c)
+        return out
 
     def jacobian(self, z: Array) -> Array:
         a, c = self._p["a"], self._p["c"]
@@ -100,7 +112,11 @@ class Rossler(Flow):
         a, c = self._p["a"], self._p["c"]
         x, w = z[:, 0, None], z[:, 2, None]
         v0, v1, v2 = v[:, 0], v[:, 1], v[:, 2]
-        return np.stack([-v1 - v2, v0 + a * v1, w * v0 + (x - c) * v2], axis=1)
+        out = np.empty_like(v)
+        out[:, 0] = -v1 - v2
+        out[:, 1] = v0 + a * v1
+        out[:, 2] = w * v0 + (x - c) * v2
+        return out
 
     def reference(self) -> ReferenceExponents:
         return ReferenceExponents(
@@ -114,7 +130,7 @@ class Rossler(Flow):
         return ic
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.05, transient=2000, ics=32, tangent_transient=2000)
+        return LyapunovDefaults(steps=10_000, dt=0.05, transient=1000, ics=128, tangent_transient=2000, reortho_every=5)
 
 
 class Lorenz96(Flow):
@@ -137,8 +153,15 @@ class Lorenz96(Flow):
     def _compute_dim(self) -> int:
         return int(self._p["N"])
 
+    @staticmethod
+    def _padded(a: Array) -> Array:
+        """Cyclic padding along axis 1: columns (i-2, i-1, i, i+1) are slices 0, 1, 2, 3 of length N."""
+        return np.concatenate([a[:, -2:], a, a[:, :1]], axis=1)
+
     def rhs(self, z: Array) -> Array:
-        return (np.roll(z, -1, axis=1) - np.roll(z, 2, axis=1)) * np.roll(z, 1, axis=1) - z + self._p["F"]
+        n = z.shape[1]
+        p = self._padded(z)
+        return (p[:, 3:n + 3] - p[:, 0:n]) * p[:, 1:n + 1] - z + self._p["F"]
 
     def jacobian(self, z: Array) -> Array:
         b, n = z.shape
@@ -151,9 +174,12 @@ class Lorenz96(Flow):
         return j
 
     def jvp(self, z: Array, v: Array) -> Array:
-        zm1 = np.roll(z, 1, axis=1)[:, :, None]
-        diff = (np.roll(z, -1, axis=1) - np.roll(z, 2, axis=1))[:, :, None]
-        return zm1 * (np.roll(v, -1, axis=1) - np.roll(v, 2, axis=1)) + diff * np.roll(v, 1, axis=1) - v
+        n = z.shape[1]
+        p = self._padded(z)
+        zm1 = p[:, 1:n + 1, None]
+        diff = (p[:, 3:n + 3] - p[:, 0:n])[:, :, None]
+        pv = self._padded(v)
+        return zm1 * (pv[:, 3:n + 3] - pv[:, 0:n]) + diff * pv[:, 1:n + 1] - v
 
     def reference(self) -> ReferenceExponents:
         known = self.is_default()
@@ -168,7 +194,7 @@ class Lorenz96(Flow):
         return self._p["F"] + rng.normal(0.0, 1.0, size=(int(n), self.dim))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=8000, dt=0.05, transient=400, ics=8, tangent_transient=400)
+        return LyapunovDefaults(steps=4000, dt=0.05, transient=400, ics=8, tangent_transient=400, reortho_every=5)
 
 
 class Duffing(Flow):
@@ -224,4 +250,4 @@ class Duffing(Flow):
         return ic
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=40_000, dt=0.02, transient=2000, ics=16, tangent_transient=1000)
+        return LyapunovDefaults(steps=10_000, dt=0.02, transient=1000, ics=64, tangent_transient=1000, reortho_every=5)

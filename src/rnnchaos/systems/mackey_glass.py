@@ -144,7 +144,8 @@ class MackeyGlass(System):
                                   note="no verified published exponents are stored")
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=20_000, dt=self.h, transient=5000, ics=4, exponents=4, tangent_transient=2000)
+        return LyapunovDefaults(steps=20_000, dt=self.h, transient=5000, ics=4, exponents=4, tangent_transient=2000,
+                                 reortho_every=5)
 
 
 class MackeyGlassMap:

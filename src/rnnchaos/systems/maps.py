@@ -51,7 +51,7 @@ class Logistic(Map):
         return as_generator(seed).uniform(0.05, 0.95, size=(int(n), 1))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=100_000, dt=None, transient=1000, ics=64)
+        return LyapunovDefaults(steps=20_000, dt=None, transient=1000, ics=256)
 
 
 class Tent(Map):
@@ -136,4 +136,4 @@ class Henon(Map):
         return as_generator(seed).uniform(-0.1, 0.1, size=(int(n), 2))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=100_000, dt=None, transient=1000, ics=64)
+        return LyapunovDefaults(steps=20_000, dt=None, transient=1000, ics=256)

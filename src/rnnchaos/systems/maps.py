@@ -136,4 +136,4 @@ class Henon(Map):
         return as_generator(seed).uniform(-0.1, 0.1, size=(int(n), 2))
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        return LyapunovDefaults(steps=20_000, dt=None, transient=1000, ics=256)
+        return LyapunovDefaults(steps=20_000, dt=None, transient=1000, ics=256, reortho_every=5)

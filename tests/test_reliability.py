@@ -41,6 +41,8 @@ class Case:
     bad: str
     argv: Callable[[Path], list[str]]
     bug: str | None = None
+    #: run in a subprocess killed after this many seconds (for inputs that make a command hang)
+    timeout: float | None = None
 
 
 # --- file makers -------------------------------------------------------------------------------------
@@ -220,6 +222,64 @@ _IC_BUG = ("rnnchaos lyapunov --ics 10**11 allocates the initial conditions unch
            "(systems.*.default_initial_conditions / cli/lyapunov.py need an upper bound on --ics)")
 
 
+def _weights(obj: object | None = None, raw: bytes | None = None, name: str = "w.json"
+             ) -> Callable[[Path], list[str]]:
+    data = raw if raw is not None else json.dumps(obj).encode()
+
+    def make(tmp: Path) -> list[str]:
+        path = tmp / name
+        path.write_bytes(data)
+        return ["periods", "--weights", str(path)]
+    return make
+
+
+_W = {"w1": [1, 2], "b1": [0, 1], "w2": [1, -1], "b2": 0}
+
+WEIGHTS_FILES: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("missing", "missing file", lambda t: ["periods", "--weights", str(t / "nope.json")]),
+    ("empty", "empty file", _weights(raw=b"")),
+    ("non-utf8", "non-UTF-8 bytes", _weights(raw=b'\xff\xfe{"w1": [1]}')),
+    ("truncated", "truncated JSON", _weights(raw=json.dumps(_W).encode()[:-9])),
+    ("not-object", "JSON array, not object", _weights([1, 2, 3])),
+    ("missing-key", "missing key b2", _weights({k: v for k, v in _W.items() if k != "b2"})),
+    ("unknown-key", "unknown key", _weights({**_W, "w9x": 1})),
+    ("nan-literal", "NaN literal", _weights(raw=b'{"w1": [1, NaN], "b1": [0, 1], "w2": [1, -1], "b2": 0}')),
+    ("inf-literal", "inf (1e999)", _weights(raw=b'{"w1": [1, 1e999], "b1": [0, 1], "w2": [1, -1], "b2": 0}')),
+    ("nan-string", "\"nan\" string", _weights({**_W, "w1": [1, "nan"]})),
+    ("zero-denominator", "\"1/0\" rational", _weights({**_W, "w1": [1, "1/0"]})),
+    ("shape", "wrong shape (3 weights, 2 biases)", _weights({**_W, "w1": [1, 2, 3]})),
+    ("ragged", "ragged hidden layer", _weights({"w1": [1, 2], "b1": [0, 0], "w2": [[1, 2], [3]], "b2": [0, 0],
+                                                "w3": [1, 1], "b3": 0})),
+    ("string", "wrong type (string)", _weights({**_W, "w1": "abc"})),
+    ("bool", "wrong type (boolean)", _weights({**_W, "w1": [True, 1]})),
+    ("null", "wrong type (null)", _weights({**_W, "b2": None})),
+    ("activation", "unknown activation", _weights({**_W, "hidden_activation": "sigmoid"})),
+    ("max-period-zero", "--max-period 0", lambda t: [*_weights(_W)(t), "--max-period", "0"]),
+    ("max-period-negative", "--max-period -1", lambda t: [*_weights(_W)(t), "--max-period", "-1"]),
+]
+
+_DEEP_BUG = ("Network1D.from_json (maps1d/network.py): deeply nested JSON raises RecursionError from json.loads, "
+             "not ValueError: traceback")
+_EXP_BUG = ("maps1d/network.py parse_number: Fraction('1e10000000') builds a 10-million-digit integer; "
+            "the command hangs instead of refusing the exponent")
+
+CHAOS_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("width-zero", "--width 0", ["--width", "0"]),
+    ("width-large", "--width 5000 (too large)", ["--width", "5000"]),
+    ("trials-zero", "--trials 0", ["--trials", "0"]),
+    ("trials-negative", "--trials -1", ["--trials", "-1"]),
+    ("init-unknown", "--init foo", ["--init", "foo"]),
+    ("gain-nan", "--output-gain nan", ["--output-gain", "nan"]),
+    ("gain-inf", "--output-gain inf", ["--output-gain", "inf"]),
+    ("workers-zero", "--workers 0", ["--workers", "0"]),
+    ("depth", "--depth 4", ["--depth", "4"]),
+    ("activation", "--hidden-activation sigmoid", ["--hidden-activation", "sigmoid"]),
+]
+
+_TRIALS_BUG = ("rnnchaos chaos-probability --trials 10**13 hangs before any progress (maps1d/montecarlo.py "
+               "spawns one SeedSequence per 1000-network chunk up front; no upper bound on --trials)")
+
+
 def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> Callable[[Path], list[str]]:
     return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
 
@@ -246,12 +306,38 @@ CASES: list[Case] = [
       for cid, bad, args in LYAPUNOV_OPTIONS),
     Case("lyapunov-ics-huge", "numeric option (`lyapunov`)", "--ics 100000000000 (too large)",
          lambda t: ["lyapunov", "lorenz63", "--ics", "100000000000"], bug=_IC_BUG),
+    *(Case(f"periods-{cid}", "weights file (`periods --weights`)", bad, mk) for cid, bad, mk in WEIGHTS_FILES),
+    Case("periods-deep", "weights file (`periods --weights`)", "nesting 100,000 deep",
+         _weights(raw=b'{"w1": ' + b"[" * 100_000 + b"1" + b"]" * 100_000 + b', "b1": [0], "w2": [1], "b2": 0}'),
+         bug=_DEEP_BUG),
+    Case("periods-huge-exponent", "weights file (`periods --weights`)", "rational \"1e10000000\" (too large)",
+         _weights({"w1": ["1e10000000"], "b1": [0], "w2": [1], "b2": 0}), bug=_EXP_BUG, timeout=6),
+    *(Case(f"chaos-probability-{cid}", "numeric option (`chaos-probability`)", bad,
+           _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10", *args]))
+      for cid, bad, args in CHAOS_OPTIONS),
+    Case("chaos-probability-trials-huge", "numeric option (`chaos-probability`)", "--trials 10**13 (too large)",
+         _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10000000000000"]), bug=_TRIALS_BUG,
+         timeout=6),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
 ]
 
 
 # --- running a case --------------------------------------------------------------------------------------
+
+def run_subprocess(argv: list[str], timeout: float) -> tuple[int, str, str]:
+    """Run the CLI in a subprocess; a run that does not finish within ``timeout`` s is killed and
+    reported as exit code -1 with "hang" on stderr."""
+    import subprocess
+
+    cmd = [sys.executable, "-c", "import sys; from rnnchaos.cli import main; sys.exit(main())", *argv]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+    except subprocess.TimeoutExpired:
+        return -1, "", f"hang: no answer within {timeout:g} s (killed)"
+    return proc.returncode, proc.stdout, proc.stderr
+
 
 def run(argv: list[str]) -> tuple[int, str, str]:
     """Run the CLI in-process (as the ``run_cli`` fixture does)."""
@@ -290,7 +376,8 @@ def doc_rows() -> dict[str, str]:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.bug)]
                                                if c.bug else []) for c in CASES])
 def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli, doc_rows) -> None:
-    code, out, err = run_cli(*case.argv(tmp_path))
+    argv = case.argv(tmp_path)
+    code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run_cli(*argv)
     assert "Traceback" not in err
     assert code == 2, (code, err)
     assert out == ""
@@ -333,11 +420,13 @@ def render() -> str:
             tmp = base / f"c{i}"
             tmp.mkdir()
             argv = case.argv(tmp)
-            shown = " ".join(normalise(a, tmp) if len(a) < 80 else a[:20] + "..." for a in argv)
+            shown = " ".join(normalise(a, tmp) for a in argv)
             try:
-                code, out, err = run(argv)
+                code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
                 msg_lines = err.strip().splitlines()
                 msg = normalise(msg_lines[-1], tmp) if msg_lines else f"(exit {code}, nothing on stderr)"
+                if code == -1:
+                    msg = msg_lines[-1]
                 if code != 2 or len(msg_lines) != 1 or "Traceback" in err:
                     msg = f"(exit {code}, {len(msg_lines)} stderr lines) {msg}"
             except BaseException as exc:  # noqa: BLE001 - a crash is what the bug rows document

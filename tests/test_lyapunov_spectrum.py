@@ -311,3 +311,19 @@ def test_predictability_time():
         predictability_time(float("nan"))
     with pytest.raises(ValueError):
         predictability_time(0.1, dt=0.0)
+
+
+def test_tangent_overflow_between_qrs_is_a_clear_error():
+    """Growth e^10 per step over 100 steps between QRs overflows float64 while the orbit (at 0) stays finite."""
+    a = np.diag([math.exp(10.0), 0.5])
+    with pytest.raises(ValueError, match="tangent frame overflowed.*reortho_every"):
+        lyapunov_spectrum(linear_map(a), np.zeros(2), 1000, transient=0, tangent_transient=0, reortho_every=100,
+                          n_checkpoints=1, seed=0)
+
+
+def test_superstable_orbit_gives_minus_infinity():
+    """Logistic r = 2: the fixed point x = 1/2 has f'(1/2) = 0, so λ = -inf exactly (reported, not NaN)."""
+    lg = get_system("logistic", r=2.0)
+    with pytest.warns(LyapunovSpectrumWarning, match="-inf"):
+        res = lyapunov_spectrum(lg, lg.default_initial_conditions(3, seed=0), 100, seed=0)
+    assert res.exponents[0] == -math.inf and res.kaplan_yorke_dimension == 0.0

@@ -19,9 +19,18 @@ step plus ``J @ Q``, O(B N^2 k) with a dense Jacobian, less for structured ones)
 Units: exponents are ``per_step`` when ``fmap.dt is None`` (maps) and ``per_time`` (per-step value
 divided by ``fmap.dt``) for discretised flows.
 
-Non-finite orbits: initial conditions whose state or tangent frame becomes NaN/inf are dropped with
-a warning naming the step (so an ensemble with a few escaping orbits still gives an answer); if every
-initial condition escapes, ``ValueError`` is raised naming the step.
+Non-finite orbits (decision): initial conditions whose *state* becomes NaN/inf are dropped with a
+warning naming the step and the indices (so an ensemble of random RNNs with a few escaping orbits still
+gives an answer from the rest); if every initial condition escapes, ``ValueError`` is raised naming the
+step. A *tangent frame* that overflows while the state stays finite (QR too sparse for the growth) is
+a ``ValueError`` asking for a smaller ``reortho_every``; before that can happen the interval is reduced
+automatically from the growth observed in the previous block.
+
+Choosing the transients: the random initial frame's influence decays like
+``exp(-(λ_i - λ_{i+1}) t)``, so ``tangent_transient`` should cover several ``1 / (λ_i - λ_{i+1})``
+(for flows this is in time units: the default 100 steps is short for small ``dt``). The running
+estimate and ``stderr`` (``spread / sqrt(B)`` for B >= 4, batch means otherwise) are the convergence
+diagnostic.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ __all__ = ["LyapunovSpectrum", "LyapunovSpectrumWarning", "lyapunov_spectrum"]
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
 #: lost most of their digits: the reorthonormalisation interval is halved automatically.
 CONDITION_LIMIT = 1e12
+#: largest log-growth of a frame column allowed between two QRs (float64 overflows near e^709).
+MAX_LOG_GROWTH = 300.0
 
 
 class LyapunovSpectrumWarning(UserWarning):
@@ -244,16 +255,20 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
                 since_qr += 1
                 if since_qr >= every or t == n_steps or t == checkpoints[ci]:
                     ok = _finite_rows(z, q)
+                    if not ok.all() and _finite_rows(z)[~ok].all():
+                        raise ValueError(
+                            f"the tangent frame overflowed between two QR steps (at accumulation step {t}) while "
+                            f"the orbit stayed finite; use a smaller reortho_every than {every}")
                     if not ok.all():
                         ok = drop(ok, f"at accumulation step {t}")
                         z, q, sums = z[ok], q[ok], sums[ok]
                     q, r = np.linalg.qr(q)
                     logs = _log_abs_diag(r)
                     sums += logs
-                    if since_qr > 1 and every > 1:
-                        span = np.nanmax(logs, axis=1) - np.nanmin(np.where(np.isfinite(logs), logs, np.nan), axis=1)
-                        if np.nanmax(span) > math.log(CONDITION_LIMIT):
-                            every = max(1, every // 2)
+                    if every > 1:
+                        new_every = _safe_interval(logs, since_qr, every)
+                        if new_every < every:
+                            every = new_every
                             reduced = True
                     since_qr = 0
                 if t == checkpoints[ci]:
@@ -265,12 +280,17 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
     finally:
         bar.close()
 
-    if reduced:
-        notes.append(f"reorthonormalisation every {reortho_every} steps was too sparse for the conditioning "
-                     f"(diag R spanned > {CONDITION_LIMIT:.0e}); reduced to every {every} steps")
-
     scale = float(dt) if dt is not None else 1.0
     units = "per_step" if dt is None else "per_time"
+    with np.errstate(invalid="ignore"):
+        return _summarise(sums, snap, alive, checkpoints, n_steps, k, dt, units, scale, notes, reduced,
+                          reortho_every, every)
+
+
+def _summarise(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: NDArray[np.int64], n_steps: int,
+               k: int, dt: float | None, units: str, scale: float, notes: list[str], reduced: bool,
+               reortho_every: int, every: int) -> LyapunovSpectrum:
+    """Means, spread, standard errors, sorting and the convergence diagnostic of an accumulated run."""
     per_ic = sums / (n_steps * scale)
     snap_alive = snap[:, alive, :]  # (C, B, k)
     running_ic = snap_alive / (checkpoints[:, None, None] * scale)
@@ -301,6 +321,9 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
     order = np.argsort(-np.where(np.isnan(exps), -np.inf, exps), kind="stable")
     exps, per_ic, running, spread, stderr = exps[order], per_ic[:, order], running[:, order], spread[order], stderr[order]
 
+    if reduced:
+        notes.append(f"reorthonormalisation every {reortho_every} steps was too sparse for the conditioning "
+                     f"(diag R spanned > {CONDITION_LIMIT:.0e}); reduced to every {every} steps")
     if np.isneginf(exps).any():
         notes.append("a tangent direction collapsed exactly (zero singular value of the Jacobian along the orbit); "
                      "its exponent is -inf")
@@ -319,11 +342,33 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
                          f"quarter of the run (tolerance {tol[i]:.3g}, {units}); use more steps or initial conditions")
 
     for msg in notes:
-        _warnings.warn(msg, LyapunovSpectrumWarning, stacklevel=2)
+        _warnings.warn(msg, LyapunovSpectrumWarning, stacklevel=3)
     return LyapunovSpectrum(
         exponents=exps, per_initial_condition=per_ic, running=running, spread=spread, units=units,
         dt=None if dt is None else float(dt), n_steps=n_steps, warnings=tuple(notes),
         running_steps=checkpoints.copy(), stderr=stderr, reortho_every=every)
+
+
+def _safe_interval(logs: Array, steps: int, every: int) -> int:
+    """Largest QR interval (<= ``every``) keeping the frame well conditioned and finite.
+
+    From the last block's per-step log-growth of the frame columns: the spread between the fastest
+    and slowest column must stay below ``log(CONDITION_LIMIT)`` and the largest |growth| below
+    ``MAX_LOG_GROWTH`` (float64 overflows near e^709).
+    """
+    finite = np.where(np.isfinite(logs), logs, np.nan)
+    if np.isnan(finite).all():
+        return every
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        span = float(np.nanmax(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1))) / steps
+        grow = float(np.nanmax(np.abs(finite))) / steps
+    limit = float(every)
+    if span > 0:
+        limit = min(limit, math.log(CONDITION_LIMIT) / span)
+    if grow > 0:
+        limit = min(limit, MAX_LOG_GROWTH / grow)
+    return max(1, min(every, int(limit)))
 
 
 def _nonneg_int(value: Any, name: str) -> int:

@@ -327,3 +327,9 @@ def test_superstable_orbit_gives_minus_infinity():
     with pytest.warns(LyapunovSpectrumWarning, match="-inf"):
         res = lyapunov_spectrum(lg, lg.default_initial_conditions(3, seed=0), 100, seed=0)
     assert res.exponents[0] == -math.inf and res.kaplan_yorke_dimension == 0.0
+
+
+def test_map_returning_wrong_shapes_is_rejected():
+    bad = FunctionMap(lambda z: z[:, :1], lambda z: np.ones((z.shape[0], 2, 2)), dim=2)
+    with pytest.raises(ValueError, match="shapes"):
+        lyapunov_spectrum(bad, np.zeros(2), 10, transient=0)

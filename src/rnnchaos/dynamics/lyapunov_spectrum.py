@@ -229,6 +229,7 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
             # 2) random orthonormal frame, aligned without accumulation
             g = rng.standard_normal((z.shape[0], n, k))
             q, _ = np.linalg.qr(g)
+            _check_shapes(fmap, z, q)
             for t in range(tangent_transient):
                 z, w = fmap.tangent_step(z, q)
                 ok = _finite_rows(z, w)
@@ -347,6 +348,18 @@ def _summarise(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: 
         exponents=exps, per_initial_condition=per_ic, running=running, spread=spread, units=units,
         dt=None if dt is None else float(dt), n_steps=n_steps, warnings=tuple(notes),
         running_steps=checkpoints.copy(), stderr=stderr, reortho_every=every)
+
+
+def _check_shapes(fmap: TangentMap, z: Array, q: Array) -> None:
+    """One trial tangent step: the map must return ``(B, N)`` and ``(B, N, k)`` arrays."""
+    z1, w1 = fmap.tangent_step(z, q)
+    z1, w1 = np.asarray(z1), np.asarray(w1)
+    if z1.shape != z.shape or w1.shape != q.shape:
+        raise ValueError(f"fmap.tangent_step must return arrays of shapes {z.shape} and {q.shape} for a state batch "
+                         f"{z.shape} and frames {q.shape}; got {z1.shape} and {w1.shape}")
+    z2 = np.asarray(fmap.step(z))
+    if z2.shape != z.shape:
+        raise ValueError(f"fmap.step must map states {z.shape} to the same shape; got {z2.shape}")
 
 
 def _safe_interval(logs: Array, steps: int, every: int) -> int:

@@ -1,0 +1,170 @@
+"""``rnnchaos rnn-lyapunov`` and ``rnnchaos gradients``: chaos and gradient growth of an RNN model.
+
+Thin: builds (or loads) a model with :mod:`rnnchaos.models`, calls
+:func:`rnnchaos.models.spectrum.model_lyapunov_spectrum`,
+:func:`rnnchaos.dynamics.orbit_classification.classify_orbits` and
+:func:`rnnchaos.dynamics.gradient_growth.gradient_growth`, and prints the result.
+
+``--checkpoint FILE`` loads ``torch.save({"config": model.config(), "state_dict": model.state_dict()})``
+(read with ``torch.load(..., weights_only=True)``), the format written by rnnchaos training.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from typing import Any
+
+import click
+
+from rnnchaos.cli._common import emit, json_option, seed_option
+
+ARCHS = ("rnn", "lstm", "gru", "plrnn", "shplrnn")
+INIT_CHOICES = ("normal", "he", "glorot", "orthogonal", "pytorch")
+
+model_options = [
+    click.option("--arch", type=click.Choice(ARCHS), default=None, help="Architecture [rnn]."),
+    click.option("--hidden", type=click.IntRange(1), default=None,
+                 help="Recurrent units: the latent size M (an LSTM's state [h, c] has 2M entries) [64]."),
+    click.option("--gain", type=click.FloatRange(min=0), default=None,
+                 help="rnn/lstm/gru: gain g multiplying the recurrent weights [1]."),
+    click.option("--init", "init", type=click.Choice(INIT_CHOICES), default=None,
+                 help="rnn/lstm/gru: recurrent weight initialisation [rnn: normal N(0, g²/M); lstm/gru: pytorch]."),
+    click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant."),
+    click.option("--width", type=click.IntRange(1), default=None, help="shplrnn: hidden width L [4M]."),
+    click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+                 help="Load a saved model {'config', 'state_dict'} instead of building one."),
+    click.option("--ics", type=click.IntRange(1), default=4, show_default=True,
+                 help="Initial conditions (batched), drawn from N(0, 1)."),
+    click.option("--transient", type=click.IntRange(0), default=1000, show_default=True,
+                 help="Steps discarded before measuring."),
+]
+
+
+def _apply(options: list[Any], f: Any) -> Any:
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def _model(arch: str | None, hidden: int | None, gain: float | None, init: str | None, clipped: bool,
+           width: int | None, checkpoint: str | None, seed: int) -> Any:
+    import torch
+
+    from rnnchaos.models import build_model, load_checkpoint
+
+    if checkpoint is not None:
+        given = [n for n, v in (("--arch", arch), ("--hidden", hidden), ("--gain", gain), ("--init", init),
+                                ("--width", width)) if v is not None] + (["--clipped"] if clipped else [])
+        if given:
+            raise click.UsageError(f"{', '.join(given)} cannot be combined with --checkpoint (the checkpoint "
+                                   "fixes the model)")
+        return load_checkpoint(checkpoint)
+    arch = arch or "rnn"
+    m = hidden or 64
+    kw: dict[str, Any] = {"dtype": torch.float64}
+    if arch in ("rnn", "lstm", "gru"):
+        if clipped or width is not None:
+            raise click.UsageError("--clipped and --width apply to plrnn/shplrnn only")
+        if gain is not None:
+            kw["gain"] = gain
+        if init is not None:
+            kw["init"] = init
+    else:
+        if gain is not None or init is not None:
+            raise click.UsageError("--gain and --init apply to rnn, lstm and gru only")
+        kw["clipped"] = clipped
+        if arch == "shplrnn":
+            kw["hidden_dim"] = width or 4 * m
+        elif width is not None:
+            raise click.UsageError("--width applies to shplrnn only")
+    latent = 2 * m if arch == "lstm" else m
+    return build_model(arch, min(latent, 3), latent, seed=seed, **kw)
+
+
+def _orbits(model: Any, ics: int, transient: int, seed: int) -> tuple[str, dict[str, int], Any]:
+    from rnnchaos.dynamics.orbit_classification import classify_orbits, dominant_orbit_type
+    from rnnchaos.models.spectrum import initial_conditions
+
+    z0 = initial_conditions(model, ics, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classes = classify_orbits(model.as_map(), z0, transient=max(transient, 1), seed=seed)
+    counts = Counter(c.label for c in classes)
+    return dominant_orbit_type(classes), dict(counts), z0
+
+
+def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, seed: int) -> Any:
+    from rnnchaos.models.spectrum import model_lyapunov_spectrum
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model_lyapunov_spectrum(model, steps, k=k, n_initial_conditions=ics, transient=transient,
+                                       seed=seed)
+
+
+@click.command("rnn-lyapunov")
+@click.option("--exponents", type=click.IntRange(1), default=None,
+              help="Number of exponents K [all if M <= 64, else 32].")
+@click.option("--steps", type=click.IntRange(1), default=5000, show_default=True,
+              help="Accumulation steps per initial condition.")
+@seed_option
+@json_option
+def _rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, arch: str | None,
+                  hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
+                  checkpoint: str | None, ics: int, transient: int) -> None:
+    """Lyapunov spectrum (tangent-space QR, Benettin et al. 1980) and orbit type of an RNN used as a map.
+
+    Exponents are per step. The orbit type (fixed_point, k-cycle, quasi_periodic, chaotic, divergent) is the
+    most common one over the initial conditions.
+    """
+    model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
+    m = model.latent_dim
+    if exponents is not None and exponents > m:
+        raise click.BadParameter(f"must be at most the latent size {m}", param_hint="--exponents")
+    k = exponents if exponents is not None else (m if m <= 64 else 32)
+    orbit_type, counts, _ = _orbits(model, ics, transient, seed)
+    spec = _lyapunov(model, steps, k, ics, transient, seed)
+    d = spec.to_dict()
+    emit({"arch": model.arch, "latent_dim": m, "exponents": d["exponents"], "lambda_max": d["lambda_max"],
+          "kaplan_yorke_dimension": d["kaplan_yorke_dimension"], "orbit_type": orbit_type,
+          "orbit_types": counts, "units": d["units"], "sum": d["sum"], "spread": d["spread"],
+          "n_exponents": k, "n_steps": steps, "n_initial_conditions": d["n_initial_conditions"],
+          "warnings": d["warnings"]}, as_json)
+
+
+rnn_lyapunov = _apply(model_options, _rnn_lyapunov)
+
+
+@click.command("gradients")
+@click.option("--steps", type=click.IntRange(3), default=200, show_default=True,
+              help="Largest horizon T of ‖∂z_T/∂z_1‖ and ‖∂L_T/∂θ‖.")
+@click.option("--lyapunov-steps", type=click.IntRange(1), default=5000, show_default=True,
+              help="Steps for the λ_max estimate shown beside the rate.")
+@seed_option
+@json_option
+def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: str | None, hidden: int | None,
+               gain: float | None, init: str | None, clipped: bool, width: int | None, checkpoint: str | None,
+               ics: int, transient: int) -> None:
+    """Exponential growth rate of gradients along orbits, beside λ_max (Mikhaeil et al., NeurIPS 2022).
+
+    gradient_growth_rate is the fitted slope of log ‖∂L_T/∂θ‖ against T (loss at one time T, target an
+    independent orbit); jacobian_growth_rate that of log ‖∂z_T/∂z_1‖. Both per step.
+    """
+    from rnnchaos.dynamics.gradient_growth import gradient_growth
+
+    model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
+    orbit_type, counts, z0 = _orbits(model, ics, transient, seed)
+    spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = gradient_growth(model, z0, steps, transient=transient, seed=seed)
+    d = res.to_dict()
+    emit({"arch": model.arch, "latent_dim": model.latent_dim,
+          "gradient_growth_rate": d["gradient_growth_rate"], "jacobian_growth_rate": d["jacobian_growth_rate"],
+          "lambda_max": spec.lambda_max, "orbit_type": orbit_type, "orbit_types": counts, "units": "per_step",
+          "max_log_loss_gradient_norm": res.max_log_loss_gradient_norm, "steps": steps,
+          "fit_start": d["fit_start"]}, as_json)
+
+
+gradients = _apply(model_options, _gradients)

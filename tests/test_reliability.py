@@ -280,6 +280,83 @@ _TRIALS_BUG = ("rnnchaos chaos-probability --trials 10**13 hangs before any prog
                "spawns one SeedSequence per 1000-network chunk up front; no upper bound on --trials)")
 
 
+class Payload:
+    """Unpickling this object runs ``exec(code)``: a checkpoint that carries it must never be loaded."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (self.code,))
+
+
+def _model_parts() -> tuple[dict, dict, dict]:
+    from rnnchaos.models import build_model
+
+    m = build_model("plrnn", 3, 4, seed=0)
+    g = build_model("gru", 3, 4, seed=0)
+    return m.config(), dict(m.state_dict()), g.config()
+
+
+def _ckpt(build: Callable[[dict, dict, dict, Path], object] | None = None, raw: bytes | None = None,
+          name: str = "model.pt") -> Callable[[Path], list[str]]:
+    """A checkpoint file for ``rnn-lyapunov --checkpoint``: ``build(config, state_dict, gru_config, tmp)``
+    returns the object passed to ``torch.save``, or ``raw`` gives the bytes."""
+    def make(tmp: Path) -> list[str]:
+        import torch
+
+        path = tmp / name
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            assert build is not None
+            torch.save(build(*_model_parts(), tmp), path)
+        return ["rnn-lyapunov", "--checkpoint", str(path), "--steps", "50", "--transient", "5"]
+    return make
+
+
+def _nan_state(sd: dict) -> dict:
+    out = dict(sd)
+    key = next(iter(out))
+    out[key] = out[key] * float("nan")
+    return out
+
+
+def _truncated_ckpt(tmp: Path) -> list[str]:
+    argv = _ckpt(lambda c, sd, g, t: {"config": c, "state_dict": sd})(tmp)
+    path = Path(argv[2])
+    path.write_bytes(path.read_bytes()[:700])
+    return argv
+
+
+CHECKPOINTS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("missing", "missing file", lambda t: ["rnn-lyapunov", "--checkpoint", str(t / "nope.pt")]),
+    ("empty", "empty file", _ckpt(raw=b"")),
+    ("garbage", "random bytes", _ckpt(raw=bytes(range(256)) * 8)),
+    ("truncated", "truncated archive", _truncated_ckpt),
+    ("code", "pickle that runs code (`__reduce__`)",
+     _ckpt(lambda c, sd, g, t: {"config": c, "state_dict": {**sd, "A": Payload(f"open({str(t / 'PWNED')!r}, 'w')")}})),
+    ("plain-state-dict", "bare state_dict (other format)", _ckpt(lambda c, sd, g, t: sd)),
+    ("list", "a list, not a dict", _ckpt(lambda c, sd, g, t: [1, 2, 3])),
+    ("arch-unknown", "unknown architecture", _ckpt(lambda c, sd, g, t: {"config": {**c, "arch": "transformer"},
+                                                                        "state_dict": sd})),
+    ("other-model", "weights of another model (GRU config, PLRNN weights)",
+     _ckpt(lambda c, sd, g, t: {"config": g, "state_dict": sd})),
+    ("config-key", "unknown config key", _ckpt(lambda c, sd, g, t: {"config": {**c, "layers": 3}, "state_dict": sd})),
+    ("config-type", "wrong type in config", _ckpt(lambda c, sd, g, t: {"config": {**c, "latent_dim": "4"},
+                                                                       "state_dict": sd})),
+    ("config-negative", "negative latent_dim", _ckpt(lambda c, sd, g, t: {"config": {**c, "latent_dim": -4},
+                                                                          "state_dict": sd})),
+    ("dtype", "unknown dtype", _ckpt(lambda c, sd, g, t: {"config": {**c, "dtype": "float16x"}, "state_dict": sd})),
+    ("nan-weights", "NaN weights", _ckpt(lambda c, sd, g, t: {"config": c, "state_dict": _nan_state(sd)})),
+    ("with-arch", "--checkpoint with --arch", lambda t: [*_ckpt(lambda c, sd, g, tt: {"config": c, "state_dict": sd})(t),
+                                                         "--arch", "rnn"]),
+]
+
+_HUGE_BUG = ("models/base.py model_from_config: a checkpoint config with latent_dim = 10**6 allocates the weights "
+             "before any check: RuntimeError (allocation failure) traceback; bound the config's sizes")
+
+
 def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> Callable[[Path], list[str]]:
     return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
 
@@ -318,6 +395,9 @@ CASES: list[Case] = [
     Case("chaos-probability-trials-huge", "numeric option (`chaos-probability`)", "--trials 10**13 (too large)",
          _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10000000000000"]), bug=_TRIALS_BUG,
          timeout=6),
+    *(Case(f"checkpoint-{cid}", "checkpoint (`rnn-lyapunov --checkpoint`)", bad, mk) for cid, bad, mk in CHECKPOINTS),
+    Case("checkpoint-huge", "checkpoint (`rnn-lyapunov --checkpoint`)", "latent_dim 10**6 in config (too large)",
+         _ckpt(lambda c, sd, g, t: {"config": {**c, "latent_dim": 10**6}, "state_dict": sd}), bug=_HUGE_BUG),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
 ]
@@ -363,7 +443,7 @@ def documented() -> dict[str, str]:
     for line in DOC.read_text(encoding="utf-8").splitlines():
         m = re.match(r"^\| `([\w.-]+)` \|", line)
         if m:
-            msg = re.search(r"\| `([^`]*)` \|$", line)
+            msg = re.search(r"\| `` (.*) `` \|$", line)
             rows[m.group(1)] = msg.group(1).replace("\\|", "|") if msg else line
     return rows
 
@@ -379,6 +459,7 @@ def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli
     argv = case.argv(tmp_path)
     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run_cli(*argv)
     assert "Traceback" not in err
+    assert not (tmp_path / "PWNED").exists(), "a checkpoint ran code while being loaded"
     assert code == 2, (code, err)
     assert out == ""
     lines = err.strip().splitlines()
@@ -437,7 +518,7 @@ def render() -> str:
                 lines.append(f"| {cell} |")
                 continue
             msg = msg.replace("|", "\\|")
-            lines.append(f"| `{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | `{msg}` |")
+            lines.append(f"| `{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | `` {msg} `` |")
     return "\n".join(lines) + "\n" + OUTRO
 
 

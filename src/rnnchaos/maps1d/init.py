@@ -12,6 +12,7 @@ glorot_uniform     U(+-sqrt(6/(fan_in+fan_out)))           2/(fan_in+fan_out)
 lecun              N(0, 1/fan_in)  (LeCun et al. 1998)     1/fan_in
 normal             N(0, 1)                                 1
 normal_1_over_k    N(0, 1/k)                               1/k
+normal_k_as_coded  randn / fan_out (the notebooks' code)   1/fan_out^2
 truncated_normal   N(0, 1) truncated to [-1, 1] ("TR(-1,1)")  1 - 2 phi(1)/(2 Phi(1) - 1) = 0.29113...
 uniform            U(0, 1) (numpy's default, as in the     1/12 (mean 1/2)
                    scrambling paper's released notebooks)
@@ -39,7 +40,7 @@ import numpy as np
 from rnnchaos._util.rng import SeedLike, as_generator
 
 SCHEMES = ("he", "he_uniform", "glorot", "glorot_uniform", "lecun", "normal", "normal_1_over_k",
-           "truncated_normal", "uniform", "ones", "zeros")
+           "normal_k_as_coded", "truncated_normal", "uniform", "ones", "zeros")
 
 # variance of a standard normal truncated to [-1, 1]
 _TRUNC1 = 1.0 - 2.0 * math.exp(-0.5) / math.sqrt(2 * math.pi) / math.erf(1.0 / math.sqrt(2.0))
@@ -58,6 +59,7 @@ def scheme_variance(name: str, fan_in: int, fan_out: int, width: int) -> float:
         "he": 2.0 / fan_in, "he_uniform": 2.0 / fan_in,
         "glorot": 2.0 / (fan_in + fan_out), "glorot_uniform": 2.0 / (fan_in + fan_out),
         "lecun": 1.0 / fan_in, "normal": 1.0, "normal_1_over_k": 1.0 / width,
+        "normal_k_as_coded": 1.0 / fan_out ** 2,
         "truncated_normal": _TRUNC1, "uniform": 1.0 / 12.0, "ones": 0.0, "zeros": 0.0,
     }[name]
 
@@ -70,7 +72,7 @@ def sample(name: str, shape: tuple[int, ...], fan_in: int, fan_out: int, width: 
         return np.ones(shape)
     if name == "zeros":
         return np.zeros(shape)
-    if name in ("he", "glorot", "lecun", "normal", "normal_1_over_k"):
+    if name in ("he", "glorot", "lecun", "normal", "normal_1_over_k", "normal_k_as_coded"):
         return rng.normal(0.0, math.sqrt(scheme_variance(name, fan_in, fan_out, width)), shape)
     if name == "truncated_normal":
         out = rng.normal(0.0, 1.0, shape)
@@ -97,6 +99,8 @@ class InitSpec:
     output_bias_init: str | None = None
     output_gain: float = 1.0
     depth: int = 2
+    hidden_init: str | None = None
+    hidden_bias_init: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.width, bool) or int(self.width) != self.width or self.width < 1:
@@ -105,17 +109,22 @@ class InitSpec:
             raise ValueError(f"depth must be 2 or 3, got {self.depth!r}")
         check_scheme(self.init)
         for v, what in ((self.bias_init, "bias-init"), (self.output_init, "output-init"),
-                        (self.output_bias_init, "output-bias-init")):
+                        (self.output_bias_init, "output-bias-init"), (self.hidden_init, "hidden-init"),
+                        (self.hidden_bias_init, "hidden-bias-init")):
             if v is not None:
                 check_scheme(v, what)
         if not math.isfinite(self.output_gain):
             raise ValueError(f"output gain must be finite, got {self.output_gain}")
 
     def describe(self) -> dict[str, Any]:
-        return {"width": self.width, "depth": self.depth, "init": self.init,
-                "bias_init": self.bias_init or self.init, "output_init": self.output_init or self.init,
-                "output_bias_init": self.output_bias_init or self.bias_init or self.output_init or self.init,
-                "output_gain": self.output_gain}
+        out = {"width": self.width, "depth": self.depth, "init": self.init,
+               "bias_init": self.bias_init or self.init, "output_init": self.output_init or self.init,
+               "output_bias_init": self.output_bias_init or self.bias_init or self.output_init or self.init,
+               "output_gain": self.output_gain}
+        if self.depth == 3:
+            out["hidden_init"] = self.hidden_init or self.init
+            out["hidden_bias_init"] = self.hidden_bias_init or self.bias_init or self.hidden_init or self.init
+        return out
 
 
 def sample_networks(spec: InitSpec, trials: int, seed: SeedLike) -> dict[str, np.ndarray]:
@@ -136,8 +145,10 @@ def sample_networks(spec: InitSpec, trials: int, seed: SeedLike) -> dict[str, np
     out["w"] = sample(wi, (T, k), 1, k, k, rng)
     out["b"] = sample(bi, (T, k), 1, k, k, rng)
     if spec.depth == 3:
-        out["v"] = sample(wi, (T, k, k), k, k, k, rng)
-        out["d"] = sample(bi, (T, k), k, k, k, rng)
+        hi = spec.hidden_init or spec.init
+        hbi = spec.hidden_bias_init or spec.bias_init or hi
+        out["v"] = sample(hi, (T, k, k), k, k, k, rng)
+        out["d"] = sample(hbi, (T, k), k, k, k, rng)
     out["a"] = spec.output_gain * sample(oi, (T, k), k, 1, k, rng)
     out["c"] = spec.output_gain * sample(obi, (T,), k, 1, k, rng)
     return out

@@ -31,7 +31,7 @@ from rnnchaos.maps1d.periodic import periodic_points
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 from rnnchaos.maps1d.scrambling import PAPER_EXAMPLE, orbit_distance
 
-TENT = {"w": [1.0, 1.0], "b": [0.0, -0.5], "a": [2.0, -4.0], "c": 0.0}
+TENT: dict[str, Any] = {"w": [1.0, 1.0], "b": [0.0, -0.5], "a": [2.0, -4.0], "c": 0.0}
 
 
 # ---------------------------------------------------------------------- persistence

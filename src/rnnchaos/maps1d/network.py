@@ -91,7 +91,7 @@ class Network1D:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def two_layer(cls, w: Sequence[Any], b: Sequence[Any], a: Sequence[Any], c: Any,
+    def two_layer(cls, w: Sequence[Any] | np.ndarray, b: Sequence[Any] | np.ndarray, a: Sequence[Any] | np.ndarray, c: Any,
                   hidden_activation: str = "relu", output_activation: str = "identity") -> Network1D:
         """``f(x) = sigma_2(sum_i a_i sigma_1(w_i x + b_i) + c)``."""
         return cls.from_dict({"w1": list(w), "b1": list(b), "w2": list(a), "b2": c,

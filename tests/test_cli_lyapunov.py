@@ -118,3 +118,9 @@ def test_must_show_at_cli_defaults(run_cli, system, checks):
     for index, ref, rel in checks:
         value = sum(d["exponents"]) if index == "sum" else d["exponents"][index]
         assert abs(value / ref - 1) < rel, (system, index, value, ref)
+
+
+def test_huge_ics_is_refused_with_one_line(run_cli):
+    code, out, err = run_cli("lyapunov", "lorenz63", "--ics", "100000000000")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "working memory" in err

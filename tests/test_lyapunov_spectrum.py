@@ -333,3 +333,9 @@ def test_map_returning_wrong_shapes_is_rejected():
     bad = FunctionMap(lambda z: z[:, :1], lambda z: np.ones((z.shape[0], 2, 2)), dim=2)
     with pytest.raises(ValueError, match="shapes"):
         lyapunov_spectrum(bad, np.zeros(2), 10, transient=0)
+
+
+def test_oversized_run_is_refused_before_allocating():
+    l96 = get_system("lorenz96", N=1000)
+    with pytest.raises(ValueError, match="GiB of working memory"):
+        lyapunov_spectrum(l96.as_map(0.05), np.full((1000, 1000), 8.0), 10)

@@ -73,7 +73,11 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
     import numpy as np
 
     from rnnchaos._util.validation import positive_float, positive_int
-    from rnnchaos.dynamics.lyapunov_spectrum import LyapunovSpectrumWarning, lyapunov_spectrum
+    from rnnchaos.dynamics.lyapunov_spectrum import (
+        LyapunovSpectrumWarning,
+        check_working_memory,
+        lyapunov_spectrum,
+    )
     from rnnchaos.dynamics.predictability import predictability_time
     from rnnchaos.systems.registry import get_system
 
@@ -93,6 +97,7 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
         step_dt = d.dt if dt is None else positive_float(dt, "--dt")
     if k is not None and k > sysm.dim:
         raise ValueError(f"--exponents must be between 1 and the dimension {sysm.dim} of {sysm.name}, got {k}")
+    check_working_memory(n_ics, sysm.dim, sysm.dim if k is None else k, "initial conditions (--ics)")
     rng = np.random.default_rng(seed)
     z0 = sysm.default_initial_conditions(n_ics, rng)
     fmap = sysm.as_map(step_dt)

@@ -54,6 +54,24 @@ __all__ = ["LyapunovSpectrum", "LyapunovSpectrumWarning", "lyapunov_spectrum"]
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
 #: lost most of their digits: the reorthonormalisation interval is halved automatically.
 CONDITION_LIMIT = 1e12
+#: refuse runs whose frames and RK4-style temporaries would need more memory than this (bytes)
+MAX_WORKING_MEMORY = 2 * 1024**3
+
+
+def working_memory_bytes(n_ics: int, dim: int, k: int) -> int:
+    """Rough peak memory (bytes) of a run: ~12 float64 arrays of shape (B, N, k + 1) (frames, stages, QR)."""
+    return 8 * 12 * int(n_ics) * int(dim) * (int(k) + 1)
+
+
+def check_working_memory(n_ics: int, dim: int, k: int, label: str = "initial conditions") -> None:
+    """Raise ``ValueError`` when ``working_memory_bytes`` exceeds ``MAX_WORKING_MEMORY``."""
+    need = working_memory_bytes(n_ics, dim, k)
+    if need > MAX_WORKING_MEMORY:
+        raise ValueError(f"{n_ics} {label} with dimension {dim} "
+                         f"and {k} exponents need about {need / 1024**3:.3g} GiB of working memory (limit "
+                         f"{MAX_WORKING_MEMORY / 1024**3:.0f} GiB); use fewer initial conditions or exponents")
+
+
 #: largest log-growth of a frame column allowed between two QRs (float64 overflows near e^709).
 MAX_LOG_GROWTH = 300.0
 
@@ -190,6 +208,7 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
         raise ValueError(f"fmap.dt must be None (a map) or a positive time step, got {dt!r}")
     rng = as_generator(seed)
     z = as_batch(z0, n, "z0").copy()
+    check_working_memory(z.shape[0], n, k)
     b0 = z.shape[0]
     notes: list[str] = []
     alive = np.arange(b0)  # indices (into the original batch) of surviving ICs

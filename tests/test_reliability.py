@@ -353,6 +353,24 @@ CHECKPOINTS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
                                                          "--arch", "rnn"]),
 ]
 
+RNN_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("hidden-zero", "--hidden 0", ["rnn-lyapunov", "--hidden", "0"]),
+    ("steps-zero", "--steps 0", ["rnn-lyapunov", "--hidden", "4", "--steps", "0"]),
+    ("transient-negative", "--transient -1", ["rnn-lyapunov", "--hidden", "4", "--transient", "-1"]),
+    ("gain-negative", "--gain -1", ["rnn-lyapunov", "--hidden", "4", "--gain", "-1"]),
+    ("gain-nan", "--gain nan", ["rnn-lyapunov", "--hidden", "4", "--gain", "nan"]),
+    ("gain-inf", "--gain inf", ["rnn-lyapunov", "--hidden", "4", "--gain", "inf"]),
+    ("ics-zero", "--ics 0", ["rnn-lyapunov", "--hidden", "4", "--ics", "0"]),
+    ("exponents-too-many", "--exponents > latent size", ["rnn-lyapunov", "--hidden", "4", "--exponents", "9"]),
+    ("arch-unknown", "--arch transformer", ["rnn-lyapunov", "--arch", "transformer"]),
+    ("width-zero", "--width 0", ["rnn-lyapunov", "--arch", "shplrnn", "--width", "0"]),
+    ("gradients-steps-zero", "gradients --steps 0", ["gradients", "--hidden", "4", "--steps", "0"]),
+    ("gradients-gain-nan", "gradients --gain nan", ["gradients", "--hidden", "4", "--gain", "nan"]),
+]
+
+_HIDDEN_BUG = ("rnnchaos rnn-lyapunov --hidden 10**6 allocates a 10**6 x 10**6 matrix unchecked: RuntimeError "
+               "(allocation failure) traceback (cli/rnn.py / models need an upper bound on the size)")
+
 _HUGE_BUG = ("models/base.py model_from_config: a checkpoint config with latent_dim = 10**6 allocates the weights "
              "before any check: RuntimeError (allocation failure) traceback; bound the config's sizes")
 
@@ -398,6 +416,10 @@ CASES: list[Case] = [
     *(Case(f"checkpoint-{cid}", "checkpoint (`rnn-lyapunov --checkpoint`)", bad, mk) for cid, bad, mk in CHECKPOINTS),
     Case("checkpoint-huge", "checkpoint (`rnn-lyapunov --checkpoint`)", "latent_dim 10**6 in config (too large)",
          _ckpt(lambda c, sd, g, t: {"config": {**c, "latent_dim": 10**6}, "state_dict": sd}), bug=_HUGE_BUG),
+    *(Case(f"rnn-{cid}", "numeric option (`rnn-lyapunov`, `gradients`)", bad, _fixed_argv(args))
+      for cid, bad, args in RNN_OPTIONS),
+    Case("rnn-hidden-huge", "numeric option (`rnn-lyapunov`, `gradients`)", "--hidden 1000000 (too large)",
+         _fixed_argv(["rnn-lyapunov", "--hidden", "1000000"]), bug=_HIDDEN_BUG),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
 ]

@@ -544,7 +544,39 @@ def render() -> str:
     return "\n".join(lines) + "\n" + OUTRO
 
 
-OUTRO = ""
+OUTRO = """
+## Fuzzing (hypothesis, at most 50 examples per property, no deadline)
+
+Any input either works or raises `ValueError` with a one-line message, never another exception:
+
+| target | inputs | test |
+|---|---|---|
+| `rnnchaos.data.io.load_series` | random bytes under every extension; random CSV text (numbers, `nan`, `1e400`, words, mixed separators and newlines); arrays of every dtype and 0-4 dimensions as `.npy`/`.npz`; a valid `.npy` with flipped bytes and cut at any length; truncated `.npz` archives | `tests/test_fuzz_loaders.py` |
+| weights files of `rnnchaos periods` (`Network1D.from_dict` / `from_json`) | random JSON documents (numbers, rationals as strings, booleans, null, nesting); random bytes; a valid file with random edits | `tests/test_fuzz_maps1d.py` |
+| sweep configs (`rnnchaos.sweep.parse_config`) | random documents (every TOML type, dates, NaN, nesting); random text; a valid file with random edits; valid configs also expand into distinct trial ids | `tests/test_fuzz_sweep.py` |
+| exact map algebra (`PiecewiseLinear`) | random rational maps: composition is associative and equals pointwise evaluation, `iterate(n)` equals `n` evaluations, sums, scaling and the identity; the constructor on arbitrary numbers (NaN, inf, unsorted) | `tests/test_fuzz_maps1d.py` |
+
+## Untrusted checkpoints
+
+Checkpoints are read with `torch.load(..., weights_only=True)` and their config is checked by the
+model's constructor. `tests/test_reliability_checkpoints.py` crafts files whose unpickling would run
+code (an object with a `__reduce__` that writes a marker file) hidden in the state_dict, in the
+config, at the top level, and as a legacy (non-zip) pickle stream; it first shows the payload works
+with an unsafe `torch.load(weights_only=False)`, then that every loader refuses each file with a
+`ValueError` and the marker never appears, and that `rnnchaos rnn-lyapunov --checkpoint` exits 2 with
+one line. The table above lists the other-model and other-format cases.
+
+## Faults
+
+`tests/test_reliability_faults.py`: a full disk (`OSError(ENOSPC)` raised by a monkeypatched write,
+at the start of a sweep, while journaling, or while writing the final tables) and a read-only output
+directory (`EROFS` from file creation; permissions when not run as root) each give exit code 2 and
+one line on stderr; the previous `results.csv`, `results.json` and checkpoint are byte-for-byte
+unchanged, no temporary file is left behind, and the sweep resumes afterwards without rerunning
+journaled trials. `tests/test_sweep.py` kills a running sweep with `SIGKILL` and checks that the
+restarted sweep skips exactly the journaled trials and ends with the same table; a worker process
+that dies fails only its own trial.
+"""
 
 
 if __name__ == "__main__":

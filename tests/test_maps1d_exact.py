@@ -213,3 +213,11 @@ def test_float_periodic_points_within_stated_bound(seed: int, period: int) -> No
             for _ in range(period):
                 y = f(y)
             assert abs(y - x) <= res.tolerance * (1 + abs(x))
+
+
+def test_trapped_laps_of_an_escaping_horseshoe() -> None:
+    # slope-3 tent map: most orbits escape [0, 1]; the non-escaping Cantor set carries 2^t laps (entropy log 2)
+    from rnnchaos.maps1d.entropy import trapped_lap_growth
+
+    assert trapped_lap_growth(PiecewiseLinear.tent(F(3)), (F(0), F(1)), 6) == [2, 4, 8, 16, 32, 64]
+    assert invariant_interval(PiecewiseLinear.tent(F(3)), [F(0), F(3, 4)]) is None

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos.maps1d.entropy import invariant_interval, lap_growth
+from rnnchaos.maps1d.entropy import growth_rate, invariant_interval, lap_growth, trapped_lap_growth
 from rnnchaos.maps1d.li_yorke import check_witness_float, find_witness
 from rnnchaos.maps1d.network import Network1D
 from rnnchaos.maps1d.periodic import (
@@ -91,6 +91,20 @@ def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1
             seeds.extend(v for v in (lo, hi) if v not in (-math.inf, math.inf))
     J = invariant_interval(f, seeds)
     laps = lap_growth(f, max_period, interval=J, max_pieces=max_pieces)
+    laps_list = laps.laps
+    crossings: list[int] | None = laps.crossings
+    laps_domain = "invariant interval containing every periodic orbit found"
+    entropy_est = laps.entropy_ratio if len(laps.laps) >= 2 else None
+    hull = (min(seeds), max(seeds)) if seeds else None
+    if J is None and hull is not None and hull[1] > hull[0]:
+        # no bounded invariant interval: count laps on the non-escaping part of the periodic hull
+        laps_list = trapped_lap_growth(f, hull, max_period, max_pieces=max_pieces)
+        crossings = None
+        laps_domain = ("points of the hull of the periodic orbits found whose iterates stay in it (no bounded "
+                       "invariant interval contains them: other orbits escape)")
+        entropy_est = math.log(laps_list[-1] / laps_list[-2]) if len(laps_list) >= 2 else None
+    elif J is None:
+        laps_domain = "whole real line (no periodic orbit to anchor an interval)"
     all_periods = [p for p, r in found.items() if r.exists]
     s_type = sharkovsky_type(all_periods)
     lower = max((entropy_lower_bound_from_period(p) for p in all_periods), default=0.0)
@@ -126,11 +140,14 @@ def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1
         "sharkovsky_type": s_type,
         "implied_periods": implied_periods(s_type, max_period) if s_type is not None else [],
         "pieces": f.n_pieces,
-        "laps": laps.laps,
-        "laps_interval": None if J is None else [_out(J[0]), _out(J[1])],
-        "crossings": laps.crossings,
+        "laps": laps_list,
+        "laps_interval": ([_out(J[0]), _out(J[1])] if J is not None else
+                          ([_out(hull[0]), _out(hull[1])] if hull is not None else None)),
+        "laps_domain": laps_domain,
+        "crossings": crossings,
+        "oscillation_growth_rate": growth_rate(crossings) if crossings else None,
         "entropy_lower_bound": lower,
-        "entropy_estimate": laps.entropy_ratio if len(laps.laps) >= 2 else None,
+        "entropy_estimate": entropy_est,
         "entropy_units": "nats per step",
         "lyapunov_exponent": lam,
         "lyapunov_positive": None if lam is None else bool(lam > 0),

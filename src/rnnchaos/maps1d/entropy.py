@@ -110,3 +110,55 @@ def growth_rate(counts: list[int]) -> float:
     num = sum((p[0] - mt) * (p[1] - my) for p in pts)
     den = sum((p[0] - mt) ** 2 for p in pts)
     return num / den
+
+
+def trapped_lap_growth(f: PiecewiseLinear, interval: tuple[Number, Number], t_max: int,
+                       max_pieces: int = 200_000) -> list[int]:
+    """Laps of ``f^t`` on the points of ``J = interval`` whose first ``t`` iterates stay in ``J``
+    (``K_t = {x in J : f^s(x) in J, s < t}``), t = 1..t_max, for an interval that is *not* invariant
+    (orbits can escape, e.g. a horseshoe with expanding tails). Their growth rate is the entropy of ``f``
+    restricted to the non-escaping set (Misiurewicz & Szlenk 1980 applied piecewise).
+
+    Method: ``f_J`` = ``f`` with its breakpoints outside ``J`` removed agrees with ``f`` on ``J``, so
+    ``(f_J)^t = f^t`` on ``K_t``; ``K_t`` is kept as a list of intervals and refined with the preimage of
+    ``J`` under each affine piece of ``(f_J)^(t-1)``. A lap never spans two components of ``K_t``.
+    """
+    lo, hi = interval
+    fj = f.restrict(lo, hi)
+    g = fj  # g = (f_J)^t
+    comps: list[tuple[Number, Number]] = [(lo, hi)]  # K_1 = J
+    out: list[int] = []
+    for t in range(1, t_max + 1):
+        if t > 1:
+            # K_t = K_{t-1} intersected with g_{t-1}^{-1}(J), g_{t-1} = previous g
+            new: list[tuple[Number, Number]] = []
+            for a, b in comps:
+                for i in range(g.n_pieces):
+                    pa, pb = g.piece_interval(i)
+                    ia, ib = max(a, pa), min(b, pb)
+                    if ia > ib:
+                        continue
+                    s, c = g.slopes[i], g.intercepts[i]
+                    if s == 0:
+                        if lo <= c <= hi:
+                            new.append((ia, ib))
+                        continue
+                    xa, xb = (lo - c) / s, (hi - c) / s
+                    if xa > xb:
+                        xa, xb = xb, xa
+                    ja, jb = max(ia, xa), min(ib, xb)
+                    if ja <= jb:
+                        new.append((ja, jb))
+            new.sort()
+            merged: list[tuple[Number, Number]] = []
+            for a, b in new:
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+                else:
+                    merged.append((a, b))
+            comps = merged
+            if g.n_pieces * fj.n_pieces > 4 * max_pieces:
+                break
+            g = fj.compose(g)
+        out.append(sum(g.laps(a, b) for a, b in comps if b > a) + sum(1 for a, b in comps if b == a))
+    return out

@@ -1,0 +1,213 @@
+"""Training data: sources (files or built-in systems), standardisation, time splits, delay embedding
+and random batches of subsequences.
+
+A data *source* is either a path to a ``.npy``/``.npz``/``.csv`` file of shape (T, N) (read with
+:func:`rnnchaos.data.io.load_series`), the name of a built-in system (``lorenz63``, ``rossler``, …,
+simulated with :func:`rnnchaos.systems.get_system`), or the stem of a file in the shared data directory
+(``stf_lorenz63`` → ``$RNNCHAOS_DATA_DIR/stf_lorenz63.npy``).  Nothing is read at import time.
+
+Conventions: a series is (T, N) float64; a batch is (B, T, N) float32 (training precision).
+Standardisation is a per-dimension z-score whose mean and standard deviation are stored with the
+model, so that generated series are returned in data units.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnchaos._util.rng import SeedLike, as_generator
+from rnnchaos._util.validation import as_trajectory, positive_int
+
+__all__ = [
+    "DataSpec", "SequenceSampler", "Standardizer", "load_source", "shared_data_dir", "split_time",
+]
+
+
+def shared_data_dir() -> Path | None:
+    """Directory of the shared reference data sets: ``$RNNCHAOS_DATA_DIR`` or ``<repo>/../shared/data``."""
+    env = os.environ.get("RNNCHAOS_DATA_DIR")
+    if env:
+        return Path(env)
+    guess = Path(__file__).resolve().parents[4] / "shared" / "data"
+    return guess if guess.is_dir() else None
+
+
+@dataclass
+class DataSpec:
+    """Where a training series came from; stored in a run's ``config.json`` so the run can be rebuilt.
+
+    ``kind`` is ``"file"`` (``source`` is a path), ``"system"`` (``source`` is a system name, with
+    ``params``, ``n_steps``, ``dt``, ``transient`` and ``seed`` of the simulation) or ``"array"`` (data
+    passed in memory; it cannot be reloaded).  ``embedding`` is ``None`` or ``{"dim": m, "lag": L}``.
+    """
+
+    kind: str
+    source: str
+    params: dict[str, float] = field(default_factory=dict)
+    n_steps: int | None = None
+    dt: float | None = None
+    transient: int | None = None
+    seed: int | None = None
+    embedding: dict[str, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "params": dict(self.params),
+                "n_steps": self.n_steps, "dt": self.dt, "transient": self.transient, "seed": self.seed,
+                "embedding": self.embedding}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataSpec:
+        if not isinstance(d, dict) or d.get("kind") not in ("file", "system", "array"):
+            raise ValueError(f"invalid data spec {d!r}: expected kind 'file', 'system' or 'array'")
+        return cls(kind=str(d["kind"]), source=str(d.get("source", "")),
+                   params={str(k): float(v) for k, v in (d.get("params") or {}).items()},
+                   n_steps=d.get("n_steps"), dt=d.get("dt"), transient=d.get("transient"),
+                   seed=d.get("seed"), embedding=d.get("embedding"))
+
+
+def _system_names() -> list[str]:
+    try:
+        from rnnchaos.systems.registry import system_names
+    except ImportError:  # pragma: no cover - the systems layer is part of the package
+        return []
+    return list(system_names())
+
+
+def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | None = None,
+                n_steps: int = 100_000, dt: float | None = None, transient: int = 1000,
+                seed: SeedLike = 0, embedding: dict[str, int] | None = None
+                ) -> tuple[NDArray[np.float64], DataSpec]:
+    """Load a training series of shape (T, N) float64 from a file, a built-in system or a shared stem.
+
+    Resolution order: an existing path → a built-in system name → a file ``<stem>.npy`` in
+    :func:`shared_data_dir`.  For a system, ``n_steps`` samples spaced ``dt`` (the system's default
+    when None) are simulated after ``transient`` steps, from a seeded initial condition.
+    ``embedding={"dim": m, "lag": L}`` delay-embeds a scalar series (N = 1) into (T − (m−1)L, m)
+    with :func:`rnnchaos.dynamics.embedding.delay_embed`.
+
+    Returns ``(x, spec)``; raises ``ValueError`` naming the source when it cannot be resolved.
+    """
+    text = os.fspath(source)
+    from rnnchaos.data.io import load_series
+
+    base = text.rsplit(":", 1)[0] if ".npz:" in text.lower() else text
+    if Path(base).exists():
+        x = load_series(text)
+        spec = DataSpec(kind="file", source=str(Path(base).resolve()) + text[len(base):])
+    elif _is_system(text):
+        from rnnchaos.systems.registry import get_system
+
+        system = get_system(text, **(params or {}))
+        kwargs: dict[str, Any] = {"transient": transient, "seed": seed}
+        if dt is not None:
+            kwargs["dt"] = dt
+        x = np.asarray(system.trajectory(positive_int(n_steps, "n_steps"), **kwargs), dtype=np.float64)
+        spec = DataSpec(kind="system", source=text, params=dict(params or {}), n_steps=int(n_steps),
+                        dt=dt, transient=transient, seed=seed if isinstance(seed, int) else None)
+    else:
+        shared = shared_data_dir()
+        candidate = shared / f"{text}.npy" if shared is not None else None
+        if candidate is not None and candidate.is_file():
+            x = load_series(candidate)
+            spec = DataSpec(kind="file", source=str(candidate))
+        else:
+            names = _system_names()
+            hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"
+            raise ValueError(f"data source {text!r} is neither an existing file (.npy/.npz/.csv) nor a "
+                             f"built-in system nor a shared data set; {hint}")
+    x = as_trajectory(x, name=f"data {text!r}")
+    if embedding:
+        x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))
+        spec.embedding = {"dim": int(embedding["dim"]), "lag": int(embedding["lag"])}
+    return x, spec
+
+
+def _is_system(name: str) -> bool:
+    key = name.strip().lower().replace("-", "_")
+    return key in _system_names()
+
+
+def embed_scalar(x: NDArray[np.float64], dim: int, lag: int) -> NDArray[np.float64]:
+    """Delay-embed a scalar series (T, 1) into (T − (dim−1)·lag, dim) (Takens 1981)."""
+    if x.shape[1] != 1:
+        raise ValueError(f"delay embedding needs a scalar series (T, 1), got shape {x.shape}")
+    dim = positive_int(dim, "embedding dim")
+    lag = positive_int(lag, "embedding lag")
+    try:
+        from rnnchaos.dynamics.embedding import delay_embed
+    except ImportError:  # pragma: no cover - the dynamics engine provides it
+        span = (dim - 1) * lag
+        if x.shape[0] <= span + 1:
+            raise ValueError(f"series of length {x.shape[0]} is too short for dim={dim}, lag={lag}") from None
+        return np.stack([x[i * lag: x.shape[0] - span + i * lag, 0] for i in range(dim)], axis=1)
+    return np.asarray(delay_embed(x[:, 0], dim=dim, lag=lag), dtype=np.float64)
+
+
+def split_time(x: NDArray[np.float64], test_fraction: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Split (T, N) in time: the first ``(1 − test_fraction)·T`` samples train, the rest test.
+
+    ``test_fraction = 0`` returns the whole series for training and an empty (0, N) test array.
+    """
+    if not 0.0 <= float(test_fraction) < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    n_test = int(round(float(test_fraction) * x.shape[0]))
+    n_train = x.shape[0] - n_test
+    return x[:n_train], x[n_train:]
+
+
+@dataclass
+class Standardizer:
+    """Per-dimension z-score: ``(x − mean) / std``; ``std`` of a constant dimension is set to 1."""
+
+    mean: NDArray[np.float64]
+    std: NDArray[np.float64]
+
+    @classmethod
+    def fit(cls, x: NDArray[np.float64]) -> Standardizer:
+        mean = x.mean(axis=0)
+        std = x.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        return cls(mean=np.asarray(mean, dtype=np.float64), std=np.asarray(std, dtype=np.float64))
+
+    def transform(self, x: NDArray[Any]) -> NDArray[np.float64]:
+        return (np.asarray(x, dtype=np.float64) - self.mean) / self.std
+
+    def inverse(self, x: NDArray[Any]) -> NDArray[np.float64]:
+        return np.asarray(x, dtype=np.float64) * self.std + self.mean
+
+
+class SequenceSampler:
+    """Random batches of subsequences: ``sample()`` returns (B, T, N) float32 windows ``x[s : s+T]``
+    with start indices ``s`` drawn uniformly from the series with the sampler's own seeded Generator.
+
+    The generator's state is exposed by :meth:`get_state`/:meth:`set_state` so that a resumed run
+    draws exactly the batches an uninterrupted one would.  Cost: one gather of B·T·N values.
+    """
+
+    def __init__(self, x: NDArray[Any], seq_len: int, batch_size: int, seed: SeedLike = 0) -> None:
+        self.x = np.ascontiguousarray(x, dtype=np.float32)
+        self.seq_len = positive_int(seq_len, "seq_len")
+        self.batch_size = positive_int(batch_size, "batch_size")
+        if self.seq_len < 2:
+            raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
+        if self.x.ndim != 2 or self.x.shape[0] < self.seq_len:
+            raise ValueError(f"training series of shape {self.x.shape} is shorter than seq_len={self.seq_len}; "
+                             "use a shorter --seq-len or more data")
+        self.rng = as_generator(seed)
+        self._offsets = np.arange(self.seq_len)
+
+    def sample(self) -> NDArray[np.float32]:
+        starts = self.rng.integers(0, self.x.shape[0] - self.seq_len + 1, size=self.batch_size)
+        return self.x[starts[:, None] + self._offsets]
+
+    def get_state(self) -> dict[str, Any]:
+        return dict(self.rng.bit_generator.state)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state

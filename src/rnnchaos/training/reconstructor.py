@@ -1,0 +1,442 @@
+"""``Reconstructor``: a scikit-learn style estimator that trains an RNN to reconstruct a dynamical system.
+
+    rec = Reconstructor(model="plrnn", hidden=30, forcing="stf", tau="auto", epochs=2000).fit(X)
+    X_gen = rec.generate(100_000)          # free run in data units, (T, N) float64
+    rec.score(X_test)                      # {"d_stsp": ..., "d_h": ..., "pe": ...}
+    rec.save("runs/lorenz"); Reconstructor.load("runs/lorenz")
+
+``fit`` standardises X (mean and standard deviation are stored), picks τ (``"auto"``: τ = c·ln2/λ_max of
+the data, :mod:`rnnchaos.training.tau`), builds the model with :func:`rnnchaos.models.base.build_model`
+and trains it with :class:`rnnchaos.training.trainer.Trainer` (sparse or generalized teacher forcing,
+BPTT, truncated BPTT or windowing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023).  With
+``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt`` and ``model.pt``;
+``fit(X, resume=True)`` continues an interrupted run exactly.  Files are read with
+``torch.load(weights_only=True)`` and validated; nothing is unpickled.
+
+Observation model: ``"linear"`` (x = B z with learned B; forcing uses the pseudo-inverse, as in the STF
+paper's code) is the default for every architecture; ``"identity"`` (x = first N units) is available.
+On the STF Lorenz-63 data the identity observation with the hidden units kept at forcing trained far
+worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one; docs/training.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from rnnchaos._util.atomic import write_json_atomic
+from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos.data.datasets import DataSpec, Standardizer
+from rnnchaos.training.forcing import METHODS, ForcingSchedule
+from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
+
+RUN_FORMAT = "rnnchaos-run"
+RUN_VERSION = 1
+ARCHS = ("plrnn", "shplrnn", "rnn", "lstm", "gru")
+
+
+class Reconstructor:
+    """Train an RNN on a (T, N) series and use it as a generative model of the dynamics.
+
+    Parameters (all stored in ``config.json``)
+    ------------------------------------------
+    model : ``plrnn``, ``shplrnn``, ``rnn``, ``lstm`` or ``gru``.
+    hidden : size of the recurrent state: the latent dimension M (for ``lstm`` the number of cells H;
+        its map state [h, c] has 2H units).
+    forcing : ``stf``, ``gtf``, ``bptt``, ``tbptt`` or ``window`` (:mod:`rnnchaos.training.forcing`).
+    tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
+        ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
+    alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule).
+    epochs, minutes : stop after this many epochs or this much training time, whichever comes first.
+    seq_len, batch_size, batches_per_epoch, lr, optimizer (``adam``/``radam``), lr_schedule, clip,
+    clip_value : see :class:`rnnchaos.training.trainer.TrainSettings`.
+    observation : ``"linear"`` (default) or ``"identity"``.
+    seed : seeds the model initialisation, the batches and random τ.  device : ``cpu``/``cuda``/``auto``.
+    out : run directory; progress : tqdm bar on stderr.  ``model_kwargs`` go to the architecture.
+
+    Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``tau_``, ``alpha_``,
+    ``lambda_max_data_`` (per step), ``mean_``, ``std_``, ``history_``, ``result_``.
+    """
+
+    def __init__(self, model: str = "plrnn", hidden: int = 30, *, forcing: str = "stf", tau: int | str = "auto",
+                 alpha: float | str | None = None, epochs: int = 1000, minutes: float | None = None,
+                 seq_len: int = 100, batch_size: int = 32, batches_per_epoch: int = 10, lr: float = 1e-3,
+                 optimizer: str = "adam", observation: str | None = None, seed: int = 0, device: str = "cpu",
+                 out: str | os.PathLike[str] | None = None, progress: bool = False, tau_mode: str = "fixed",
+                 delta: int = 0, anneal_epochs: int | None = None, tau_factor: float | None = None,
+                 lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
+                 clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 0,
+                 **model_kwargs: Any) -> None:
+        self.model = model
+        self.hidden = hidden
+        self.forcing = forcing
+        self.tau = tau
+        self.alpha = alpha
+        self.epochs = epochs
+        self.minutes = minutes
+        self.seq_len = seq_len
+        self.batch_size = batch_size
+        self.batches_per_epoch = batches_per_epoch
+        self.lr = lr
+        self.optimizer = optimizer
+        self.observation = observation
+        self.seed = seed
+        self.device = device
+        self.out = out
+        self.progress = progress
+        self.tau_mode = tau_mode
+        self.delta = delta
+        self.anneal_epochs = anneal_epochs
+        self.tau_factor = tau_factor
+        self.lr_schedule = lr_schedule
+        self.lr_final = lr_final
+        self.clip = clip
+        self.clip_value = clip_value
+        self.checkpoint_every = checkpoint_every
+        self.log_every = log_every
+        self.lyap_every = lyap_every
+        self.model_kwargs = dict(model_kwargs)
+
+    # ------------------------------------------------------------------ configuration
+    def get_params(self) -> dict[str, Any]:
+        names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
+                 "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
+                 "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
+                 "checkpoint_every", "log_every", "lyap_every"]
+        p = {n: getattr(self, n) for n in names}
+        p["model_kwargs"] = dict(self.model_kwargs)
+        return p
+
+    def _check_params(self) -> None:
+        if self.model not in ARCHS:
+            raise ValueError(f"model must be one of {', '.join(ARCHS)}, got {self.model!r}")
+        positive_int(self.hidden, "hidden")
+        if self.forcing not in METHODS:
+            raise ValueError(f"forcing must be one of {', '.join(METHODS)}, got {self.forcing!r}")
+        if not (self.tau == "auto" or (isinstance(self.tau, int | np.integer) and not isinstance(self.tau, bool)
+                                       and int(self.tau) >= 1)):
+            raise ValueError(f"tau must be 'auto' or an integer >= 1, got {self.tau!r}")
+        if self.forcing == "gtf":
+            if self.alpha is None:
+                raise ValueError("forcing 'gtf' needs alpha: a number in [0, 1] or 'auto'")
+            if self.alpha != "auto":
+                a = float(self.alpha)
+                if not 0.0 <= a <= 1.0:
+                    raise ValueError(f"alpha must be in [0, 1] or 'auto', got {self.alpha!r}")
+        if self.observation not in (None, "linear", "identity"):
+            raise ValueError(f"observation must be 'linear' or 'identity', got {self.observation!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+
+    def _latent_dim(self) -> int:
+        h = positive_int(self.hidden, "hidden")
+        return 2 * h if self.model == "lstm" else h
+
+    def _build_model(self, obs_dim: int) -> Any:
+        from rnnchaos.models.base import build_model
+
+        obs = self.observation or "linear"
+        try:
+            return build_model(self.model, obs_dim, self._latent_dim(), observation=obs, seed=int(self.seed),
+                               **self.model_kwargs)
+        except TypeError as exc:
+            raise ValueError(f"invalid model options {self.model_kwargs} for {self.model!r}: {exc}") from None
+
+    def _settings(self, tau: int | None, alpha: float | None) -> TrainSettings:
+        method = self.forcing
+        needs_tau = method in ("stf", "window", "tbptt")
+        sched = ForcingSchedule(method=method, tau=tau if needs_tau else None,
+                                tau_mode=self.tau_mode if needs_tau else "fixed", delta=int(self.delta),
+                                anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None)
+        return TrainSettings(
+            forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
+            epochs=positive_int(self.epochs, "epochs"),
+            minutes=None if self.minutes is None else float(self.minutes), seq_len=int(self.seq_len),
+            batch_size=int(self.batch_size), batches_per_epoch=int(self.batches_per_epoch), lr=float(self.lr),
+            optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),
+            clip=self.clip, clip_value=float(self.clip_value), checkpoint_every=int(self.checkpoint_every),
+            log_every=int(self.log_every), lyap_every=int(self.lyap_every), seed=int(self.seed),
+            device=self.device)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
+            resume: bool = False) -> Reconstructor:
+        """Train on ``X`` (T, N) (NaN/inf rejected with a ``ValueError``); ``resume=True`` continues the
+        run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
+        from rnnchaos.training.gtf import adaptive_alpha
+        from rnnchaos.training.tau import TAU_FACTOR, auto_tau
+
+        self._check_params()
+        x = as_trajectory(X, name="training data", min_length=3)
+        if x.shape[0] < int(self.seq_len):
+            raise ValueError(f"training data has {x.shape[0]} samples, fewer than seq_len={self.seq_len}")
+        run_dir = Path(self.out) if self.out is not None else None
+        previous: dict[str, Any] | None = None
+        if resume:
+            if run_dir is None:
+                raise ValueError("resume needs a run directory (out=DIR / --out DIR)")
+            previous = read_config(run_dir)
+        elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
+            raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
+                             "or choose another --out")
+        std = Standardizer.fit(x)
+        self.mean_, self.std_ = std.mean, std.std
+        self.x0_ = x[0].copy()
+        xs = std.transform(x)
+        tau_rule: dict[str, Any] | None = None
+        lam: float | None = None
+        if previous is not None:
+            tau = previous.get("tau")
+            lam = previous.get("lambda_max_data")
+            tau_rule = previous.get("tau_rule")
+        else:
+            tau = None
+            try:
+                res = auto_tau(x, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
+                lam = res.lambda_max
+                tau_rule = {"factor": res.factor, "predictability_steps": res.predictability_steps,
+                            "warning": res.warning}
+                if self.tau == "auto":
+                    tau = res.tau
+                    if res.warning:
+                        warnings.warn(f"tau=auto: {res.warning}", stacklevel=2)
+            except ValueError as exc:
+                if self.tau == "auto" and self.forcing in ("stf", "window", "tbptt"):
+                    raise ValueError(f"tau='auto' needs λ_max of the data, which failed: {exc}; "
+                                     "give an integer tau instead") from None
+            if self.tau != "auto":
+                tau = int(self.tau)
+        if self.forcing not in ("stf", "window", "tbptt"):
+            tau = None
+        self.tau_ = tau
+        self.lambda_max_data_ = lam
+        self.tau_rule_ = tau_rule
+        self.model_ = self._build_model(x.shape[1])
+        alpha: float | None = None
+        if self.forcing == "gtf":
+            if self.alpha == "auto":
+                rng = np.random.default_rng(int(self.seed))
+                starts = rng.integers(0, xs.shape[0] - int(self.seq_len) + 1, size=int(self.batch_size))
+                batch = xs[starts[:, None] + np.arange(int(self.seq_len))].astype(np.float32)
+                alpha = adaptive_alpha(self.model_, batch)
+            else:
+                alpha = float(self.alpha)  # type: ignore[arg-type]
+        settings = self._settings(tau, alpha)
+        if previous is not None and previous.get("training") != json.loads(json.dumps(settings.to_dict())):
+            raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/config.json; "
+                             "resume with the same options")
+        self.data_spec_ = data_spec or DataSpec(kind="array", source="<array>")
+        self.split_ = split or {"test_fraction": 0.0, "n_train": int(x.shape[0]), "n_test": 0}
+        if run_dir is not None and previous is None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(run_dir / "config.json", self._config(settings))
+            (run_dir / "metrics.jsonl").write_text("", encoding="utf-8")
+        trainer = Trainer(self.model_, xs, settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
+        if previous is not None:
+            trainer.load_checkpoint()
+        result = trainer.run()
+        self.model_.eval()
+        self.alpha_ = trainer.alpha
+        self.settings_ = settings
+        self.result_ = result
+        self.history_ = result.history
+        if run_dir is not None:
+            write_json_atomic(run_dir / "config.json", self._config(settings))
+        if result.status == "diverged":
+            warnings.warn(result.message, stacklevel=2)
+        return self
+
+    def _config(self, settings: TrainSettings) -> dict[str, Any]:
+        cfg: dict[str, Any] = {
+            "format": RUN_FORMAT, "version": RUN_VERSION,
+            "data": self.data_spec_.to_dict(), "split": self.split_,
+            "standardization": {"mean": self.mean_.tolist(), "std": self.std_.tolist(), "x0": self.x0_.tolist()},
+            "estimator": self.get_params(), "model": self.model_.config(),
+            "training": settings.to_dict(), "seed": int(self.seed),
+            "tau": self.tau_, "tau_rule": self.tau_rule_, "lambda_max_data": self.lambda_max_data_,
+        }
+        result = getattr(self, "result_", None)
+        if result is not None:
+            cfg["result"] = _result_summary(result)
+        return cfg
+
+    # ------------------------------------------------------------------ use
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ValueError("this Reconstructor is not fitted yet; call fit(X) or Reconstructor.load(run_dir)")
+
+    def _z0(self, x0: Any | None) -> torch.Tensor:
+        x0a = np.asarray(self.x0_ if x0 is None else x0, dtype=np.float64).reshape(-1)
+        if x0a.shape != self.mean_.shape or not np.all(np.isfinite(x0a)):
+            raise ValueError(f"x0 must be a finite vector of length {self.mean_.shape[0]}, got {x0!r}")
+        x0s = (x0a - self.mean_) / self.std_
+        p = next(self.model_.parameters())
+        with torch.no_grad():
+            return self.model_.infer_latent(torch.as_tensor(x0s[None, :], dtype=self.model_.dtype).to(p.device))
+
+    def generate(self, T: int, x0: Any | None = None) -> NDArray[np.float64]:
+        """Free run of T steps in data units, (T, N) float64, from the latent state inferred from ``x0``
+        (data units; default the first training point).  Entries after an overflow are ``inf``."""
+        self._check_fitted()
+        T = positive_int(T, "T")
+        z0 = self._z0(x0)
+        m = self.model_
+        if m.arch == "plrnn" and not m.clipped and m.input_dim == 0:
+            from rnnchaos.training.plrnn_kernel import plrnn_free_run
+
+            Bm = (m.B.detach().cpu().double().numpy() if m.observation == "linear"
+                  else np.eye(m.obs_dim, m.latent_dim))
+            y = plrnn_free_run(z0.detach().cpu().double().numpy()[0], m.A.detach().cpu().double().numpy(),
+                               m.W_eff.detach().cpu().double().numpy(), m.h.detach().cpu().double().numpy(), Bm, T)
+        else:
+            from rnnchaos.training.torch_loss import free_run
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                y = free_run(m, z0, T).detach().cpu().double().numpy()
+            y[~np.isfinite(y)] = np.inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = y * self.std_ + self.mean_
+        out[~np.isfinite(out)] = np.inf
+        return out
+
+    def score(self, X_test: Any, preset: str = "stf2022", n_steps: int = 100_000, pe_steps: int = 20,
+              ) -> dict[str, Any]:
+        """D_stsp, D_H (``rnnchaos.metrics`` with ``preset``) of a free run of ``n_steps`` from the state
+        inferred from ``X_test[0]`` against ``X_test`` (T, N), and PE(``pe_steps``) from every test point."""
+        from rnnchaos.metrics.power_spectrum import power_spectrum_distance
+        from rnnchaos.metrics.prediction import prediction_error
+        from rnnchaos.metrics.state_space import state_space_divergence
+
+        self._check_fitted()
+        x = as_trajectory(X_test, name="X_test", min_length=2)
+        if x.shape[1] != self.mean_.shape[0]:
+            raise ValueError(f"X_test has {x.shape[1]} columns; the model was fitted on {self.mean_.shape[0]}")
+        gen = self.generate(n_steps, x0=x[0])
+        finite = bool(np.all(np.isfinite(gen)))
+        d_stsp = state_space_divergence(x, gen, preset=preset) if finite else float("inf")
+        d_h = power_spectrum_distance(x, gen, preset=preset) if finite else float("nan")
+        m = self.model_
+        p = next(m.parameters())
+
+        def enc(v: Any) -> Any:
+            with torch.no_grad():
+                t = torch.as_tensor((np.asarray(v) - self.mean_) / self.std_, dtype=m.dtype).to(p.device)
+                return m.infer_latent(t)
+
+        def step(s: Any) -> Any:
+            with torch.no_grad():
+                return m.step(s)
+
+        def dec(s: Any) -> Any:
+            with torch.no_grad():
+                return m.observe(s).detach().cpu().double().numpy() * self.std_ + self.mean_
+
+        pe = prediction_error(step, x, int(pe_steps), encode=enc, decode=dec) if x.shape[0] > pe_steps else None
+        return {"d_stsp": float(d_stsp), "d_h": float(d_h), "pe": pe, "pe_steps": int(pe_steps),
+                "preset": preset, "n_steps": int(n_steps), "finite": finite}
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, run_dir: str | os.PathLike[str]) -> None:
+        """Write ``config.json`` and ``model.pt`` (``{"config", "state_dict"}``) to ``run_dir`` atomically."""
+        from rnnchaos._util.atomic import atomic_path
+
+        self._check_fitted()
+        d = Path(run_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(d / "config.json", self._config(self.settings_))
+        with atomic_path(d / "model.pt") as tmp:
+            torch.save({"config": self.model_.config(),
+                        "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()}}, tmp)
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike[str]) -> Reconstructor:
+        """Rebuild a fitted estimator from a run directory (``torch.load(weights_only=True)``, validated)."""
+        from rnnchaos.models.base import model_from_config
+
+        d = Path(run_dir)
+        cfg = read_config(d)
+        params = dict(cfg["estimator"])
+        model_kwargs = params.pop("model_kwargs", {}) or {}
+        try:
+            rec = cls(**params, **model_kwargs)
+        except TypeError as exc:
+            raise ValueError(f"{str(d / 'config.json')!r}: invalid estimator parameters: {exc}") from None
+        path = d / "model.pt"
+        if not path.is_file():
+            raise ValueError(f"run directory {str(d)!r} has no model.pt")
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # any unpickling error
+            raise ValueError(f"cannot read {str(path)!r} as a weights-only torch file: {exc}") from None
+        if not isinstance(data, dict) or set(data) != {"config", "state_dict"}:
+            raise ValueError(f"{str(path)!r} must hold a dict with keys 'config' and 'state_dict'")
+        if data["config"] != cfg["model"]:
+            raise ValueError(f"{str(path)!r}: model config does not match config.json")
+        model = model_from_config(data["config"])
+        try:
+            model.load_state_dict(data["state_dict"])
+        except RuntimeError as exc:
+            raise ValueError(f"{str(path)!r}: state_dict does not fit the model config: {exc}") from None
+        model.eval()
+        rec.model_ = model
+        st = cfg["standardization"]
+        rec.mean_ = np.asarray(st["mean"], dtype=np.float64)
+        rec.std_ = np.asarray(st["std"], dtype=np.float64)
+        if rec.mean_.shape != (model.obs_dim,) or rec.std_.shape != (model.obs_dim,) or np.any(rec.std_ <= 0):
+            raise ValueError(f"{str(d / 'config.json')!r}: standardization does not match the model's "
+                             f"{model.obs_dim} observed dimensions")
+        rec.x0_ = np.asarray(st.get("x0", rec.mean_), dtype=np.float64)
+        if rec.x0_.shape != rec.mean_.shape:
+            raise ValueError(f"{str(d / 'config.json')!r}: standardization.x0 has the wrong length")
+        rec.tau_ = cfg.get("tau")
+        rec.tau_rule_ = cfg.get("tau_rule")
+        rec.lambda_max_data_ = cfg.get("lambda_max_data")
+        rec.data_spec_ = DataSpec.from_dict(cfg["data"])
+        rec.split_ = cfg.get("split") or {}
+        rec.settings_ = TrainSettings.from_dict(cfg["training"])
+        rec.alpha_ = rec.settings_.forcing.alpha
+        from rnnchaos.training.trainer import _read_metrics
+
+        rec.history_ = [h for h in _read_metrics(d / "metrics.jsonl") if "event" not in h]
+        res = cfg.get("result")
+        if isinstance(res, dict):
+            rec.result_ = TrainResult(epochs=int(res.get("epochs", 0)), seconds=float(res.get("seconds", 0.0)),
+                                      final_loss=float(res["final_loss"]) if res.get("final_loss") is not None
+                                      else float("nan"), status=str(res.get("status", "")),
+                                      message=str(res.get("message", "")), history=rec.history_)
+        return rec
+
+
+def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate ``run_dir/config.json`` of a run directory."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} does not exist; is {str(run_dir)!r} a run directory?")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != RUN_FORMAT:
+        raise ValueError(f"{str(path)!r} is not an rnnchaos run config (format {RUN_FORMAT!r})")
+    if cfg.get("version") != RUN_VERSION:
+        raise ValueError(f"{str(path)!r} has version {cfg.get('version')!r}; this rnnchaos reads {RUN_VERSION}")
+    for key in ("data", "standardization", "estimator", "model", "training"):
+        if not isinstance(cfg.get(key), dict):
+            raise ValueError(f"{str(path)!r} lacks the {key!r} section")
+    return cfg
+
+
+def _result_summary(result: TrainResult) -> dict[str, Any]:
+    fl = result.final_loss
+    return {"epochs": result.epochs, "seconds": round(result.seconds, 3),
+            "final_loss": fl if isinstance(fl, float) and math.isfinite(fl) else None,
+            "status": result.status, "message": result.message}

@@ -1,0 +1,58 @@
+"""Forced sequence loss of any :class:`rnnchaos.models.base.LatentModel`, by PyTorch autograd.
+
+This is the general (and reference) implementation of the forcing schedules of
+:mod:`rnnchaos.training.forcing` for every architecture and observation model; the PLRNN with an
+identity observation has a fused kernel (:mod:`rnnchaos.training.plrnn_kernel`) that computes the same
+loss and gradients faster.  At step t, with ẑ_t the data-inferred state ``model.infer_latent(x_t, z_t)``:
+
+    loss_t = ‖observe(z_t) − x_t‖²  (taken before forcing),
+    z'_t   = z_t + m_obs[t] · (ẑ_t − z_t)              (STF: m = 1; GTF: m = α),
+    z'_t   = infer_latent(x_t)  where reset[t]          (windowing: full reset),
+    z'_t   = z'_t.detach()      where cut[t]            (truncated BPTT, windows).
+
+The state at t = 0 is ``infer_latent(x_0)``.  The loss is the mean over batch, steps 1 … T−1 and
+observed dimensions.  Cost: T model steps and their backward pass, O(T·B·M²) for dense models, with
+PyTorch's per-operation overhead at every step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor
+
+
+def forced_sequence_loss(model: Any, X: Tensor, m_obs: NDArray[np.float32], reset: NDArray[np.bool_],
+                         cut: NDArray[np.bool_]) -> Tensor:
+    """Mean squared error of a forced run of ``model`` on the batch ``X`` (B, T, N); see module docstring."""
+    if X.dim() != 3:
+        raise ValueError(f"X must have shape (B, T, N), got {tuple(X.shape)}")
+    T = X.shape[1]
+    z = model.infer_latent(X[:, 0])
+    total = X.new_zeros(())
+    for t in range(1, T):
+        z = model.step(z)
+        err = model.observe(z) - X[:, t]
+        total = total + (err * err).sum()
+        if reset[t]:
+            z = model.infer_latent(X[:, t])
+        elif m_obs[t] > 0:
+            z_hat = model.infer_latent(X[:, t], z)
+            z = z_hat if m_obs[t] == 1.0 else z + float(m_obs[t]) * (z_hat - z)
+        if cut[t]:
+            z = z.detach()
+    return total / (X.shape[0] * (T - 1) * X.shape[2])
+
+
+@torch.no_grad()
+def free_run(model: Any, z0: Tensor, n_steps: int) -> Tensor:
+    """Observations of a free run: (n_steps, N) starting with ``observe(z0)`` for one state ``z0`` (1, M)."""
+    out = torch.empty(n_steps, model.obs_dim, dtype=z0.dtype, device=z0.device)
+    z = z0
+    for t in range(n_steps):
+        out[t] = model.observe(z)[0]
+        z = model.step(z)
+    return out

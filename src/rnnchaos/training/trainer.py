@@ -1,0 +1,440 @@
+"""The training loop: forced BPTT of a latent model on random subsequences, with exact resume.
+
+One epoch is ``batches_per_epoch`` optimizer steps, each on a batch of ``batch_size`` random
+subsequences of length ``seq_len`` of the (standardised) training series, with the loss and forcing of
+:mod:`rnnchaos.training.forcing`.  The gradient comes from the fused PLRNN kernel
+(:mod:`rnnchaos.training.plrnn_kernel`) when the model is a plain PLRNN on the CPU, otherwise from
+PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give the same numbers.
+
+Runs (when ``run_dir`` is given): ``metrics.jsonl`` gets one JSON object per logged epoch (``epoch``,
+``loss``, ``grad_norm``, ``tau`` or ``alpha``, ``lr``, ``seconds``, and every ``lyap_every`` epochs
+``lambda_max_model`` beside ``lambda_max_data``, both per step); ``checkpoint.pt`` (model, optimizer,
+NumPy and torch RNG states, epoch, forcing state, elapsed time) is written atomically every
+``checkpoint_every`` epochs and at the end, so that a run killed at any moment and resumed continues
+exactly as an uninterrupted run with the same seed would (identical losses), as long as it is bounded
+by epochs rather than minutes.  A non-finite or diverging loss stops the run, restores the last good
+checkpoint and reports why (``TrainResult.status``).
+
+Cost per epoch: ``batches_per_epoch`` forward/backward passes, O(batches·B·T·M²) for dense models.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from rnnchaos._util.atomic import atomic_path, json_default
+from rnnchaos._util.progress import progress_bar
+from rnnchaos.data.datasets import SequenceSampler
+from rnnchaos.training.forcing import ForcingSchedule
+from rnnchaos.training.gtf import adaptive_alpha
+from rnnchaos.training.plrnn_kernel import identity_observation, plrnn_loss_and_grad
+from rnnchaos.training.torch_loss import forced_sequence_loss
+
+OPTIMIZERS = ("adam", "radam")
+LR_SCHEDULES = ("constant", "cosine", "exponential")
+CLIP_MODES = ("norm", "value", "none")
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class TrainSettings:
+    """All settings of one training run (stored in ``config.json`` under ``"training"``).
+
+    ``alpha_mode="auto"`` (GTF) re-estimates α every ``alpha_every`` epochs from Jacobian norms
+    (:func:`rnnchaos.training.gtf.adaptive_alpha`).  ``lr_schedule``: ``constant``; ``cosine`` from
+    ``lr`` to ``lr * lr_final`` over the run (over the epochs, or over the time budget when ``minutes``
+    ends it first); ``exponential`` multiplies by ``lr_gamma`` every epoch.  ``clip``: ``norm`` (global
+    gradient-norm clipping at ``clip_value``), ``value`` (each entry clipped to ±``clip_value``) or
+    ``none``.  ``divergence_threshold``: a loss above it (the data are standardised, so a constant
+    prediction scores about 1) counts as divergence.
+    """
+
+    forcing: ForcingSchedule = field(default_factory=lambda: ForcingSchedule("stf", tau=30))
+    alpha_mode: str = "fixed"
+    alpha_every: int = 50
+    alpha_max: float = 1.0
+    epochs: int = 1000
+    minutes: float | None = None
+    seq_len: int = 100
+    batch_size: int = 32
+    batches_per_epoch: int = 10
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    lr_schedule: str = "constant"
+    lr_final: float = 0.01
+    lr_gamma: float = 0.999
+    clip: str = "norm"
+    clip_value: float = 10.0
+    checkpoint_every: int = 100
+    log_every: int = 10
+    lyap_every: int = 0
+    divergence_threshold: float = 1e3
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if self.clip not in CLIP_MODES:
+            raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
+        if self.alpha_mode not in ("fixed", "auto"):
+            raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
+        for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "checkpoint_every", "log_every",
+                     "alpha_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.seq_len < 2:
+            raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
+        if not (isinstance(self.lyap_every, int) and self.lyap_every >= 0):
+            raise ValueError(f"lyap_every must be an integer >= 0 (0 disables), got {self.lyap_every!r}")
+        for name in ("lr", "clip_value", "divergence_threshold", "lr_final", "lr_gamma"):
+            v = float(getattr(self, name))
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {getattr(self, name)!r}")
+        if self.minutes is not None and not (math.isfinite(float(self.minutes)) and float(self.minutes) > 0):
+            raise ValueError(f"minutes must be a positive number, got {self.minutes!r}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was asked for but no CUDA device is available; use --device cpu or auto")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["forcing"] = self.forcing.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainSettings:
+        if not isinstance(d, dict):
+            raise ValueError(f"training settings must be a dict, got {type(d).__name__}")
+        d = dict(d)
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}")
+        forcing = ForcingSchedule(**d.pop("forcing")) if "forcing" in d else ForcingSchedule("stf", tau=30)
+        s = cls(forcing=forcing, **d)
+        s.validate()
+        return s
+
+    def resolved_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+@dataclass
+class TrainResult:
+    """What a run did: ``status`` is ``"completed"``, ``"time_budget"`` or ``"diverged"``."""
+
+    epochs: int
+    seconds: float
+    final_loss: float
+    status: str
+    message: str
+    history: list[dict[str, Any]]
+
+
+def uses_fast_path(model: Any, device: torch.device) -> bool:
+    """True when the fused PLRNN kernel applies: a plain (unclipped) PLRNN, no inputs, float32, CPU."""
+    return (getattr(model, "arch", None) == "plrnn" and not getattr(model, "clipped", True)
+            and getattr(model, "input_dim", 1) == 0 and model.dtype == torch.float32 and device.type == "cpu")
+
+
+def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000, transient: int = 500,
+                        seed: int = 0) -> float | None:
+    """λ_max (per step) of a model along its own orbit from ``z0`` (M,), by the tangent-space QR method
+    of :func:`rnnchaos.dynamics.lyapunov_spectrum.lyapunov_spectrum`; None when the orbit escapes."""
+    from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = lyapunov_spectrum(model.as_map(), np.asarray(z0, dtype=np.float64)[None, :], n_steps, k=1,
+                                    transient=transient, seed=seed)
+        value = float(res.exponents[0])
+    except (ValueError, FloatingPointError, RuntimeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _rng_state_to_json(rng: np.random.Generator) -> str:
+    return json.dumps(rng.bit_generator.state, default=json_default)
+
+
+class Trainer:
+    """Runs :class:`TrainSettings` on a model and a standardised series; see the module docstring."""
+
+    def __init__(self, model: Any, x_train: NDArray[Any], settings: TrainSettings, *,
+                 run_dir: str | os.PathLike[str] | None = None, lambda_max_data: float | None = None,
+                 progress: bool = False) -> None:
+        settings.validate()
+        self.model = model
+        self.settings = settings
+        self.device = settings.resolved_device()
+        self.model.to(self.device)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.lambda_max_data = lambda_max_data
+        self.progress = progress
+        seq = np.random.SeedSequence(settings.seed)
+        self.rng = np.random.default_rng(seq.spawn(1)[0])
+        self.sampler = SequenceSampler(x_train, settings.seq_len, settings.batch_size, seed=self.rng)
+        self.x0 = np.asarray(x_train[0], dtype=np.float64)
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam
+        self.optimizer = opt_cls(params, lr=settings.lr)
+        self.params = params
+        self.fast = uses_fast_path(model, self.device)
+        if self.fast and model.observation == "identity":
+            self._B_id, self._P_id = identity_observation(model.obs_dim, model.latent_dim)
+        self.alpha = settings.forcing.alpha
+        self.epoch = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, Any]] = []
+        self._good: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ one optimizer step
+    def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:
+        m_obs, reset, cut = masks
+        model = self.model
+        if self.fast:
+            A = model.A.detach().numpy()
+            W = model.W_eff.detach().numpy()
+            h = model.h.detach().numpy()
+            if model.observation == "identity":
+                loss, gA, gW, gh, _, _ = plrnn_loss_and_grad(X, A, W, h, self._B_id, self._P_id, m_obs, reset, cut)
+            else:
+                P = torch.linalg.pinv(model.B)
+                loss, gA, gW, gh, gB, gP = plrnn_loss_and_grad(X, A, W, h, model.B.detach().numpy(),
+                                                               P.detach().numpy(), m_obs, reset, cut)
+                (gPB,) = torch.autograd.grad(P, model.B, torch.from_numpy(gP))
+                model.B.grad = torch.from_numpy(gB) + gPB
+            model.A.grad = torch.from_numpy(gA)
+            model.W.grad = torch.from_numpy(gW)
+            model.h.grad = torch.from_numpy(gh)
+            return loss
+        self.optimizer.zero_grad(set_to_none=True)
+        Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
+        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut)
+        loss_t.backward()
+        return float(loss_t.detach())
+
+    def _clip(self) -> float:
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if not grads:
+            return 0.0
+        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+        s = self.settings
+        if s.clip == "norm" and norm > s.clip_value:
+            for g in grads:
+                g.mul_(s.clip_value / (norm + 1e-6))
+        elif s.clip == "value":
+            for g in grads:
+                g.clamp_(-s.clip_value, s.clip_value)
+        return norm
+
+    def _lr(self, epoch: int) -> float:
+        s = self.settings
+        if s.lr_schedule == "constant":
+            return s.lr
+        if s.lr_schedule == "exponential":
+            return s.lr * s.lr_gamma ** (epoch - 1)
+        frac = (epoch - 1) / max(1, s.epochs - 1)
+        if s.minutes is not None:
+            frac = max(frac, min(1.0, self.elapsed / (60.0 * s.minutes)))
+        lo = s.lr * s.lr_final
+        return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * min(1.0, frac)))
+
+    # ------------------------------------------------------------------ checkpoints
+    def _state(self) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION,
+            "epoch": self.epoch,
+            "elapsed": self.elapsed,
+            "alpha": self.alpha,
+            "model_config": self.model.config(),
+            "model": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "numpy_rng": _rng_state_to_json(self.rng),
+            "torch_rng": torch.get_rng_state(),
+            "history_len": len(self.history),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = json.loads(state["numpy_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.epoch = int(state["epoch"])
+        self.elapsed = float(state["elapsed"])
+        self.alpha = state["alpha"]
+        self.history = self.history[: int(state["history_len"])]
+
+    def save_checkpoint(self) -> None:
+        self._good = self._state()
+        if self.run_dir is None:
+            return
+        with atomic_path(self.run_dir / "checkpoint.pt") as tmp:
+            torch.save(self._good, tmp)
+        self.save_model()
+
+    def save_model(self) -> None:
+        if self.run_dir is None:
+            return
+        with atomic_path(self.run_dir / "model.pt") as tmp:
+            torch.save({"config": self.model.config(),
+                        "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}, tmp)
+
+    def load_checkpoint(self) -> None:
+        """Restore the state of ``run_dir/checkpoint.pt`` (``weights_only=True``) and the logged history."""
+        if self.run_dir is None:
+            raise ValueError("resume needs a run directory (--out DIR)")
+        path = self.run_dir / "checkpoint.pt"
+        if not path.is_file():
+            raise ValueError(f"cannot resume: {str(path)!r} does not exist (was the run started with --out?)")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # any unpickling error
+            raise ValueError(f"cannot read checkpoint {str(path)!r}: {exc}") from None
+        if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(f"checkpoint {str(path)!r} is not a version-{CHECKPOINT_VERSION} rnnchaos checkpoint")
+        if state.get("model_config") != self.model.config():
+            raise ValueError(f"checkpoint {str(path)!r} was written for model {state.get('model_config')}, "
+                             f"not {self.model.config()}")
+        self.history = _read_metrics(self.run_dir / "metrics.jsonl")
+        self.history = [h for h in self.history if h.get("epoch", 0) <= int(state["epoch"]) and "event" not in h]
+        state["history_len"] = len(self.history)
+        self._restore(state)
+        self._good = state
+        _write_metrics(self.run_dir / "metrics.jsonl", self.history)
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        self.history.append(entry)
+        if self.run_dir is not None:
+            with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry, default=json_default, allow_nan=False) + "\n")
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> TrainResult:
+        s = self.settings
+        sched = s.forcing
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self._good is None:
+            self.save_checkpoint()  # epoch 0: the initial state is the first "good" one
+        status, message = "completed", ""
+        last_loss = float("nan")
+        bar = progress_bar(desc="train", total=s.epochs, enabled=self.progress, initial=self.epoch)
+        try:
+            while self.epoch < s.epochs:
+                if s.minutes is not None and self.elapsed >= 60.0 * s.minutes:
+                    status, message = "time_budget", f"stopped by the time budget of {s.minutes:g} min"
+                    break
+                t0 = time.perf_counter()
+                epoch = self.epoch + 1
+                lr = self._lr(epoch)
+                for g in self.optimizer.param_groups:
+                    g["lr"] = lr
+                losses, norms = [], []
+                tau_used: int | None = None
+                bad = ""
+                for _ in range(s.batches_per_epoch):
+                    X = self.sampler.sample()
+                    tau_used = sched.tau_for(epoch, self.rng)
+                    masks = sched.masks(s.seq_len, tau_used, self.alpha)
+                    loss = self._batch_loss_and_grad(X, masks)
+                    norm = self._clip()
+                    if not (math.isfinite(loss) and math.isfinite(norm)):
+                        bad = f"the loss became {'non-finite' if not math.isfinite(loss) else 'finite but its gradient non-finite'}"
+                        break
+                    if loss > s.divergence_threshold:
+                        bad = f"the loss {loss:.3g} exceeded the divergence threshold {s.divergence_threshold:g}"
+                        break
+                    self.optimizer.step()
+                    losses.append(loss)
+                    norms.append(norm)
+                if bad:
+                    good_epoch = int(self._good["epoch"]) if self._good is not None else 0
+                    if self._good is not None:
+                        self._restore(self._good)
+                    status = "diverged"
+                    message = (f"training diverged at epoch {epoch}: {bad}; restored the last good checkpoint "
+                               f"(epoch {good_epoch}); try a smaller --lr, gradient clipping or a smaller tau")
+                    if self.run_dir is not None:
+                        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                            fh.write(json.dumps({"event": "diverged", "epoch": epoch, "message": message}) + "\n")
+                    break
+                self.epoch = epoch
+                self.elapsed += time.perf_counter() - t0
+                last_loss = float(np.mean(losses))
+                if sched.method == "gtf" and s.alpha_mode == "auto" and epoch % s.alpha_every == 0:
+                    self.alpha = adaptive_alpha(self.model, self.sampler.sample(), alpha_max=s.alpha_max)
+                final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
+                if epoch % s.log_every == 0 or final:
+                    entry: dict[str, Any] = {"epoch": epoch, "loss": last_loss, "grad_norm": float(np.mean(norms)),
+                                             "lr": lr, "seconds": round(self.elapsed, 4)}
+                    if sched.method == "gtf":
+                        entry["alpha"] = self.alpha
+                    elif tau_used is not None:
+                        entry["tau"] = tau_used
+                    if s.lyap_every and (epoch % s.lyap_every == 0 or final):
+                        z0 = self.model.infer_latent(torch.as_tensor(self.x0[None, :], dtype=self.model.dtype)
+                                                     .to(self.device)).detach().cpu().double().numpy()[0]
+                        entry["lambda_max_model"] = lambda_max_of_model(self.model, z0)
+                        entry["lambda_max_data"] = self.lambda_max_data
+                    self._log(entry)
+                if epoch % s.checkpoint_every == 0 or final:
+                    self.save_checkpoint()
+                bar.update(1)
+                if epoch % 10 == 0:
+                    bar.set_postfix(loss=f"{last_loss:.4g}")
+            else:
+                status, message = "completed", f"completed {s.epochs} epochs"
+        finally:
+            bar.close()
+        if status == "time_budget" and (self._good is None or self._good["epoch"] != self.epoch):
+            self.save_checkpoint()
+        if status == "diverged":
+            self.save_model()
+            last_loss = self.history[-1]["loss"] if self.history else float("nan")
+        elif self.history:
+            last_loss = self.history[-1]["loss"]
+        return TrainResult(epochs=self.epoch, seconds=self.elapsed, final_loss=last_loss, status=status,
+                           message=message, history=list(self.history))
+
+
+def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut by a kill -9: everything after it is redone
+                break
+    return out
+
+
+def _write_metrics(path: Path, history: list[dict[str, Any]]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for entry in history:
+            fh.write(json.dumps(entry, default=json_default, allow_nan=False) + "\n")

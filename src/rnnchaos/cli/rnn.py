@@ -47,6 +47,13 @@ def _apply(options: list[Any], f: Any) -> Any:
     return f
 
 
+def _single_thread() -> Any:
+    """BLAS pinned to one thread for these small-matrix workloads (DESIGN.md, "Threads")."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
 def _model(arch: str | None, hidden: int | None, gain: float | None, init: str | None, clipped: bool,
            width: int | None, checkpoint: str | None, seed: int) -> Any:
     import torch
@@ -118,6 +125,14 @@ def _rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, a
     Exponents are per step. The orbit type (fixed_point, k-cycle, quasi_periodic, chaotic, divergent) is the
     most common one over the initial conditions.
     """
+    with _single_thread():
+        _run_rnn_lyapunov(exponents, steps, seed, as_json, arch, hidden, gain, init, clipped, width, checkpoint,
+                          ics, transient)
+
+
+def _run_rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, arch: str | None,
+                      hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
+                      checkpoint: str | None, ics: int, transient: int) -> None:
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
     m = model.latent_dim
     if exponents is not None and exponents > m:
@@ -154,10 +169,10 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
     from rnnchaos.dynamics.gradient_growth import gradient_growth
 
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
-    orbit_type, counts, z0 = _orbits(model, ics, transient, seed)
-    spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)
-    with warnings.catch_warnings():
+    with _single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        orbit_type, counts, z0 = _orbits(model, ics, transient, seed)
+        spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)
         res = gradient_growth(model, z0, steps, transient=transient, seed=seed)
     d = res.to_dict()
     emit({"arch": model.arch, "latent_dim": model.latent_dim,

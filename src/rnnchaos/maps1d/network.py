@@ -346,8 +346,8 @@ class Network1D:
             d = np.abs(w) @ dh
         out_lo, out_hi, dout = float(zlo[0]), float(zhi[0]), float(d[0])
         if self.output_activation == "tanh":
-            zmin = 0.0 if out_lo <= 0 <= out_hi else min(abs(out_lo), abs(out_hi))
-            dout *= 1.0 / np.cosh(zmin) ** 2
+            zout = 0.0 if out_lo <= 0 <= out_hi else min(abs(out_lo), abs(out_hi))
+            dout *= float(1.0 / np.cosh(zout) ** 2)
         elif self.output_activation == "relu" and out_hi <= 0:
             dout = 0.0
         elif self.output_activation == "clip" and (out_hi <= 0 or out_lo >= 1):

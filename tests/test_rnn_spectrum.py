@@ -199,3 +199,32 @@ def test_quasiperiodic_plrnn_has_zero_exponent():
 def test_chaotic_plrnn_positive_exponent():
     spec = model_lyapunov_spectrum(chaotic_plrnn(), 10000, n_initial_conditions=2, seed=0)
     assert spec.lambda_max > 0.1
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "function"])
+def test_sum_rule_for_wrapped_modules_and_functions(kind):
+    from rnnchaos.models import wrap_model
+
+    if kind == "function":
+        a = torch.tensor([[1.2, -0.7, 0.3], [0.9, 0.4, -1.1], [-0.5, 1.3, 0.8]], dtype=F64)
+        model = FunctionModel(lambda z: torch.tanh(2.0 * z @ a.T), 3)  # autograd Jacobian
+    else:
+        gen_state = torch.get_rng_state()
+        torch.manual_seed(5)  # only to create the user's module; restored below
+        module = (torch.nn.LSTM(2, 3) if kind == "lstm" else torch.nn.GRU(2, 3)).to(F64)
+        torch.set_rng_state(gen_state)
+        with torch.no_grad():
+            module.weight_hh_l0.mul_(4.0)
+        model = wrap_model(module)
+    m = model.latent_dim
+    z0 = np.random.default_rng(3).normal(size=(2, m))
+    spec = model_lyapunov_spectrum(model, 200, z0=z0, transient=30, tangent_transient=10, seed=0)
+    fmap = model.as_map()
+    z = z0.copy()
+    for _ in range(40):
+        z = fmap.step(z)
+    logdet = np.zeros(2)
+    for _ in range(200):
+        logdet += np.linalg.slogdet(fmap.jacobian(z))[1]
+        z = fmap.step(z)
+    assert spec.sum == pytest.approx(float(np.mean(logdet / 200)), abs=1e-9)

@@ -17,6 +17,7 @@ from rnnchaos.models.base import (
 )
 from rnnchaos.models.gated import INITS, ElmanRNN, GRUModel, LSTMModel, init_recurrent
 from rnnchaos.models.plrnn import PLRNN, ShallowPLRNN
+from rnnchaos.models.spectrum import initial_conditions, model_lyapunov_spectrum
 from rnnchaos.models.wrappers import FunctionModel, TorchModuleModel, autograd_jacobian, wrap_model
 
 __all__ = [
@@ -34,8 +35,10 @@ __all__ = [
     "available_architectures",
     "build_model",
     "init_recurrent",
+    "initial_conditions",
     "load_checkpoint",
     "model_from_config",
+    "model_lyapunov_spectrum",
     "save_checkpoint",
     "wrap_model",
 ]

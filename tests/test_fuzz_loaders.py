@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -19,10 +20,16 @@ SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[Healt
 EXTENSIONS = [".npy", ".npz", ".csv", ".txt", ".tsv", ".dat"]
 
 
+#: defects found by this fuzzing and routed to the data loader's owner; each has a strict xfail test below
+KNOWN_DEFECTS: tuple[type[BaseException], ...] = (tokenize.TokenError,)
+
+
 def check(path: Path) -> None:
     """The property: a valid (T, N) float64 finite series, or ValueError."""
     try:
         x = load_series(path)
+    except KNOWN_DEFECTS:
+        return
     except ValueError as exc:
         msg = str(exc)
         assert msg and "\n" not in msg.strip(), repr(msg)
@@ -115,3 +122,20 @@ def test_valid_series_round_trip(tmp_path: Path, ext: str) -> None:
     x = np.random.default_rng(2).normal(size=(30, 2))
     save_series(tmp_path / f"x{ext}", x)
     np.testing.assert_allclose(load_series(tmp_path / f"x{ext}"), x, rtol=1e-15, atol=0)
+
+
+def nul_in_npy_header(tmp: Path) -> Path:
+    """Found by ``test_corrupted_npy``: a NUL byte inside a .npy header (byte 66, cut at 128 bytes)."""
+    data = bytearray(VALID_NPY[:128])
+    data[66] = 0
+    path = tmp / "nul.npy"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.xfail(strict=True, raises=tokenize.TokenError,
+                   reason="data/io.py _load_npy: a NUL byte in the .npy header makes numpy's header parser raise "
+                          "tokenize.TokenError, which is not turned into ValueError (CLI traceback)")
+def test_nul_byte_in_npy_header_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        load_series(nul_in_npy_header(tmp_path))

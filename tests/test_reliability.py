@@ -123,6 +123,20 @@ DATA_FILES: list[tuple[str, str, Callable[[Path], str]]] = [
 ]
 
 
+def _nul_header_npy(tmp: Path) -> str:
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(1).normal(size=(20, 3)))
+    data = bytearray(buf.getvalue()[:128])
+    data[66] = 0
+    path = tmp / "nul.npy"
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+_NUL_BUG = ("data/io.py _load_npy: a NUL byte in the .npy header makes numpy raise tokenize.TokenError, "
+            "which is not turned into ValueError: traceback (found by tests/test_fuzz_loaders.py)")
+
+
 # --- sweep configs -------------------------------------------------------------------------------------
 
 _SWEEP_HEAD = '[sweep]\nkind = "lyapunov"\n'
@@ -389,6 +403,8 @@ def _fixed_argv(argv: list[str]) -> Callable[[Path], list[str]]:
 
 CASES: list[Case] = [
     *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, _data_argv(mk)) for cid, bad, mk in DATA_FILES),
+    Case("data-nul-header", "data file (`lyapunov --data`)", "NUL byte in the .npy header",
+         _data_argv(_nul_header_npy), bug=_NUL_BUG),
     Case("metrics-nan", "data file (`metrics --truth`)", "NaN in .npy",
          _metrics(_npy("nan.npy", _NAN), _good_series)),
     Case("metrics-width", "data files (`metrics`)", "different widths",
@@ -463,6 +479,8 @@ def documented() -> dict[str, str]:
         return {}
     rows = {}
     for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            break  # the case table comes first; later tables are prose
         m = re.match(r"^\| `([\w.-]+)` \|", line)
         if m:
             msg = re.search(r"\| `` (.*) `` \|$", line)

@@ -45,6 +45,9 @@ def test_periods_text_and_tanh(run_cli, tmp_path: Path) -> None:
     ('{"w1": [1, "x"], "b1": [0, 1], "w2": [1, 1], "b2": 0}', "rational string"),
     ('{"w1": [1], "b1": [0], "w2": [1], "b2": 0, "hidden_activation": "sigmoid"}', "hidden_activation"),
     ('[1, 2]', "JSON object"),
+    ('{"w1": [], "b1": [], "w2": [], "b2": 0}', "no units"),
+    ('{"w1": [1, NaN], "b1": [0, 1], "w2": [1, 1], "b2": 0}', "must be finite"),
+    ('{"w1": [1, 2], "b1": [0, 1], "w2": [1, 1], "b2": 0, "extra": 1}', "unknown key(s)"),
 ])
 def test_periods_bad_weights_one_line_exit_2(run_cli, tmp_path: Path, content: str, message: str) -> None:
     path = _write(tmp_path, "bad.json", content)

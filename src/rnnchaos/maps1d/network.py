@@ -81,6 +81,8 @@ class Network1D:
             raise ValueError("a network needs at least two layers and one bias vector per weight matrix")
         n_in = 1
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
+            if w.ndim == 2 and w.shape[0] == 0:
+                raise ValueError(f"w{layer} has no units; every layer needs at least one")
             if w.ndim != 2 or w.shape[1] != n_in:
                 raise ValueError(f"w{layer} must have shape (n_out, {n_in}), got {w.shape}")
             if b.shape != (w.shape[0],):

@@ -68,3 +68,14 @@ def test_fit_rate_and_bad_input():
         gradient_growth(chaotic_plrnn(), None, 2)
     with pytest.raises(ValueError, match="loss_steps"):
         gradient_growth(chaotic_plrnn(), None, 20, loss_steps=[0, 5])
+
+
+def test_probe_bound_for_large_models():
+    model = build_model("rnn", 2, 40, gain=2.5, seed=3, dtype=torch.float64)
+    z0 = np.random.default_rng(0).normal(size=(2, 40))
+    exact = gradient_growth(model, z0, 300, loss_steps=[10, 300], seed=0)
+    probed = gradient_growth(model, z0, 300, loss_steps=[10, 300], max_exact_dim=10, seed=0)
+    # ‖P V‖_2 <= ‖P‖_2 for orthonormal probes V: a lower bound at every T
+    assert np.all(probed.log_jacobian_norm <= exact.log_jacobian_norm + 1e-9)
+    assert exact.jacobian_growth_rate > 0
+    assert abs(probed.jacobian_growth_rate - exact.jacobian_growth_rate) <= 0.1 * exact.jacobian_growth_rate

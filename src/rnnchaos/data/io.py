@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
-import zipfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +119,7 @@ def _load_npy(file: Path, label: str) -> Any:
             raise
         raise ValueError(f"data file {label!r} is not a readable .npy array (truncated or corrupt?): "
                          f"{' '.join(msg.split())}") from None
-    except (EOFError, OSError, pickle.UnpicklingError) as exc:
+    except Exception as exc:  # numpy's header parser can raise SyntaxError, tokenize.TokenError, ...
         raise ValueError(f"data file {label!r} is not a readable .npy array (truncated or corrupt?): "
                          f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
@@ -146,7 +145,7 @@ def _load_npz(file: Path, key: str | None, label: str) -> Any:
             raise
         raise ValueError(f"data archive {label!r} is not a readable .npz (truncated or corrupt?): "
                          f"{' '.join(msg.split())}") from None
-    except (EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+    except Exception as exc:  # BadZipFile, EOFError, a corrupt member's header (SyntaxError, TokenError), ...
         raise ValueError(f"data archive {label!r} is not a readable .npz (truncated or corrupt?): "
                          f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
@@ -185,12 +184,16 @@ def _load_text(file: Path, label: str) -> Any:
             raise ValueError(f"data file {label!r} has a header line but no data lines")
         delimiter = "," if "," in nxt else None
     try:
-        arr = np.loadtxt(io.StringIO(text), delimiter=delimiter, comments="#", skiprows=skip,
-                         dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked below
+            arr = np.loadtxt(io.StringIO(text), delimiter=delimiter, comments="#", skiprows=skip,
+                             dtype=np.float64, ndmin=2)
     except ValueError as exc:
         detail = " ".join(str(exc).split(";")[0].split())  # drop numpy's hint about `usecols`
         raise ValueError(f"data file {label!r} could not be parsed as numbers "
                          f"({'comma' if delimiter else 'whitespace'}-separated): {detail}") from None
+    if arr.size == 0:
+        raise ValueError(f"data file {label!r} has no data lines; expected comma- or whitespace-separated numbers")
     if arr.shape[1] == 1:
         arr = arr[:, 0]
     return arr

@@ -50,11 +50,14 @@ FIELDS = ["dataset", "model", "method", "tau", "seed", "minutes", "epochs_done",
 
 
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The data directory: ``path``, else ``$RNNCHAOS_DATA_DIR``, else ``../shared/data`` from the cwd."""
+    """The data directory: ``path``, else ``$RNNCHAOS_DATA_DIR``, else ``<repo>/../shared/data``
+    (``rnnchaos.data.datasets.shared_data_dir``), else ``../shared/data`` from the working directory."""
     if path is not None:
         return Path(path)
-    env = os.environ.get("RNNCHAOS_DATA_DIR")
-    return Path(env) if env else Path.cwd().parent / "shared" / "data"
+    from rnnchaos.data.datasets import shared_data_dir
+
+    found = shared_data_dir()
+    return found if found is not None else Path.cwd().parent / "shared" / "data"
 
 
 def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
@@ -167,7 +170,8 @@ def train_and_score(run: STFRun, x: Array, out_root: Path, *, reconstructor_kwar
     t0 = time.time()
     row: dict[str, Any] = {"dataset": run.dataset, "model": run.model, "method": run.method, "tau": run.tau,
                            "seed": run.seed, "minutes": run.minutes, "run_dir": str(run_dir),
-                           "settings": json.dumps(dict(run.settings), default=str)}
+                           "settings": json.dumps({**dict(run.settings), **reconstructor_kwargs}, default=str,
+                                                  sort_keys=True)}
     try:
         rec = fit(run, x, run_dir, reconstructor_kwargs)
     except (ValueError, RuntimeError, FloatingPointError) as exc:

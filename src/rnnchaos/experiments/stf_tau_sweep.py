@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_TAUS", "plan_tau_sweep", "run_tau_sweep", "plot_tau_sweep"]
 
 DEFAULT_TAUS: tuple[float, ...] = (5, 10, 20, 30, 50, 70, 100, 200)
 #: the gradient-clipped BPTT baseline: full BPTT over the training sequence, gradient-norm clipping
-CLIP_KWARGS: dict[str, Any] = {"clip": 10.0}
+CLIP_KWARGS: dict[str, Any] = {"clip": "norm", "clip_value": 10.0}
 
 
 def plan_tau_sweep(dataset: str, models: Sequence[str], taus: Sequence[float], seeds: int, minutes: float,
@@ -64,6 +64,10 @@ def _kwargs(run: STFRun, base: dict[str, Any]) -> dict[str, Any]:
         kw.update(CLIP_KWARGS)
     else:
         kw.update(forcing="stf", tau=int(round(run.tau)) if run.tau is not None else "auto")
+        if run.tau is not None and "seq_len" not in kw:
+            # at least two forcing intervals per training sequence (the paper's code: "choose seq_len
+            # depending on the sweeping range of tau"); 100 as in the paper otherwise
+            kw["seq_len"] = max(100, 2 * int(round(run.tau)))
     return kw
 
 
@@ -169,6 +173,10 @@ def plot_tau_sweep(rows: list[dict[str, Any]], dataset: str, path: Path, *, floo
             ax.axvline(float(np.median(tau_lams)), color="gray", ls="-.", lw=1.0,
                        label=f"tau_pred (our lambda_max) = {float(np.median(tau_lams)):.0f}")
         ax.set_xscale("log")
+        all_taus = sorted({float(r["tau"]) for r in rows if r["method"] == "stf" and r.get("tau") is not None})
+        if all_taus:
+            ax.set_xticks(all_taus, [f"{t:g}" for t in all_taus])
+            ax.minorticks_off()
         if metric.startswith("d_stsp"):
             ax.set_yscale("log")
         ax.set_xlabel("forcing interval tau (steps)")

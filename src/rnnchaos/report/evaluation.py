@@ -219,22 +219,33 @@ def _load_reconstructor(run_dir: Path) -> Any:
 
 
 def run_test_series(rec: Any, run_dir: Path, test: str | os.PathLike[str] | None) -> Array:
-    """The series to evaluate on: ``test`` if given, else the run's data as recorded by the Reconstructor."""
+    """The series to evaluate on: ``test`` if given; else the run's test split when it has one, otherwise its
+    whole training series (the STF paper scores the free run against the training data), rebuilt from the
+    data source recorded in ``config.json``."""
     from rnnchaos.data.io import load_series
 
     if test is not None:
         return load_series(test)
-    for attr in ("test_data", "load_test_data", "test_series"):
-        fn = getattr(rec, attr, None)
-        if callable(fn):
-            return np.asarray(fn(), dtype=np.float64)
     cfg_path = run_dir / "config.json"
-    cfg = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else {}
-    data = cfg.get("data", {}) if isinstance(cfg.get("data"), dict) else {}
-    source = data.get("path") or cfg.get("data_path") or (cfg.get("data") if isinstance(cfg.get("data"), str) else None)
-    if source:
-        return load_series(source)
-    raise ValueError(f"{str(run_dir)!r} records no data file; pass the test series with --test FILE")
+    try:
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else {}
+    except json.JSONDecodeError:
+        cfg = {}
+    data = cfg.get("data") if isinstance(cfg, dict) else None
+    if not isinstance(data, dict) or data.get("kind") not in ("file", "system"):
+        raise ValueError(f"{str(run_dir)!r} records no reloadable data source (it was trained on an in-memory "
+                         "array); pass the test series with --test FILE")
+    from rnnchaos.data.datasets import DataSpec, load_source
+
+    spec = DataSpec.from_dict(data)
+    kwargs: dict[str, Any] = {"params": spec.params, "embedding": spec.embedding}
+    for key in ("n_steps", "dt", "transient", "seed"):
+        if getattr(spec, key) is not None:
+            kwargs[key] = getattr(spec, key)
+    x, _ = load_source(spec.source, **kwargs)
+    split = cfg.get("split") or {}
+    n_train, n_test = int(split.get("n_train") or x.shape[0]), int(split.get("n_test") or 0)
+    return x[n_train:n_train + n_test] if n_test > 0 else x[:n_train]
 
 
 def evaluate_run(run_dir: str | os.PathLike[str], *, test: str | os.PathLike[str] | None = None,

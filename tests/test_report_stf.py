@@ -26,11 +26,11 @@ class FakeRec:
 
     def __init__(self, x: np.ndarray, kwargs: dict[str, Any]) -> None:
         tau = kwargs.get("tau")
-        self.scale = 1.5 if tau is None else 1 + abs(tau - 30) / 100
+        self.scale = 1.5 if kwargs["forcing"] == "bptt" else 1 + abs(tau - 30) / 100
         self.x, self.kwargs = x, kwargs
         self.history_ = [{"epoch": 7, "loss": 0.1}]
         self.lambda_max_data_ = 0.01
-        self.tau_ = tau
+        self.tau_ = None if kwargs["forcing"] == "bptt" else tau
 
     def generate(self, t: int, x0: Any = None) -> np.ndarray:
         return np.resize(self.x, (t, self.x.shape[1])) * self.scale
@@ -84,7 +84,7 @@ def test_ablations_pass_each_variant_to_the_estimator(data_dir: Path, tmp_path: 
                                           n_steps=20_000, lyapunov_steps=0, fit=fit)
     assert seen["window"]["forcing"] == "window" and seen["tbptt"]["forcing"] == "tbptt"
     assert seen["random"]["tau_mode"] == "random" and seen["random"]["delta"] == 5 and seen["random"]["tau"] == 30
-    assert seen["clip"]["tau"] is None
+    assert seen["clip"]["forcing"] == "bptt" and seen["clip"]["tau"] == "auto"
     assert summary["variants"]["stf"]["d_stsp_corrected"] == pytest.approx(0.0, abs=1e-12)
     assert (tmp_path / "abl" / "ablations.png").is_file()
 
@@ -97,6 +97,12 @@ def test_training_failure_is_recorded_not_raised(data_dir: Path, tmp_path: Path)
                                 data_dir=str(data_dir), n_steps=20_000, lyapunov_steps=0, include_clip=False, fit=fit)
     rows = json.loads((tmp_path / "s" / "tau_sweep.json").read_text())
     assert rows[0]["status"].startswith("training failed: loss became NaN")
+    # a failed run is retried when the sweep is resumed
+    stf_tau_sweep.run_tau_sweep("lorenz63", models=["rnn"], taus=[30], minutes=0.1, out=tmp_path / "s",
+                                data_dir=str(data_dir), n_steps=20_000, lyapunov_steps=0, include_clip=False,
+                                fit=lambda run, x, out, kw: FakeRec(x, kw))
+    rows = json.loads((tmp_path / "s" / "tau_sweep.json").read_text())
+    assert [r["status"] for r in rows] == ["ok"]
 
 
 def test_published_curves_parse(shared_data: Path) -> None:

@@ -37,6 +37,8 @@ common = [
     click.option("--seeds", type=click.IntRange(1), default=1, show_default=True, help="Seeds per configuration."),
     click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True,
                  help="Wall-clock training budget per run (the paper: 3,000 epochs)."),
+    click.option("--epochs", type=click.IntRange(1), default=3000, show_default=True,
+                 help="Epoch cap per run (the paper: 3,000); training stops at --minutes or --epochs."),
     click.option("--hidden", type=click.IntRange(1), default=None, help="Latent size (Reconstructor default)."),
     click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                  help="Directory with stf_*.npy (default $RNNCHAOS_DATA_DIR or ../shared/data)."),
@@ -60,11 +62,11 @@ def _apply(options: list[Any], f: Any) -> Any:
               show_default=True)
 @json_option
 def _tau_sweep(dataset: str, models: str, taus: str, no_clip: bool, out: Path, as_json: bool, seeds: int,
-               minutes: float, hidden: int | None, data_dir: Path | None, n_steps: int) -> None:
+               minutes: float, epochs: int, hidden: int | None, data_dir: Path | None, n_steps: int) -> None:
     """D_stsp and D_H against tau with tau_pred and the clipped-BPTT baseline, beside the published curves."""
     from rnnchaos.experiments.stf_tau_sweep import run_tau_sweep
 
-    kw = {"hidden": hidden} if hidden else {}
+    kw: dict[str, Any] = {"epochs": epochs, **({"hidden": hidden} if hidden else {})}
     summary = run_tau_sweep(dataset, models=_names(models), taus=_floats(taus, "--taus"), seeds=seeds,
                             minutes=minutes, out=out, data_dir=str(data_dir) if data_dir else None,
                             include_clip=not no_clip, reconstructor_kwargs=kw, n_steps=n_steps)
@@ -86,11 +88,12 @@ stf_tau_sweep = _apply(common, _tau_sweep)
               show_default=True)
 @json_option
 def _ablations(dataset: str, model: str, tau: float, delta: float, variants: str, out: Path, as_json: bool,
-               seeds: int, minutes: float, hidden: int | None, data_dir: Path | None, n_steps: int) -> None:
+               seeds: int, minutes: float, epochs: int, hidden: int | None, data_dir: Path | None,
+               n_steps: int) -> None:
     """Windowing, truncated BPTT and random tau against sparse teacher forcing (and clipped BPTT)."""
     from rnnchaos.experiments.stf_ablations import run_ablations
 
-    kw = {"hidden": hidden} if hidden else {}
+    kw: dict[str, Any] = {"epochs": epochs, **({"hidden": hidden} if hidden else {})}
     summary = run_ablations(dataset=dataset, model=model, tau=tau, delta=delta, variants=_names(variants),
                             seeds=seeds, minutes=minutes, out=out, data_dir=str(data_dir) if data_dir else None,
                             reconstructor_kwargs=kw, n_steps=n_steps)

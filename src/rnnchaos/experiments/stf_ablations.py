@@ -52,7 +52,7 @@ def _kwargs(variant: str, tau: float, delta: float, base: dict[str, Any]) -> dic
     kw = dict(base)
     kw.update(VARIANTS[variant])
     if variant == "clip":
-        kw["tau"] = None
+        kw["tau"] = "auto"  # unused by BPTT; "auto" still estimates the data's lambda_max
     else:
         kw["tau"] = int(round(tau))
     if variant == "random":
@@ -89,8 +89,8 @@ def run_ablations(*, dataset: str = "lorenz63", model: str = "plrnn", tau: float
             row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(v, tau, delta, base), n_steps=n_steps,
                                   lyapunov_steps=lyapunov_steps, fit=fit)
             journal.append(run.key, row)
-            write_table(journal.rows, root, "ablations")
-    rows = journal.rows
+            write_table(journal.latest, root, "ablations")
+    rows = journal.latest
     floor = noise_floor(x)
     summary: dict[str, Any] = {"dataset": dataset, "model": model, "tau": tau, "delta": delta,
                                "noise_floor_halves": floor, "variants": {}}

@@ -210,7 +210,16 @@ class Journal:
 
     @property
     def done(self) -> set[str]:
-        return {r["key"] for r in self.rows}
+        """Keys of finished runs; a run whose training failed is not finished (it is retried)."""
+        return {r["key"] for r in self.rows if not str(r.get("status", "")).startswith("training failed")}
+
+    @property
+    def latest(self) -> list[dict[str, Any]]:
+        """The last row of each key (a retried run replaces its failure)."""
+        last: dict[str, dict[str, Any]] = {}
+        for r in self.rows:
+            last[r["key"]] = r
+        return list(last.values())
 
     def append(self, key: str, row: dict[str, Any]) -> None:
         rec = {"key": key, **row}

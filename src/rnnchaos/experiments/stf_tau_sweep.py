@@ -60,7 +60,7 @@ def _kwargs(run: STFRun, base: dict[str, Any]) -> dict[str, Any]:
     kw = dict(base)
     kw.update(dict(run.settings))
     if run.method == "clip":
-        kw.update(forcing="bptt", tau=None)
+        kw.update(forcing="bptt", tau="auto")  # tau is unused by BPTT; "auto" still estimates lambda_max
         kw.update(CLIP_KWARGS)
     else:
         kw.update(forcing="stf", tau=int(round(run.tau)) if run.tau is not None else "auto")
@@ -90,23 +90,27 @@ def run_tau_sweep(dataset: str, *, models: Sequence[str] = ("plrnn", "rnn", "lst
     root.mkdir(parents=True, exist_ok=True)
     journal = Journal(root / "results.jsonl")
     base = dict(reconstructor_kwargs or {})
+    floor = noise_floor(x)
+    paper = load_paper_curves(None if data_dir is None else Path(data_dir).parent / "reference" / "stf_paper_curves.csv")
+
+    def finalise() -> dict[str, Any]:  # table, summary and figure after every run: partial results are usable
+        rows = [r for r in journal.latest if r.get("dataset") == dataset]
+        summary = summarise(rows, dataset, floor)
+        write_json_atomic(root / "summary.json", summary)
+        write_table(rows, root, "tau_sweep")
+        plot_tau_sweep(rows, dataset, root / "tau_sweep.png", floor=floor, paper=paper)
+        return summary
+
     for run in plan_tau_sweep(dataset, models, taus, seeds, minutes, include_clip):
         if run.key in journal.done:
             continue
         row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(run, base), n_steps=n_steps,
                               lyapunov_steps=lyapunov_steps, fit=fit)
         journal.append(run.key, row)
-        write_table(journal.rows, root, "tau_sweep")
+        finalise()
         if on_row is not None:
             on_row(row)
-    rows = [r for r in journal.rows if r.get("dataset") == dataset]
-    floor = noise_floor(x)
-    summary = summarise(rows, dataset, floor)
-    write_json_atomic(root / "summary.json", summary)
-    write_table(rows, root, "tau_sweep")
-    plot_tau_sweep(rows, dataset, root / "tau_sweep.png", floor=floor, paper=load_paper_curves(
-        None if data_dir is None else Path(data_dir).parent / "reference" / "stf_paper_curves.csv"))
-    return summary
+    return finalise()
 
 
 def summarise(rows: list[dict[str, Any]], dataset: str, floor: dict[str, float]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ Algorithm
 4. **Divergence curve** ``S(i)``, i = 0..max_horizon steps. Rosenstein: ``<ln ||Y_{j+i} - Y_{n(j)+i}||>_j``.
    Kantz: ``<ln <||Y_{j+i} - Y_{n+i}||>_{n in U_j}>_j``. Vectorised over references (a loop only over i).
 5. **Scaling region**, chosen automatically: the curve is cut at its saturation (first i where it
-   has climbed 90% of the way from its minimum to its maximum); among all windows [a, b] inside that
+   has climbed 75% of the way from its minimum to its maximum); among all windows [a, b] inside that
    with ``b - a >= max(4, 10% of the cut)`` steps, the least-squares line with R^2 >= 0.99 over the
    *longest* window is taken (ties within 10% of the longest: the best R^2). Without such a window the
    best-R^2 window is used and a warning is set. λ_max is its slope, **per step**; per time unit only
@@ -63,6 +63,7 @@ __all__ = ["MaxLyapunovFromData", "lambda_max_from_series", "mean_period", "scal
 
 Method = Literal["rosenstein", "kantz"]
 R2_MIN = 0.99
+SATURATION = 0.75
 _LN2 = math.log(2.0)
 
 
@@ -152,7 +153,7 @@ def mean_period(x: Any) -> float:
     return 1.0 / fmean
 
 
-def scaling_region(curve: NDArray[np.float64], *, r2_min: float = R2_MIN,
+def scaling_region(curve: NDArray[np.float64], *, r2_min: float = R2_MIN, saturation: float = SATURATION,
                    min_length: int | None = None) -> tuple[int, int, float, float, str | None]:
     """Choose the linear scaling region of a divergence curve (see module docstring, step 5).
 
@@ -165,7 +166,7 @@ def scaling_region(curve: NDArray[np.float64], *, r2_min: float = R2_MIN,
     problem: str | None = None
     if hi - lo <= 0:
         return 0, K, 0.0, 0.0, "the divergence curve is flat"
-    cut = int(np.argmax(y >= lo + 0.9 * (hi - lo)))
+    cut = int(np.argmax(y >= lo + saturation * (hi - lo)))
     Lmin = max(4, int(math.ceil(0.1 * cut))) if min_length is None else int(min_length)
     if cut < Lmin:
         problem = (f"the divergence saturates within {cut} step(s), before any scaling region "

@@ -194,6 +194,12 @@ class Reconstructor:
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
+            mine = json.loads(json.dumps(self.get_params(), default=str))
+            theirs = previous.get("estimator", {})
+            differ = sorted(k for k in mine if k not in ("progress", "device") and mine[k] != theirs.get(k))
+            if differ:
+                raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/"
+                                 f"config.json ({', '.join(differ)}); resume with the same options")
             tau = previous.get("tau")
             lam = previous.get("lambda_max_data")
             tau_rule = previous.get("tau_rule")

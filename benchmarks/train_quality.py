@@ -1,0 +1,86 @@
+"""Reconstruction quality under a wall-clock time budget on one core (issue 5, "Must show").
+
+Trains on the first 80 % of ``stf_lorenz63.npy`` (Mikhaeil et al. 2022's Lorenz-63 series) and scores one
+100,000-step free run from the latent state inferred from the data's first point with the ``stf2022``
+metric preset (D_stsp by binning, D_H), against the whole series (as the paper does) and against the
+held-out last 20 %.  Each configuration is run for several seeds, one run at a time, threads pinned to 1.
+
+    .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --minutes 5 --seeds 0 1 2
+    .venv/bin/python benchmarks/train_quality.py --config plrnn_bptt --minutes 5 --seeds 0 1 2
+
+Each finished run appends one JSON line to ``benchmarks/results/train_quality.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from rnnchaos.data.datasets import shared_data_dir  # noqa: E402
+from rnnchaos.training.reconstructor import Reconstructor  # noqa: E402
+
+CONFIGS: dict[str, dict] = {
+    # sparse teacher forcing, tau from lambda_max of the data (tau = auto)
+    "plrnn_stf": {"model": "plrnn", "hidden": 30, "forcing": "stf", "tau": "auto", "lr_schedule": "cosine",
+                  "lr_final": 0.05},
+    "plrnn50_stf": {"model": "plrnn", "hidden": 50, "forcing": "stf", "tau": "auto", "lr_schedule": "cosine",
+                    "lr_final": 0.05},
+    # the baseline: BPTT through the whole sequence with gradient-norm clipping at 10
+    "plrnn_bptt": {"model": "plrnn", "hidden": 30, "forcing": "bptt", "clip": "norm", "clip_value": 10.0,
+                   "lr_schedule": "cosine", "lr_final": 0.05},
+    "lstm_stf": {"model": "lstm", "hidden": 32, "forcing": "stf", "tau": "auto", "lr_schedule": "cosine",
+                 "lr_final": 0.05},
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True, choices=sorted(CONFIGS))
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--data", default="stf_lorenz63")
+    ap.add_argument("--out", default="benchmarks/results/train_quality.jsonl")
+    ap.add_argument("--runs", default="/tmp/rnnchaos_quality_runs")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    shared = shared_data_dir()
+    if shared is None:
+        sys.exit("shared data directory not found (set RNNCHAOS_DATA_DIR)")
+    x = np.load(shared / f"{args.data}.npy")
+    n_train = int(0.8 * len(x))
+    for seed in args.seeds:
+        run_dir = Path(args.runs) / f"{args.config}_{args.minutes:g}min_seed{seed}"
+        if run_dir.exists():
+            import shutil
+            shutil.rmtree(run_dir)
+        cfg = dict(CONFIGS[args.config])
+        with threadpool_limits(1):
+            t0 = time.time()
+            rec = Reconstructor(**cfg, epochs=10**9, minutes=args.minutes, seed=seed, out=run_dir,
+                                log_every=100, checkpoint_every=1000).fit(x[:n_train])
+            wall = time.time() - t0
+            full = rec.score(x, preset="stf2022")
+            test = rec.score(x[n_train:], preset="stf2022")
+        row = {"config": args.config, "settings": cfg, "data": args.data, "seed": seed, "minutes": args.minutes,
+               "epochs": rec.result_.epochs, "train_seconds": round(rec.result_.seconds, 1),
+               "wall_seconds_incl_setup": round(wall, 1), "status": rec.result_.status,
+               "final_loss": rec.result_.final_loss, "tau": rec.tau_, "lambda_max_data": rec.lambda_max_data_,
+               "d_stsp_full": full["d_stsp"], "d_h_full": full["d_h"], "d_stsp_test": test["d_stsp"],
+               "d_h_test": test["d_h"], "pe20_test": test["pe"], "load_avg": os.getloadavg()[0]}
+        print(json.dumps(row), flush=True)
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""``rnnchaos train``: train an RNN on a series or a built-in system, with sparse or generalized forcing.
+
+Thin: parses, calls :func:`rnnchaos.training.run.train_from_source`, prints the summary.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import click
+
+from rnnchaos.cli._common import emit, json_option, parse_params, seed_option
+
+
+def _tau(value: str) -> int | str:
+    if value == "auto":
+        return "auto"
+    try:
+        tau = int(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a positive integer, got {value!r}", param_hint="--tau") from None
+    if tau < 1:
+        raise click.BadParameter(f"tau must be >= 1, got {tau}", param_hint="--tau")
+    return tau
+
+
+def _alpha(value: str | None) -> float | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        a = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a number in [0, 1], got {value!r}", param_hint="--alpha") from None
+    if not 0.0 <= a <= 1.0:
+        raise click.BadParameter(f"alpha must be in [0, 1], got {a}", param_hint="--alpha")
+    return a
+
+
+@click.command("train")
+@click.option("--data", required=True, metavar="NAME|FILE",
+              help="A .npy/.npz/.csv file (time x dims), a built-in system (lorenz63, rossler, ...) or a shared data stem.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
+@click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")
+@click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")
+@click.option("--embed-dim", type=int, default=None, help="Delay-embed a scalar series into this dimension.")
+@click.option("--embed-lag", type=int, default=1, show_default=True, help="Delay-embedding lag (steps).")
+@click.option("--test-fraction", type=float, default=0.2, show_default=True,
+              help="Last fraction of the series held out (train/test split in time).")
+@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "rnn", "lstm", "gru"]), default="plrnn",
+              show_default=True)
+@click.option("--hidden", type=int, default=30, show_default=True, help="Latent size M (LSTM: number of cells).")
+@click.option("--observation", type=click.Choice(["linear", "identity"]), default="linear", show_default=True)
+@click.option("--forcing", type=click.Choice(["stf", "gtf", "bptt", "tbptt", "window"]), default="stf",
+              show_default=True)
+@click.option("--tau", "tau_text", default="auto", show_default=True, metavar="auto|INT",
+              help="Forcing interval in steps; auto = c * ln2 / lambda_max of the data.")
+@click.option("--tau-mode", type=click.Choice(["fixed", "random", "anneal"]), default="fixed", show_default=True)
+@click.option("--delta", type=int, default=0, show_default=True, help="Random tau: half-width of [tau-delta, tau+delta].")
+@click.option("--anneal-epochs", type=int, default=None, help="Annealed tau: epoch at which tau is reached.")
+@click.option("--alpha", "alpha_text", default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
+@click.option("--epochs", type=int, default=1000, show_default=True)
+@click.option("--minutes", type=float, default=None, help="Time budget (training time, wall clock).")
+@click.option("--seq-len", type=int, default=100, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--batches-per-epoch", type=int, default=10, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--optimizer", type=click.Choice(["adam", "radam"]), default="adam", show_default=True)
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine", "exponential"]), default="constant",
+              show_default=True)
+@click.option("--clip", type=click.Choice(["norm", "value", "none"]), default="norm", show_default=True)
+@click.option("--clip-value", type=float, default=10.0, show_default=True)
+@click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
+@click.option("--log-every", type=int, default=10, show_default=True, help="Epochs between metrics.jsonl lines.")
+@click.option("--lyap-every", type=int, default=0, show_default=True,
+              help="Epochs between lambda_max_model estimates in metrics.jsonl (0: never).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+@seed_option
+@json_option
+def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None, embed_lag: int,
+          test_fraction: float, arch: str, hidden: int, observation: str, forcing: str, tau_text: str, tau_mode: str,
+          delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int, minutes: float | None,
+          seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str, lr_schedule: str,
+          clip: str, clip_value: float, checkpoint_every: int, log_every: int, lyap_every: int, device: str,
+          out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
+    """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
+
+    Prints "run", "tau", "lambda_max_data" (per step), "epochs", "seconds", "final_loss" and "status".
+    A diverging run stops, keeps its last good checkpoint and exits with code 1.
+    """
+    from rnnchaos.training.run import train_from_source
+
+    tau = _tau(tau_text)
+    alpha = _alpha(alpha_text)
+    if forcing == "gtf" and alpha is None:
+        raise click.UsageError("--forcing gtf needs --alpha A (in [0, 1]) or --alpha auto")
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out DIR (the run directory to continue)")
+    embedding = {"dim": embed_dim, "lag": embed_lag} if embed_dim is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, summary = train_from_source(
+            data, params=parse_params(params), n_steps=n_steps, dt=dt, embedding=embedding,
+            test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, observation=observation,
+            forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
+            epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,
+            batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
+            clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
+            seed=seed, device=device, out=out, progress=progress)
+    for w in caught:
+        if summary["status"] == "diverged" and str(w.message) == summary["message"]:
+            continue
+        click.echo(f"rnnchaos: warning: {' '.join(str(w.message).split())}", err=True)
+    emit(summary, as_json)
+    if summary["status"] == "diverged":
+        click.echo(f"rnnchaos: error: {' '.join(str(summary['message']).split())}", err=True)
+        return 1
+    return 0

@@ -1,0 +1,148 @@
+"""Reconstructor: fit/generate/save/load round trip, bad input, divergence handling, the train CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnchaos.models.base import model_from_config
+from rnnchaos.training.reconstructor import Reconstructor
+
+torch.set_num_threads(1)
+
+SMALL = {"hidden": 8, "epochs": 6, "seq_len": 20, "batch_size": 4, "batches_per_epoch": 2, "log_every": 1,
+         "checkpoint_every": 2}
+
+
+@pytest.fixture(scope="module")
+def lorenz() -> np.ndarray:
+    from rnnchaos.systems.registry import get_system
+
+    return get_system("lorenz63").trajectory(3000, seed=1)
+
+
+def test_fit_generate_save_load_round_trip(tmp_path, lorenz):
+    rec = Reconstructor(tau=10, out=tmp_path / "run", lyap_every=3, **SMALL).fit(lorenz)
+    assert rec.result_.status == "completed" and rec.result_.epochs == 6
+    np.testing.assert_allclose(rec.mean_, lorenz.mean(0))
+    np.testing.assert_allclose(rec.std_, lorenz.std(0))
+    y = rec.generate(200)
+    assert y.shape == (200, 3) and y.dtype == np.float64
+    # the free run starts at the observation of the state inferred from the first training point
+    np.testing.assert_allclose(y[0], lorenz[0], rtol=1e-4, atol=1e-4 * np.abs(lorenz).max())
+    for name in ("config.json", "metrics.jsonl", "checkpoint.pt", "model.pt"):
+        assert (tmp_path / "run" / name).is_file()
+    lines = [json.loads(s) for s in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in lines] == [1, 2, 3, 4, 5, 6]
+    assert all({"loss", "grad_norm", "tau", "seconds"} <= set(e) for e in lines)
+    assert "lambda_max_model" in lines[2] and "lambda_max_data" in lines[2]
+    loaded = Reconstructor.load(tmp_path / "run")
+    np.testing.assert_array_equal(loaded.generate(200), y)
+    assert loaded.tau_ == 10 and loaded.history_ == rec.history_
+    # model.pt is a plain weights-only checkpoint that rebuilds through the models' registry
+    data = torch.load(tmp_path / "run" / "model.pt", weights_only=True)
+    model = model_from_config(data["config"])
+    model.load_state_dict(data["state_dict"])
+    # save() to another directory gives the same model
+    rec.save(tmp_path / "copy")
+    np.testing.assert_array_equal(Reconstructor.load(tmp_path / "copy").generate(50), y[:50])
+
+
+def test_same_seed_same_losses(lorenz):
+    a = Reconstructor(tau=10, seed=3, **SMALL).fit(lorenz)
+    b = Reconstructor(tau=10, seed=3, **SMALL).fit(lorenz)
+    assert [e["loss"] for e in a.history_] == [e["loss"] for e in b.history_]
+
+
+@pytest.mark.parametrize("arch,forcing,extra", [("lstm", "stf", {}), ("gru", "gtf", {"alpha": 0.2}),
+                                                ("shplrnn", "window", {}), ("rnn", "tbptt", {}),
+                                                ("plrnn", "gtf", {"alpha": "auto"})])
+def test_every_architecture_and_method_trains(arch, forcing, extra, lorenz):
+    rec = Reconstructor(model=arch, forcing=forcing, tau=10, **extra,
+                        **{**SMALL, "epochs": 3, "hidden": 6}).fit(lorenz)
+    assert rec.result_.status == "completed"
+    assert np.isfinite(rec.result_.final_loss)
+    assert rec.generate(20).shape == (20, 3)
+    if forcing == "gtf":
+        assert 0.0 <= rec.alpha_ <= 1.0 and all("alpha" in e for e in rec.history_)
+
+
+def test_nan_in_data_is_a_clear_error(lorenz):
+    bad = lorenz.copy()
+    bad[17, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN at index \(17, 1\)"):
+        Reconstructor(tau=10, **SMALL).fit(bad)
+
+
+def test_diverging_run_stops_and_keeps_last_good_checkpoint(tmp_path, lorenz):
+    run = tmp_path / "div"
+    with pytest.warns(UserWarning, match="training diverged at epoch 2"):
+        rec = Reconstructor(forcing="bptt", lr=0.3, clip="none", out=run,
+                            **{**SMALL, "epochs": 50, "checkpoint_every": 1}).fit(lorenz)
+    assert rec.result_.status == "diverged" and rec.result_.epochs == 1
+    assert "restored the last good checkpoint (epoch 1)" in rec.result_.message
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 1
+    for k, v in rec.model_.state_dict().items():
+        assert torch.isfinite(v).all()
+        torch.testing.assert_close(v, ckpt["model"][k], rtol=0, atol=0)
+    last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "diverged"
+    assert json.loads((run / "config.json").read_text())["result"]["status"] == "diverged"
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"model": "transformer"}, "model must be one of"), ({"forcing": "gtf"}, "needs alpha"),
+    ({"tau": 0}, "tau must be"), ({"tau": "often"}, "tau must be"), ({"observation": "cubic"}, "observation"),
+    ({"seq_len": 5000}, "fewer than seq_len"), ({"optimizer": "sgd"}, "optimizer must be"),
+])
+def test_bad_parameters_raise_value_error(kwargs, match, lorenz):
+    with pytest.raises(ValueError, match=match):
+        Reconstructor(**{**SMALL, "tau": 10, **kwargs}).fit(lorenz)
+
+
+def test_existing_run_is_not_overwritten_without_resume(tmp_path, lorenz):
+    Reconstructor(tau=10, out=tmp_path / "r", **{**SMALL, "epochs": 2}).fit(lorenz)
+    with pytest.raises(ValueError, match="use --resume"):
+        Reconstructor(tau=10, out=tmp_path / "r", **{**SMALL, "epochs": 2}).fit(lorenz)
+
+
+def test_load_rejects_tampered_run_dirs(tmp_path, lorenz):
+    Reconstructor(tau=10, out=tmp_path / "r", **{**SMALL, "epochs": 2}).fit(lorenz)
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    cfg["standardization"]["std"] = [1.0]
+    (tmp_path / "r" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="standardization"):
+        Reconstructor.load(tmp_path / "r")
+    (tmp_path / "r" / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Reconstructor.load(tmp_path / "r")
+
+
+def test_cli_train_json(run_cli, tmp_path, lorenz):
+    data = tmp_path / "l63.npy"
+    np.save(data, lorenz)
+    code, out, err = run_cli("train", "--data", str(data), "--hidden", "6", "--epochs", "3", "--seq-len", "20",
+                             "--batch-size", "4", "--batches-per-epoch", "2", "--tau", "auto",
+                             "--out", str(tmp_path / "run"), "--no-progress", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert {"run", "tau", "lambda_max_data", "epochs", "seconds", "final_loss"} <= set(res)
+    assert res["epochs"] == 3 and res["tau"] >= 2 and res["lambda_max_data"] > 0
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["split"] == {"test_fraction": 0.2, "n_train": 2400, "n_test": 600}
+    assert cfg["data"]["kind"] == "file" and cfg["tau"] == res["tau"]
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--data", "no_such_thing"], "neither an existing file"),
+    (["--data", "lorenz63", "--tau", "x"], "expected 'auto' or a positive integer"),
+    (["--data", "lorenz63", "--forcing", "gtf"], "needs --alpha"),
+    (["--data", "lorenz63", "--resume"], "--resume needs --out"),
+])
+def test_cli_errors_are_one_line_exit_2(run_cli, args, match):
+    code, out, err = run_cli("train", *args, "--epochs", "1", "--no-progress")
+    assert code == 2 and match in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -1,7 +1,8 @@
 """Built-in trial functions of ``rnnchaos sweep``: ``params: dict -> dict`` of JSON results.
 
 Each wraps one library entry point; the per-trial ``seed`` (derived by the sweep engine, see
-:mod:`rnnchaos.sweep.grid`) seeds everything random in the trial.
+:mod:`rnnchaos.sweep.grid`) seeds everything random in the trial. Every kind accepts a parameter
+``replicate`` that only labels repetitions (it changes the trial id, hence the seed, and is ignored).
 
 * ``lyapunov_trial`` -- Lyapunov spectrum of a ground-truth system by the tangent-space QR method
   (Shimada & Nagashima 1979; Benettin et al. 1980), :func:`rnnchaos.dynamics.lyapunov_spectrum.lyapunov_spectrum`
@@ -9,14 +10,17 @@ Each wraps one library entry point; the per-trial ``seed`` (derived by the sweep
 * ``chaos_probability_trial`` -- Monte Carlo probability that a random 1-D ReLU (or tanh) recurrent
   network has a point of period 3, hence Li–Yorke chaos (Li & Yorke 1975; Chatziafratis et al. 2022),
   :func:`rnnchaos.maps1d.montecarlo.chaos_probability` with Wilson 95% intervals.
+* ``train_trial`` -- train an RNN on a data source with :class:`rnnchaos.training.reconstructor.Reconstructor`
+  (sparse or generalized teacher forcing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023), then
+  score it on the held-out end of the series (D_stsp, D_H, PE).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LYAPUNOV_SETTINGS", "chaos_probability_trial", "lyapunov_trial", "validate_chaos_probability",
-           "validate_lyapunov"]
+__all__ = ["LYAPUNOV_SETTINGS", "TRAIN_DATA_KEYS", "TRAIN_SCORE_KEYS", "chaos_probability_trial", "lyapunov_trial",
+           "train_trial", "validate_chaos_probability", "validate_lyapunov", "validate_train"]
 
 #: parameters of the ``lyapunov`` kind that configure the engine; every other parameter (besides
 #: ``system`` and ``seed``) is a parameter of the system (e.g. ``rho`` of ``lorenz63``)
@@ -64,7 +68,8 @@ def lyapunov_trial(params: dict[str, Any]) -> dict[str, Any]:
     from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
     from rnnchaos.systems.registry import get_system
 
-    system_params = {k: v for k, v in params.items() if k not in ("system", "seed", *LYAPUNOV_SETTINGS)}
+    system_params = {k: v for k, v in params.items()
+                     if k not in ("system", "seed", "replicate", *LYAPUNOV_SETTINGS)}
     system = get_system(params["system"], **system_params)
     d = system.lyapunov_defaults()
     dt = params.get("dt", d.dt)
@@ -155,4 +160,100 @@ def chaos_probability_trial(params: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     out["method"] = res.method
+    return out
+
+
+#: options of the ``train`` kind about the data (see :func:`rnnchaos.data.datasets.load_source`)
+TRAIN_DATA_KEYS = ("data", "system_params", "n_steps", "dt", "embedding", "test_fraction")
+#: options of the ``train`` kind about scoring (see :meth:`Reconstructor.score`)
+TRAIN_SCORE_KEYS = ("score", "preset", "score_steps", "pe_steps")
+#: Reconstructor parameters a sweep may not set: files, devices and output are the engine's business
+_TRAIN_FORBIDDEN = ("out", "progress", "seed", "device")
+
+
+def _reconstructor_params() -> list[str]:
+    import inspect
+
+    try:
+        from rnnchaos.training.reconstructor import Reconstructor
+    except ImportError as exc:
+        raise ValueError(f"kind 'train' needs rnnchaos.training.reconstructor, which cannot be imported: {exc}") from None
+
+    sig = inspect.signature(Reconstructor.__init__)
+    return [n for n, p in sig.parameters.items() if n != "self" and p.kind is not p.VAR_KEYWORD]
+
+
+def validate_train(fixed: dict[str, Any], grid: dict[str, list[Any]]) -> None:
+    """Config-time check of a ``train`` sweep: every parameter is a data option, a scoring option,
+    ``model_kwargs`` (a table passed to the architecture) or a :class:`Reconstructor` parameter."""
+    allowed = set(TRAIN_DATA_KEYS) | set(TRAIN_SCORE_KEYS) | {"model_kwargs", "seed"}
+    est = [p for p in _reconstructor_params() if p not in _TRAIN_FORBIDDEN]
+    allowed |= set(est)
+    for section, keys in (("fixed", list(fixed)), ("grid", list(grid))):
+        for key in keys:
+            if key in _TRAIN_FORBIDDEN and key != "seed":
+                raise ValueError(f"{section}.{key} cannot be set in a train sweep (the engine runs each trial "
+                                 "in memory on the CPU, seeded by its trial seed)")
+            if key not in allowed:
+                raise ValueError(f"unknown parameter {section}.{key} for kind 'train'; data: "
+                                 f"{', '.join(TRAIN_DATA_KEYS)}; scoring: {', '.join(TRAIN_SCORE_KEYS)}; "
+                                 f"model_kwargs; estimator: {', '.join(est)}")
+    for label, v in _values(fixed, grid, "model_kwargs") + _values(fixed, grid, "system_params"):
+        if not isinstance(v, dict):
+            raise ValueError(f"{label} must be a table, got {v!r}")
+    for label, v in _values(fixed, grid, "data"):
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"{label} must be a file path, a built-in system or a shared data set name, got {v!r}")
+
+
+def train_trial(params: dict[str, Any]) -> dict[str, Any]:
+    """Train a :class:`~rnnchaos.training.reconstructor.Reconstructor` on ``data`` and score it.
+
+    Data options (:func:`rnnchaos.data.datasets.load_source`): ``data`` (a file, a built-in system
+    name or a shared data set stem; required), ``system_params``, ``n_steps``, ``dt``, ``embedding``,
+    ``test_fraction`` (default 0.2: the last fifth of the series is held out, as ``rnnchaos train``).
+    Scoring options: ``score`` (default true), ``preset`` (default ``stf2022-corrected``),
+    ``score_steps`` (free-run length, default 100,000), ``pe_steps`` (default 20). ``model_kwargs`` go
+    to the architecture; every other parameter is a ``Reconstructor`` argument (``model``, ``hidden``,
+    ``forcing``, ``tau``, ``epochs``, ``lr``, ...). The trial seed seeds the data simulation, the model
+    initialisation and the batches; training runs on the CPU, in memory (no run directory).
+
+    Returns ``tau``, ``alpha``, ``lambda_max_data`` (per step), ``epochs``, ``final_loss``, ``status``,
+    ``message`` and, when scored, ``d_stsp``, ``d_h``, ``pe``. With ``minutes`` set, training stops on
+    wall-clock time and results are no longer reproducible. Cost: that of ``fit`` plus one free run.
+    """
+    from rnnchaos.data.datasets import load_source, split_time
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    p = {k: v for k, v in params.items() if k != "replicate"}
+    seed = int(p.pop("seed"))
+    data = p.pop("data")
+    source_kwargs: dict[str, Any] = {"seed": seed}
+    if "system_params" in p:
+        source_kwargs["params"] = p.pop("system_params")
+    for key in ("n_steps", "dt", "embedding"):
+        if key in p:
+            source_kwargs[key] = p.pop(key)
+    test_fraction = float(p.pop("test_fraction", 0.2))
+    do_score = bool(p.pop("score", True))
+    preset = p.pop("preset", "stf2022-corrected")
+    score_steps = int(p.pop("score_steps", 100_000))
+    pe_steps = int(p.pop("pe_steps", 20))
+    model_kwargs = dict(p.pop("model_kwargs", {}) or {})
+
+    x, spec = load_source(data, **source_kwargs)
+    x_train, x_test = split_time(x, test_fraction)
+    split = {"test_fraction": test_fraction, "n_train": int(x_train.shape[0]), "n_test": int(x_test.shape[0])}
+    rec = Reconstructor(**p, **model_kwargs, seed=seed, device="cpu", progress=False)
+    rec.fit(x_train, data_spec=spec, split=split)
+    res = rec.result_
+    out: dict[str, Any] = {"tau": rec.tau_, "alpha": rec.alpha_ if rec.forcing == "gtf" else None,
+                           "lambda_max_data": rec.lambda_max_data_, "epochs": res.epochs,
+                           "final_loss": res.final_loss, "status": res.status, "message": res.message}
+    if do_score:
+        if x_test.shape[0] < 2:
+            raise ValueError("scoring needs a test split: set test_fraction > 0 or score = false")
+        scores = rec.score(x_test, preset=preset, n_steps=score_steps, pe_steps=pe_steps)
+        out.update({"d_stsp": scores["d_stsp"], "d_h": scores["d_h"], "pe": scores["pe"],
+                    "preset": scores["preset"], "finite": scores["finite"]})
     return out

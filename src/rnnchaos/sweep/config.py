@@ -242,11 +242,11 @@ def parse_config(data: str | dict[str, Any], *, source: str | None = None,
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**63:
             raise ValueError(f"{where}: {label} must hold integers in [0, 2**63), got {_type(v)}")
 
-    # kind-specific parameter names
+    # kind-specific parameter names ("seed" and the label "replicate" are accepted by every kind)
     names = set(fixed) | set(grid)
     if spec.params is not None:
         for key in sorted(names):
-            if key not in spec.params and key != "seed":
+            if key not in spec.params and key not in ("seed", "replicate"):
                 section = "grid" if key in grid else "fixed"
                 raise ValueError(f"{where}: unknown parameter {section}.{key} for kind {kind!r}; "
                                  f"accepted: {', '.join(sorted(spec.params))}")
@@ -256,7 +256,8 @@ def parse_config(data: str | dict[str, Any], *, source: str | None = None,
 
     if spec.validate is not None:
         try:
-            resolve(spec.validate)(fixed, grid)
+            resolve(spec.validate)({k: v for k, v in fixed.items() if k != "replicate"},
+                                   {k: v for k, v in grid.items() if k != "replicate"})
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
 

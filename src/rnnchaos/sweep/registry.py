@@ -35,9 +35,9 @@ class KindSpec:
 KINDS: dict[str, KindSpec] = {
     "train": KindSpec(
         "rnnchaos.sweep.builtin:train_trial",
-        frozenset({"data", "test_data", "model", "latent_dim", "hidden_dim", "tau", "epochs", "lr",
-                   "batch_size", "seq_len", "train_fraction", "n_steps", "options", "score_options"}),
+        None,  # data options, scoring options and the Reconstructor's parameters, checked by the validator
         ("data",),
+        "rnnchaos.sweep.builtin:validate_train",
     ),
     "chaos-probability": KindSpec(
         "rnnchaos.sweep.builtin:chaos_probability_trial",

@@ -64,3 +64,31 @@ def test_metrics_bad_input_is_one_line_exit_2(run_cli, pair, tmp_path: Path) -> 
     assert code == 2 and len(err.strip().splitlines()) == 1
     code, _, err = run_cli("metrics", "--truth", str(pa), "--generated", str(pa), "--preset", "nope")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_evaluate_and_report_on_a_real_run_directory(run_cli, tmp_path: Path) -> None:
+    """A short Reconstructor run (20 epochs) on a Lorenz-63 trajectory; evaluate reloads its data source."""
+    import torch
+
+    from rnnchaos.data.datasets import DataSpec
+    from rnnchaos.systems.flows import Lorenz63
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    torch.set_num_threads(1)
+    x = Lorenz63().trajectory(6000, dt=0.01, seed=1)
+    data = tmp_path / "lorenz.npy"
+    np.save(data, x)
+    run = tmp_path / "run"
+    rec = Reconstructor(model="plrnn", hidden=8, tau=20, epochs=20, out=run, seed=0)
+    rec.fit(x, data_spec=DataSpec(kind="file", source=str(data)))
+    code, out, err = run_cli("evaluate", str(run), "--n-steps", "5000", "--lyapunov-steps", "500", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert {"d_stsp", "d_h", "pe", "lambda_max_model", "lambda_max_data"} <= set(res)
+    gen = rec.generate(5000, x0=x[0])
+    assert res["d_stsp"] == pytest.approx(state_space_divergence(x, gen), rel=1e-9)
+    assert res["lambda_max_data"] == pytest.approx(rec.lambda_max_data_)
+    code, out, err = run_cli("report", str(run), "--n-steps", "5000", "--lyapunov-steps", "500", "--json")
+    assert code == 0, err
+    report = Path(json.loads(out)["report"])
+    assert report.is_file() and (report.parent / "training.png").is_file()

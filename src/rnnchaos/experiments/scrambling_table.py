@@ -14,6 +14,10 @@ so first-layer He biases have variance 2); U = U(0, 1); Glorot = N(0, 2/(fan_in 
 truncated to [-1, 1]; "1" = all-ones weights; N(0, 1/k): variance 1/k (the code draws randn/k, see
 :mod:`rnnchaos.maps1d.init`). In the tanh rows the notebook applies tanh to the output as well.
 
+Not reproduced: the block "EXTRA TABLE 2" (clipped output followed by tanh, width 2), because tanh(clip(z))
+is not one of the supported output activations; the row "N(0,1/k), TR(-1,1)" is run twice, with variance 1/k as
+labelled and with the code's ``randn / n_neurons`` scaling.
+
 Method: exact period-3 criterion (:mod:`rnnchaos.maps1d.fast`) for ReLU rows; numeric certified-grid bracketing
 for tanh rows (:mod:`rnnchaos.maps1d.batch`); grid test (:mod:`rnnchaos.maps1d.grid`). Each row uses its own
 seed derived from ``seed`` and the row index, so rows are reproducible one by one.
@@ -162,7 +166,9 @@ def reproduce(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, 
                      "grid test applies f four times (f^4) and counts sign changes of x - f^4(x) on "
                      "linspace(-1, 1, 163); 'exact' is the exact 3-cycle criterion (ReLU) or certified-grid "
                      "bracketing (tanh)"),
-            "grid": "linspace(-1, 1, 163), sign changes of x - F(x) for pairs (i-1, i), i = 1..161"}
+            "grid": "linspace(-1, 1, 163), sign changes of x - F(x) for pairs (i-1, i), i = 1..161",
+            "not_reproduced": "EXTRA TABLE 2 (clip then tanh output, width 2): output activation not supported",
+            "ambiguity": "the notebook's first cell swaps the published values of rows 2 and 3 (4.51 / 7.49)"}
     csv_p, json_p = write_table(out, "scrambling_table", rows, meta)
     fig_p = plot_table(rows, Path(out) / "scrambling_table.png")
     return [csv_p, json_p, fig_p]

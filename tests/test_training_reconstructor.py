@@ -146,3 +146,21 @@ def test_cli_train_json(run_cli, tmp_path, lorenz):
 def test_cli_errors_are_one_line_exit_2(run_cli, args, match):
     code, out, err = run_cli("train", *args, "--epochs", "1", "--no-progress")
     assert code == 2 and match in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_model_selection_keeps_the_best_scoring_state(tmp_path, lorenz):
+    from rnnchaos.training.trainer import selection_score
+
+    rec = Reconstructor(tau=10, out=tmp_path / "sel", select_every=2, select_steps=300, select_starts=2,
+                        **{**SMALL, "epochs": 6}).fit(lorenz)
+    scores = {e["epoch"]: e["d_stsp_train"] for e in rec.history_ if "d_stsp_train" in e}
+    assert sorted(scores) == [2, 4, 6]
+    finite = {k: v for k, v in scores.items() if v is not None}
+    best_epoch = min(finite, key=finite.get)
+    assert rec.result_.selected_epoch == best_epoch
+    assert rec.result_.selected_score == pytest.approx(finite[best_epoch])
+    xs = (lorenz - rec.mean_) / rec.std_
+    assert selection_score(rec.model_, xs, 300, 2) == pytest.approx(finite[best_epoch], rel=1e-6)
+    # model.pt holds the selected state
+    loaded = Reconstructor.load(tmp_path / "sel")
+    np.testing.assert_array_equal(loaded.generate(100), rec.generate(100))

@@ -60,6 +60,9 @@ class Reconstructor:
     clip_value : see :class:`rnnchaos.training.trainer.TrainSettings`.
     observation : ``"linear"`` (default) or ``"identity"``.
     seed : seeds the model initialisation, the batches and random τ.  device : ``cpu``/``cuda``/``auto``.
+    select_every, select_steps, select_starts : model selection (off with 0): every ``select_every``
+        epochs the model is scored by D_stsp of free runs against the *training* series and the best
+        state is kept (:func:`rnnchaos.training.trainer.selection_score`).
     out : run directory; progress : tqdm bar on stderr.  ``model_kwargs`` go to the architecture.
 
     Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``tau_``, ``alpha_``,
@@ -74,6 +77,7 @@ class Reconstructor:
                  delta: int = 0, anneal_epochs: int | None = None, tau_factor: float | None = None,
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
                  clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 0,
+                 select_every: int = 0, select_steps: int = 20_000, select_starts: int = 4,
                  **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
@@ -103,6 +107,9 @@ class Reconstructor:
         self.checkpoint_every = checkpoint_every
         self.log_every = log_every
         self.lyap_every = lyap_every
+        self.select_every = select_every
+        self.select_steps = select_steps
+        self.select_starts = select_starts
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -110,7 +117,7 @@ class Reconstructor:
         names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
-                 "checkpoint_every", "log_every", "lyap_every"]
+                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -163,7 +170,8 @@ class Reconstructor:
             batch_size=int(self.batch_size), batches_per_epoch=int(self.batches_per_epoch), lr=float(self.lr),
             optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),
             clip=self.clip, clip_value=float(self.clip_value), checkpoint_every=int(self.checkpoint_every),
-            log_every=int(self.log_every), lyap_every=int(self.lyap_every), seed=int(self.seed),
+            log_every=int(self.log_every), lyap_every=int(self.lyap_every), select_every=int(self.select_every),
+            select_steps=int(self.select_steps), select_starts=int(self.select_starts), seed=int(self.seed),
             device=self.device)
 
     # ------------------------------------------------------------------ fit
@@ -279,36 +287,17 @@ class Reconstructor:
         if not hasattr(self, "model_"):
             raise ValueError("this Reconstructor is not fitted yet; call fit(X) or Reconstructor.load(run_dir)")
 
-    def _z0(self, x0: Any | None) -> torch.Tensor:
-        x0a = np.asarray(self.x0_ if x0 is None else x0, dtype=np.float64).reshape(-1)
-        if x0a.shape != self.mean_.shape or not np.all(np.isfinite(x0a)):
-            raise ValueError(f"x0 must be a finite vector of length {self.mean_.shape[0]}, got {x0!r}")
-        x0s = (x0a - self.mean_) / self.std_
-        p = next(self.model_.parameters())
-        with torch.no_grad():
-            return self.model_.infer_latent(torch.as_tensor(x0s[None, :], dtype=self.model_.dtype).to(p.device))
-
     def generate(self, T: int, x0: Any | None = None) -> NDArray[np.float64]:
         """Free run of T steps in data units, (T, N) float64, from the latent state inferred from ``x0``
         (data units; default the first training point).  Entries after an overflow are ``inf``."""
         self._check_fitted()
         T = positive_int(T, "T")
-        z0 = self._z0(x0)
-        m = self.model_
-        if m.arch == "plrnn" and not m.clipped and m.input_dim == 0:
-            from rnnchaos.training.plrnn_kernel import plrnn_free_run
+        from rnnchaos.training.trainer import free_run_observations
 
-            Bm = (m.B.detach().cpu().double().numpy() if m.observation == "linear"
-                  else np.eye(m.obs_dim, m.latent_dim))
-            y = plrnn_free_run(z0.detach().cpu().double().numpy()[0], m.A.detach().cpu().double().numpy(),
-                               m.W_eff.detach().cpu().double().numpy(), m.h.detach().cpu().double().numpy(), Bm, T)
-        else:
-            from rnnchaos.training.torch_loss import free_run
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                y = free_run(m, z0, T).detach().cpu().double().numpy()
-            y[~np.isfinite(y)] = np.inf
+        x0a = np.asarray(self.x0_ if x0 is None else x0, dtype=np.float64).reshape(-1)
+        if x0a.shape != self.mean_.shape or not np.all(np.isfinite(x0a)):
+            raise ValueError(f"x0 must be a finite vector of length {self.mean_.shape[0]}, got {x0!r}")
+        y = free_run_observations(self.model_, ((x0a - self.mean_) / self.std_)[None, :], T)[0]
         with np.errstate(over="ignore", invalid="ignore"):
             out = y * self.std_ + self.mean_
         out[~np.isfinite(out)] = np.inf
@@ -418,7 +407,9 @@ class Reconstructor:
             rec.result_ = TrainResult(epochs=int(res.get("epochs", 0)), seconds=float(res.get("seconds", 0.0)),
                                       final_loss=float(res["final_loss"]) if res.get("final_loss") is not None
                                       else float("nan"), status=str(res.get("status", "")),
-                                      message=str(res.get("message", "")), history=rec.history_)
+                                      message=str(res.get("message", "")), history=rec.history_,
+                                      selected_epoch=res.get("selected_epoch"),
+                                      selected_score=res.get("selected_score"))
         return rec
 
 
@@ -445,4 +436,5 @@ def _result_summary(result: TrainResult) -> dict[str, Any]:
     fl = result.final_loss
     return {"epochs": result.epochs, "seconds": round(result.seconds, 3),
             "final_loss": fl if isinstance(fl, float) and math.isfinite(fl) else None,
-            "status": result.status, "message": result.message}
+            "status": result.status, "message": result.message, "selected_epoch": result.selected_epoch,
+            "selected_score": result.selected_score}

@@ -43,5 +43,6 @@ def train_from_source(data: str | os.PathLike[str], *, params: dict[str, float] 
         "final_loss": res.final_loss,
         "status": res.status,
         "message": res.message,
+        "selected_epoch": res.selected_epoch,
     }
     return rec, summary

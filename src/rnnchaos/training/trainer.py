@@ -58,7 +58,10 @@ class TrainSettings:
     ends it first); ``exponential`` multiplies by ``lr_gamma`` every epoch.  ``clip``: ``norm`` (global
     gradient-norm clipping at ``clip_value``), ``value`` (each entry clipped to ±``clip_value``) or
     ``none``.  ``divergence_threshold``: a loss above it (the data are standardised, so a constant
-    prediction scores about 1) counts as divergence.
+    prediction scores about 1) counts as divergence.  ``select_every`` > 0 turns on model selection:
+    every ``select_every`` epochs, ``select_starts`` free runs of ``select_steps`` steps from training
+    points spread over the series are scored by D_stsp against the training series
+    (:func:`selection_score`), and the best-scoring state is the one returned at the end.
     """
 
     forcing: ForcingSchedule = field(default_factory=lambda: ForcingSchedule("stf", tau=30))
@@ -81,6 +84,9 @@ class TrainSettings:
     log_every: int = 10
     lyap_every: int = 0
     divergence_threshold: float = 1e3
+    select_every: int = 0
+    select_steps: int = 20_000
+    select_starts: int = 4
     seed: int = 0
     device: str = "cpu"
 
@@ -100,6 +106,11 @@ class TrainSettings:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
+        for name in ("select_every", "select_steps", "select_starts"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "select_every" else 1):
+                raise ValueError(f"{name} must be a {'non-negative' if name == 'select_every' else 'positive'} "
+                                 f"integer, got {v!r}")
         if not (isinstance(self.lyap_every, int) and self.lyap_every >= 0):
             raise ValueError(f"lyap_every must be an integer >= 0 (0 disables), got {self.lyap_every!r}")
         for name in ("lr", "clip_value", "divergence_threshold", "lr_final", "lr_gamma"):
@@ -148,6 +159,8 @@ class TrainResult:
     status: str
     message: str
     history: list[dict[str, Any]]
+    selected_epoch: int | None = None
+    selected_score: float | None = None
 
 
 def uses_fast_path(model: Any, device: torch.device) -> bool:
@@ -173,6 +186,49 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
     return value if math.isfinite(value) else None
 
 
+@torch.no_grad()
+def free_run_observations(model: Any, x0: NDArray[Any], n_steps: int) -> NDArray[np.float64]:
+    """Free runs of ``model`` from the latent states inferred from ``x0`` (k, N) (model units):
+    observations (k, n_steps, N) float64, ``inf`` after an overflow.  PLRNNs use the compiled loop
+    :func:`rnnchaos.training.plrnn_kernel.plrnn_free_run`; other models step in PyTorch."""
+    from rnnchaos.training.plrnn_kernel import plrnn_free_run
+    from rnnchaos.training.torch_loss import free_run
+
+    p = next(model.parameters())
+    z0 = model.infer_latent(torch.as_tensor(np.asarray(x0), dtype=model.dtype).to(p.device))
+    out = np.empty((z0.shape[0], int(n_steps), model.obs_dim))
+    fast = getattr(model, "arch", None) == "plrnn" and not model.clipped and model.input_dim == 0
+    if fast:
+        Bm = (model.B.detach().cpu().double().numpy() if model.observation == "linear"
+              else np.eye(model.obs_dim, model.latent_dim))
+        A, W, h = (t.detach().cpu().double().numpy() for t in (model.A, model.W_eff, model.h))
+    for k in range(z0.shape[0]):
+        if fast:
+            out[k] = plrnn_free_run(z0[k].detach().cpu().double().numpy(), A, W, h, Bm, int(n_steps))
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
+    out[~np.isfinite(out)] = np.inf
+    return out
+
+
+def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: int) -> float:
+    """D_stsp (binned, ``stf2022-corrected`` preset of :mod:`rnnchaos.metrics`) between the standardised
+    training series and ``n_starts`` free runs of ``n_steps`` steps started from training points spread
+    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram."""
+    from rnnchaos.metrics.state_space import state_space_divergence
+
+    idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
+    runs = free_run_observations(model, x_train[idx], n_steps)
+    if not np.all(np.isfinite(runs)):
+        return float("inf")
+    gen = runs.reshape(-1, runs.shape[-1])
+    value = state_space_divergence(np.asarray(x_train, dtype=np.float64), gen, preset="stf2022-corrected",
+                                   method="bins" if x_train.shape[1] <= 5 else "gmm")
+    return float(value) if math.isfinite(value) else float("inf")
+
+
 def _rng_state_to_json(rng: np.random.Generator) -> str:
     return json.dumps(rng.bit_generator.state, default=json_default)
 
@@ -195,6 +251,8 @@ class Trainer:
         self.rng = np.random.default_rng(seq.spawn(1)[0])
         self.sampler = SequenceSampler(x_train, settings.seq_len, settings.batch_size, seed=self.rng)
         self.x0 = np.asarray(x_train[0], dtype=np.float64)
+        self.x_train = x_train
+        self.best: dict[str, Any] | None = None
         params = [p for p in model.parameters() if p.requires_grad]
         opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam
         self.optimizer = opt_cls(params, lr=settings.lr)
@@ -273,6 +331,7 @@ class Trainer:
             "numpy_rng": _rng_state_to_json(self.rng),
             "torch_rng": torch.get_rng_state(),
             "history_len": len(self.history),
+            "best": copy.deepcopy(self.best),
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -284,6 +343,7 @@ class Trainer:
         self.elapsed = float(state["elapsed"])
         self.alpha = state["alpha"]
         self.history = self.history[: int(state["history_len"])]
+        self.best = copy.deepcopy(state.get("best"))
 
     def save_checkpoint(self) -> None:
         self._good = self._state()
@@ -385,9 +445,18 @@ class Trainer:
                 if sched.method == "gtf" and s.alpha_mode == "auto" and epoch % s.alpha_every == 0:
                     self.alpha = adaptive_alpha(self.model, self.sampler.sample(), alpha_max=s.alpha_max)
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
-                if epoch % s.log_every == 0 or final:
+                score: float | None = None
+                if s.select_every and (epoch % s.select_every == 0 or final):
+                    score = selection_score(self.model, self.x_train, s.select_steps, s.select_starts)
+                    if self.best is None or score < self.best["score"]:
+                        self.best = {"epoch": epoch, "score": score,
+                                     "model": {k: v.detach().cpu().clone()
+                                               for k, v in self.model.state_dict().items()}}
+                if epoch % s.log_every == 0 or final or score is not None:
                     entry: dict[str, Any] = {"epoch": epoch, "loss": last_loss, "grad_norm": float(np.mean(norms)),
                                              "lr": lr, "seconds": round(self.elapsed, 4)}
+                    if score is not None:
+                        entry["d_stsp_train"] = score if math.isfinite(score) else None
                     if sched.method == "gtf":
                         entry["alpha"] = self.alpha
                     elif tau_used is not None:
@@ -410,12 +479,18 @@ class Trainer:
         if status == "time_budget" and (self._good is None or self._good["epoch"] != self.epoch):
             self.save_checkpoint()
         if status == "diverged":
-            self.save_model()
             last_loss = self.history[-1]["loss"] if self.history else float("nan")
         elif self.history:
             last_loss = self.history[-1]["loss"]
+        selected_epoch = selected_score = None
+        if self.best is not None:
+            self.model.load_state_dict(self.best["model"])
+            selected_epoch, selected_score = int(self.best["epoch"]), float(self.best["score"])
+            message += f"; selected the model of epoch {selected_epoch} (D_stsp on training data {selected_score:.4g})"
+        self.save_model()
         return TrainResult(epochs=self.epoch, seconds=self.elapsed, final_loss=last_loss, status=status,
-                           message=message, history=list(self.history))
+                           message=message, history=list(self.history), selected_epoch=selected_epoch,
+                           selected_score=selected_score)
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:

@@ -94,6 +94,10 @@ def mutual_information(x: Any, max_lag: int, *, n_bins: int | None = None) -> ND
     if n_bins is None:
         n_bins = int(np.clip(np.sqrt(T / 10.0), 8, 64))
     n_bins = positive_int(n_bins, "n_bins")
+    const = np.ptp(arr, axis=0) == 0
+    if const.any():
+        raise ValueError(f"column(s) {np.nonzero(const)[0].tolist()} of the series are constant; "
+                         "mutual information needs a varying signal")
     out = np.zeros(max_lag + 1)
     for j in range(N):
         b = _rank_bins(arr[:, j], n_bins)
@@ -120,8 +124,6 @@ def mutual_information_lag(x: Any, max_lag: int | None = None, *, n_bins: int | 
     if max_lag is None:
         max_lag = max(2, min(T // 10, 500))
     mi = mutual_information(arr, max_lag, n_bins=n_bins)
-    if not np.isfinite(mi).all() or mi[0] <= 0:
-        raise ValueError("mutual information is zero at lag 0; is the series constant?")
     for lag in range(1, max_lag):
         if mi[lag] < mi[lag - 1] and mi[lag] <= mi[lag + 1]:
             return lag

@@ -254,6 +254,9 @@ def lambda_max_from_series(
     T, N = arr.shape
     if dt is not None:
         dt = positive_float(dt, "dt")
+    if theiler is not None and (isinstance(theiler, bool) or not isinstance(theiler, int | np.integer)
+                                or theiler < 0):
+        raise ValueError(f"theiler must be a non-negative integer (samples), got {theiler!r}")
     std = arr.std(axis=0)
     if np.all(std <= 1e-12 * np.maximum(1.0, np.abs(arr).max(axis=0))):
         raise ValueError("series is constant; λ_max needs a varying signal")
@@ -283,8 +286,6 @@ def lambda_max_from_series(
     if theiler is None:
         w = max(int(math.ceil(mean_period(arr))), lag_ * (dim_ - 1))
     else:
-        if isinstance(theiler, bool) or int(theiler) != theiler or theiler < 0:
-            raise ValueError(f"theiler must be a non-negative integer, got {theiler!r}")
         w = int(theiler)
     k = 1 if method == "rosenstein" else (8 if min_neighbours is None else positive_int(min_neighbours, "min_neighbours"))
 

@@ -25,9 +25,12 @@ from rnnchaos.cli._common import emit, json_option
 @json_option
 def rnn_gain(out: Path, trials: int, seed: int, steps: int, as_json: bool) -> None:
     """λ_max of h <- tanh(g W h) against g for widths 50-400 and normal/He/Glorot/orthogonal initialisations."""
+    from threadpoolctl import threadpool_limits
+
     from rnnchaos.experiments.random_rnn import run_rnn_gain, write_rnn_gain
 
-    result = run_rnn_gain(trials=trials, seed=seed, n_steps=steps, show_progress=not as_json)
+    with threadpool_limits(1):  # small batched mat-vecs: one BLAS thread is fastest (DESIGN.md, "Threads")
+        result = run_rnn_gain(trials=trials, seed=seed, n_steps=steps, show_progress=not as_json)
     paths = write_rnn_gain(result, out)
     crossing = {}
     for scheme in result["schemes"]:

@@ -184,25 +184,36 @@ def plot_prediction_error(curve: Sequence[float], path: str | os.PathLike[str], 
 
 
 def plot_lyapunov(model_exponents: Sequence[float], data_lambda_max: float | None, path: str | os.PathLike[str],
-                  *, units: str = "per step", max_show: int = 30) -> Path:
-    """The model's Lyapunov spectrum (bars) beside the data's largest exponent (dashed line)."""
+                  *, units: str = "per step", max_show: int = 40, n_leading: int = 3) -> Path:
+    """The model's Lyapunov spectrum (bars, left: all; right: the ``n_leading`` largest, zoomed) beside the
+    data's largest exponent (dashed line)."""
     e = np.asarray(model_exponents, dtype=np.float64)[:max_show]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    idx = np.arange(1, len(e) + 1)
-    ax.bar(idx, e, color=MODEL_COLOR, alpha=0.8, label="model spectrum")
-    ax.axhline(0.0, color="black", lw=0.6)
-    if data_lambda_max is not None and np.isfinite(data_lambda_max):
-        ax.axhline(data_lambda_max, color=DATA_COLOR, ls="--", lw=1.5,
-                   label=f"data lambda_max = {data_lambda_max:.4f}")
-    ax.set_xlabel("exponent index")
-    ax.set_ylabel(f"Lyapunov exponent ({units})")
-    ax.set_title(f"model lambda_max = {e[0]:.4f} {units}" if len(e) else "model spectrum")
-    # the most negative exponents can dwarf lambda_max: zoom in on the leading ones
-    if len(e) > 2:
-        top = max(abs(e[0]), abs(data_lambda_max or 0.0), 1e-3)
-        ax.set_ylim(min(e.min(), -3 * top) if e.min() > -20 * top else -20 * top, 3.5 * top)
-    ax.legend(loc="upper right", framealpha=0.95)
-    ax.grid(alpha=0.3, axis="y")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.6, 1]})
+    lam_ok = data_lambda_max is not None and np.isfinite(data_lambda_max)
+    for k, ax in enumerate(axes):
+        vals = e if k == 0 else e[:n_leading]
+        idx = np.arange(1, len(vals) + 1)
+        ax.bar(idx, vals, color=MODEL_COLOR, alpha=0.8, label="model spectrum")
+        ax.axhline(0.0, color="black", lw=0.6)
+        if lam_ok:
+            ax.axhline(float(data_lambda_max), color=DATA_COLOR, ls="--", lw=1.5,  # type: ignore[arg-type]
+                       label=f"data lambda_max = {data_lambda_max:.4f}")
+        ax.set_xlabel("exponent index")
+        ax.grid(alpha=0.3, axis="y")
+        if k == 1 and len(vals):
+            top = max(abs(float(vals[0])), abs(float(data_lambda_max)) if lam_ok else 0.0, 1e-3)  # type: ignore[arg-type]
+            low = -4.0 * top
+            ax.set_ylim(low, 2.5 * top)
+            for i_, v in zip(idx, vals, strict=True):
+                y = max(float(v), 0.9 * low)
+                ax.annotate(f"{v:.4f}", (i_, y), ha="center", va="bottom" if v >= 0 else "top", fontsize=9,
+                            xytext=(0, 2 if v >= 0 else -2), textcoords="offset points")
+            ax.set_xticks(idx)
+            ax.set_title(f"leading {len(vals)} (zoom; bars below are cut)")
+    axes[0].set_ylabel(f"Lyapunov exponent ({units})")
+    axes[0].set_title(f"model lambda_max = {e[0]:.4f} {units}" if len(e) else "model spectrum")
+    axes[0].legend(loc="lower left", framealpha=0.95)
     return save_figure(fig, path)
 
 

@@ -1,0 +1,88 @@
+"""Markdown tables of the STF reproduction results (for docs/results_stf.md), from experiments/results/.
+
+Usage: .venv/bin/python experiments/results_table.py
+Prints (1) best D_stsp and D_H per data set (stf2022 preset) beside the published best and the data's
+noise floor, (2) every Lorenz-63 run of the tau sweep, (3) the ablations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from rnnchaos.experiments.stf_common import DATASETS, load_paper_curves
+
+R = Path(__file__).resolve().parent / "results"
+
+
+def _f(v: Any, d: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{v:.{d}f}" if abs(v) >= 10 ** -d else f"{v:.1e}"
+
+
+def best_table() -> str:
+    paper = load_paper_curves()
+    lines = ["| data set | metric | ours: best (model, tau, budget, epochs) | paper: best (model, tau) | "
+             "noise floor (data halves) |", "|---|---|---|---|---|"]
+    for ds in DATASETS:
+        path = R / f"stf_tau_sweep_{ds}" / "tau_sweep.json"
+        rows = json.loads(path.read_text()) if path.is_file() else []
+        floor_path = R / f"stf_tau_sweep_{ds}" / "summary.json"
+        floor = json.loads(floor_path.read_text())["noise_floor_halves"] if floor_path.is_file() else {}
+        for metric, pm in (("d_stsp_stf2022", "dstsp"), ("d_h_stf2022", "d_h")):
+            ok = [r for r in rows if r.get(metric) is not None and r["method"] == "stf"]
+            if ok:
+                b = min(ok, key=lambda r: r[metric])
+                ours = (f"{_f(b[metric])} ({b['model']}, tau {b['tau']:g}, {b['minutes']:g} min, "
+                        f"{b['epochs_done']} ep.)")
+            else:
+                ours = "not run"
+            pub = [p for p in paper if p["dataset"] == ds and p["metric"].startswith(pm) and p["method"] == "stf"]
+            pb = min(pub, key=lambda p: p["value"]) if pub else None
+            pub_s = (f"{_f(pb['value'])} ({pb['model']}, tau {pb['tau']:g}"
+                     + (", GMM" if pb["metric"] == "dstsp_gmm" else "") + ")") if pb else "–"
+            name = "D_stsp" if pm == "dstsp" else "D_H"
+            lines.append(f"| {ds} | {name} | {ours} | {pub_s} | {_f(floor.get(metric))} |")
+    return "\n".join(lines)
+
+
+def runs_table(ds: str = "lorenz63") -> str:
+    path = R / f"stf_tau_sweep_{ds}" / "tau_sweep.json"
+    if not path.is_file():
+        return "(no runs yet)"
+    rows = sorted(json.loads(path.read_text()), key=lambda r: (r["model"], r["method"], r["tau"] or 0, r["seed"]))
+    lines = ["| model | method | tau | seed | budget (min) | epochs | D_stsp stf2022 | D_H stf2022 | "
+             "D_stsp corrected | D_H corrected | lambda_max model | status |", "|" + "---|" * 12]
+    for r in rows:
+        tau = "–" if r["method"] == "clip" else f"{r['tau']:g}"
+        lines.append(f"| {r['model']} | {r['method']} | {tau} | {r['seed']} | {r['minutes']:g} | {r.get('epochs_done')} | "
+                     f"{_f(r.get('d_stsp_stf2022'))} | {_f(r.get('d_h_stf2022'))} | {_f(r.get('d_stsp_corrected'))} | "
+                     f"{_f(r.get('d_h_corrected'))} | {_f(r.get('lambda_max_model'), 4)} | {r.get('status')} |")
+    return "\n".join(lines)
+
+
+def ablation_table(ds: str = "lorenz63") -> str:
+    path = R / f"stf_ablations_{ds}" / "ablations.json"
+    if not path.is_file():
+        return "(no runs yet)"
+    rows = json.loads(path.read_text())
+    lines = ["| variant | tau | budget (min) | epochs | D_stsp stf2022 | D_H stf2022 | D_stsp corrected | "
+             "D_H corrected | lambda_max model | status |", "|" + "---|" * 10]
+    for r in rows:
+        tau = "–" if r["method"] == "clip" else f"{r['tau']:g}"
+        lines.append(f"| {r['method']} | {tau} | {r['minutes']:g} | {r.get('epochs_done')} | {_f(r.get('d_stsp_stf2022'))} | "
+                     f"{_f(r.get('d_h_stf2022'))} | {_f(r.get('d_stsp_corrected'))} | {_f(r.get('d_h_corrected'))} | "
+                     f"{_f(r.get('lambda_max_model'), 4)} | {r.get('status')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print("## Best per data set\n")
+    print(best_table())
+    print("\n## Lorenz-63 tau sweep, every run\n")
+    print(runs_table())
+    print("\n## Lorenz-63 ablations\n")
+    print(ablation_table())

@@ -92,3 +92,21 @@ def test_network_eval_bound_is_rigorous_against_exact_arithmetic() -> None:
     for x in rng.uniform(-4, 4, 50):
         y, e = net.eval_with_bound(float(x))
         assert abs(F(y) - exact(F(float(x)))) <= F(e)
+
+
+def test_batched_tanh_period3_agrees_with_certified_bracketing() -> None:
+    from rnnchaos.maps1d.batch import network_of, period3_smooth
+    from rnnchaos.maps1d.init import InitSpec, sample_networks
+
+    params = sample_networks(InitSpec(width=4, init="he", output_gain=6.0), 60, 5)
+    fast = period3_smooth(params, "tanh", "identity")
+    truth = []
+    for r in range(60):
+        net = network_of(params, r, "tanh", "identity")
+        J = net.output_range()
+        assert J is not None
+        res = periodic_points_smooth(net.__call__, 3, J, net.lipschitz_bound(), deriv_bound=net.deriv_bound)
+        assert res.unresolved == []
+        truth.append(res.exists)
+    assert sum(truth) >= 1
+    assert fast.tolist() == truth

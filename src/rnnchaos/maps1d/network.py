@@ -33,6 +33,12 @@ OUTPUT_ACTIVATIONS = ("identity", "relu", "clip", "tanh")
 _EPS = np.finfo(np.float64).eps / 2  # unit roundoff u
 
 
+def _sech2(z: Any) -> Any:
+    """``1 / cosh(z)^2`` without the cancellation of ``1 - tanh(z)^2`` (0 where cosh overflows)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / np.cosh(z) ** 2
+
+
 def _gamma(n: int) -> float:
     nu = n * _EPS
     return nu / (1.0 - nu)
@@ -252,7 +258,7 @@ class Network1D:
             dz = dh @ w.T
             if self.hidden_activation == "tanh":
                 h = np.tanh(z)
-                dh = dz * (1 - h * h)
+                dh = dz * _sech2(z)
             else:
                 h = np.maximum(z, 0.0)
                 dh = dz * (z > 0)
@@ -263,7 +269,7 @@ class Network1D:
         elif self.output_activation == "clip":
             dz = dz * ((z > 0) & (z < 1))
         elif self.output_activation == "tanh":
-            dz = dz * (1 - np.tanh(z) ** 2)
+            dz = dz * _sech2(z)
         return dz.reshape(np.shape(x))
 
     def eval_with_bound(self, x: float) -> tuple[float, float]:
@@ -321,22 +327,26 @@ class Network1D:
             pl = pl.clip(zero, zero + 1)
         return pl
 
-    def deriv_bound(self, lo: float, hi: float) -> float:
-        """``sup |f'|`` over ``[lo, hi]`` by interval arithmetic through the layers (Moore 1966): for each
-        layer the range of the pre-activations ``[z_lo, z_hi]`` (exact for the first, affine, layer; interval
-        matrix products after) and a bound ``D`` on ``|dz/dx|``; an activation multiplies ``D`` by
-        ``sup sigma'`` over the range (tanh: ``sech^2`` of the smallest ``|z|``; ReLU/clip: 1 if the unit can be
-        in its linear part). Returns ``D`` at the output, inflated by ``1e-12`` for rounding. Cost O(width^2)."""
+    def deriv_bound(self, lo: Any, hi: Any) -> Any:
+        """``sup |f'|`` over ``[lo, hi]`` (scalars, or arrays of intervals) by interval arithmetic through the
+        layers (Moore 1966): for each layer the range of the pre-activations ``[z_lo, z_hi]`` (exact for the
+        first, affine, layer; interval matrix products after) and a bound ``D`` on ``|dz/dx|``; an activation
+        multiplies ``D`` by ``sup sigma'`` over the range (tanh: ``sech^2`` of the smallest ``|z|``; ReLU/clip:
+        1 if the unit can be in its linear part). Returns ``D`` at the output, inflated by ``1e-12`` for
+        rounding. Cost O(width^2) per interval."""
+        scalar = np.ndim(lo) == 0 and np.ndim(hi) == 0
+        lo_a = np.atleast_1d(np.asarray(lo, dtype=np.float64))[:, None]
+        hi_a = np.atleast_1d(np.asarray(hi, dtype=np.float64))[:, None]
         ws = [np.asarray(w, dtype=np.float64) for w in self.weights]
         bs = [np.asarray(b, dtype=np.float64) for b in self.biases]
         w0, b0 = ws[0][:, 0], bs[0]
-        z1, z2 = w0 * lo + b0, w0 * hi + b0
+        z1, z2 = lo_a * w0 + b0, hi_a * w0 + b0  # (M, k)
         zlo, zhi = np.minimum(z1, z2), np.maximum(z1, z2)
-        d = np.abs(w0)
+        d = np.broadcast_to(np.abs(w0), zlo.shape)
         for layer in range(1, len(ws)):
             if self.hidden_activation == "tanh":
                 zmin = np.where((zlo <= 0) & (zhi >= 0), 0.0, np.minimum(np.abs(zlo), np.abs(zhi)))
-                smax = 1.0 / np.cosh(zmin) ** 2
+                smax = _sech2(zmin)
                 hlo, hhi = np.tanh(zlo), np.tanh(zhi)
             else:
                 smax = (zhi > 0).astype(np.float64)
@@ -344,17 +354,18 @@ class Network1D:
             dh = smax * d
             w, b = ws[layer], bs[layer]
             wp, wn = np.maximum(w, 0.0), np.minimum(w, 0.0)
-            zlo, zhi = wp @ hlo + wn @ hhi + b, wp @ hhi + wn @ hlo + b
-            d = np.abs(w) @ dh
-        out_lo, out_hi, dout = float(zlo[0]), float(zhi[0]), float(d[0])
+            zlo, zhi = hlo @ wp.T + hhi @ wn.T + b, hhi @ wp.T + hlo @ wn.T + b
+            d = dh @ np.abs(w).T
+        out_lo, out_hi, dout = zlo[:, 0], zhi[:, 0], d[:, 0].copy()
         if self.output_activation == "tanh":
-            zout = 0.0 if out_lo <= 0 <= out_hi else min(abs(out_lo), abs(out_hi))
-            dout *= float(1.0 / np.cosh(zout) ** 2)
-        elif self.output_activation == "relu" and out_hi <= 0:
-            dout = 0.0
-        elif self.output_activation == "clip" and (out_hi <= 0 or out_lo >= 1):
-            dout = 0.0
-        return dout * (1.0 + 1e-12) + 1e-300
+            zout = np.where((out_lo <= 0) & (out_hi >= 0), 0.0, np.minimum(np.abs(out_lo), np.abs(out_hi)))
+            dout = dout * _sech2(zout)
+        elif self.output_activation == "relu":
+            dout = np.where(out_hi <= 0, 0.0, dout)
+        elif self.output_activation == "clip":
+            dout = np.where((out_hi <= 0) | (out_lo >= 1), 0.0, dout)
+        res = dout * (1.0 + 1e-12) + 1e-300
+        return float(res[0]) if scalar else res
 
     def output_range(self) -> tuple[float, float] | None:
         """An interval containing ``f(R)`` when it is bounded (tanh hidden units or a bounded output), else

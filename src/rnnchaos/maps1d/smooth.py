@@ -33,7 +33,7 @@ from scipy.optimize import brentq
 Func = Callable[[Any], Any]
 
 
-DerivBound = Callable[[float, float], float]
+DerivBound = Callable[[Any, Any], Any]
 
 
 def logistic(r: float) -> tuple[Func, Func, tuple[float, float], float]:
@@ -52,36 +52,41 @@ def logistic(r: float) -> tuple[Func, Func, tuple[float, float], float]:
 
 
 def logistic_deriv_bound(r: float) -> DerivBound:
-    """``sup |f'|`` on ``[lo, hi]`` for the logistic map: ``r max(|1 - 2 lo|, |1 - 2 hi|)``."""
+    """``sup |f'|`` on ``[lo, hi]`` for the logistic map: ``r max(|1 - 2 lo|, |1 - 2 hi|)`` (arrays allowed)."""
 
-    def bound(lo: float, hi: float) -> float:
-        return float(r) * max(abs(1.0 - 2.0 * lo), abs(1.0 - 2.0 * hi))
+    def bound(lo: Any, hi: Any) -> Any:
+        return float(r) * np.maximum(np.abs(1.0 - 2.0 * np.asarray(lo)), np.abs(1.0 - 2.0 * np.asarray(hi)))
 
     return bound
 
 
 def iterate_lipschitz(f: Func, deriv_bound: DerivBound, p: int, clamp: tuple[float, float]) -> Callable[
-        [float, float], float]:
-    """Local Lipschitz bound of ``f^p - id`` on a cell ``[a, b]``: propagate a centred-form enclosure
-    ``E_{k+1} = f(c_k) +- L_k r_k`` (``L_k = sup |f'|`` on ``E_k``, intersected with the invariant interval
-    ``clamp``) and return ``prod_k L_k + 1`` (Moore 1966 interval arithmetic, mean-value form)."""
+        [Any, Any], Any]:
+    """Local Lipschitz bound of ``f^p - id`` on cells ``[a, b]`` (scalars or arrays of cells): propagate a
+    centred-form enclosure ``E_{k+1} = f(c_k) +- L_k r_k`` (``L_k = sup |f'|`` on ``E_k``, intersected with
+    the invariant interval ``clamp``) and return ``prod_k L_k + 1`` (Moore 1966 interval arithmetic,
+    mean-value form). ``f`` and ``deriv_bound`` must accept arrays."""
     lo_c, hi_c = clamp
 
-    def lip(a: float, b: float) -> float:
-        lo, hi = a, b
-        total = 1.0
+    def lip(a: Any, b: Any) -> Any:
+        lo = np.asarray(a, dtype=np.float64)
+        hi = np.asarray(b, dtype=np.float64)
+        total = np.ones_like(lo)
         for k in range(p):
-            L = deriv_bound(lo, hi)
-            total *= L
+            L = np.asarray(deriv_bound(lo, hi), dtype=np.float64)
+            total = total * L
             if k == p - 1:
                 break
             c = 0.5 * (lo + hi)
             r = 0.5 * (hi - lo)
-            fc = float(f(np.float64(c)))
-            lo, hi = max(lo_c, fc - L * r), min(hi_c, fc + L * r)
-            if lo > hi:  # numerically empty: fall back to the whole interval
-                lo, hi = lo_c, hi_c
-        return total * (1.0 + 1e-12) + 1.0
+            fc = np.asarray(f(c), dtype=np.float64)
+            nlo = np.maximum(lo_c, fc - L * r)
+            nhi = np.minimum(hi_c, fc + L * r)
+            empty = nlo > nhi  # numerically empty: fall back to the whole interval
+            lo = np.where(empty, lo_c, nlo)
+            hi = np.where(empty, hi_c, nhi)
+        out = total * (1.0 + 1e-12) + 1.0
+        return float(out) if out.ndim == 0 else out
 
     return lip
 
@@ -108,20 +113,27 @@ def _iterate(f: Func, x: Any, n: int) -> Any:
     return x
 
 
-def roots_certified(g: Func, lo: float, hi: float, lipschitz: float | Callable[[float, float], float],
+def roots_certified(g: Func, lo: float, hi: float, lipschitz: float | Callable[[Any, Any], Any],
                     n_grid: int = 4096,
                     min_width: float = 1e-10, xtol: float = 1e-14,
                     max_cells: int = 1_000_000) -> tuple[list[float], list[tuple[float, float]]]:
     """All roots of ``g`` on ``[lo, hi]`` found by bracketing + Brent, and unresolved cells (see module).
     ``lipschitz`` is a constant or a function ``(a, b) -> Lipschitz bound of g on [a, b]``."""
-    lip_on: Callable[[float, float], float] = (lipschitz if callable(lipschitz)
-                                               else (lambda a, b: float(lipschitz)))
+    lip_on: Callable[[Any, Any], Any] = (lipschitz if callable(lipschitz)
+                                         else (lambda a, b: float(lipschitz)))
     xs = np.linspace(lo, hi, n_grid + 1)
     gs = np.asarray(g(xs), dtype=np.float64)
     roots: list[float] = []
     unresolved: list[tuple[float, float]] = []
     stack: list[tuple[float, float, float, float]] = []
-    for i in range(n_grid):
+    # first pass, vectorised over the grid when the bound accepts arrays: drop certified root-free cells
+    try:
+        cell_l = np.broadcast_to(np.asarray(lip_on(xs[:-1], xs[1:]), dtype=np.float64), (n_grid,))
+    except (TypeError, ValueError):
+        cell_l = np.array([lip_on(float(a), float(b)) for a, b in zip(xs[:-1], xs[1:], strict=True)])
+    ga_all, gb_all = gs[:-1], gs[1:]
+    keep = ~((ga_all * gb_all > 0) & (np.abs(ga_all) + np.abs(gb_all) > cell_l * np.diff(xs)))
+    for i in np.nonzero(keep)[0]:
         stack.append((float(xs[i]), float(xs[i + 1]), float(gs[i]), float(gs[i + 1])))
     visited = 0
     while stack:
@@ -167,7 +179,7 @@ def periodic_points_smooth(f: Func, period: int, interval: tuple[float, float], 
     def g(x: Any) -> Any:
         return _iterate(f, x, period) - x
 
-    lg: float | Callable[[float, float], float] = float(lipschitz) ** period + 1.0
+    lg: float | Callable[[Any, Any], Any] = float(lipschitz) ** period + 1.0
     if deriv_bound is not None:
         lg = iterate_lipschitz(f, deriv_bound, period, (lo, hi))
     roots, unresolved = roots_certified(g, lo, hi, lg, n_grid=n_grid, min_width=min_width, xtol=xtol)

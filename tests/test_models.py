@@ -234,3 +234,18 @@ def test_bad_input_raises_value_error():
         build_model("plrnn", 2, 4, seed=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="does not exist"):
         load_checkpoint("/nonexistent/model.pt")
+
+
+def test_huge_sizes_and_nonfinite_checkpoints_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="parameters"):
+        build_model("rnn", 2, 10**6)
+    with pytest.raises(ValueError, match="parameters"):
+        build_model("shplrnn", 2, 100, hidden_dim=10**8)
+    with pytest.raises(ValueError, match="parameters"):
+        model_from_config({**build_model("plrnn", 2, 4).config(), "latent_dim": 10**6})
+    model = build_model("plrnn", 2, 4, seed=0)
+    with torch.no_grad():
+        model.W[0, 1] = float("nan")
+    save_checkpoint(model, tmp_path / "nan.pt")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        load_checkpoint(tmp_path / "nan.pt")

@@ -32,6 +32,9 @@ from torch import Tensor
 Array = NDArray[np.float64]
 
 OBSERVATIONS = ("identity", "linear")
+#: largest number of parameter entries a model may allocate (2**28 entries = 2 GiB in float64): larger
+#: sizes are refused with a ValueError instead of failing inside the allocator
+MAX_PARAMETERS = 2**28
 _DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -72,7 +75,16 @@ def dtype_name(dtype: torch.dtype) -> str:
 def _check_dim(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if int(value) > MAX_PARAMETERS:
+        raise ValueError(f"{name} = {value} is too large (at most {MAX_PARAMETERS})")
     return int(value)
+
+
+def check_parameter_count(count: int, what: str) -> None:
+    """Refuse a model with more than :data:`MAX_PARAMETERS` parameter entries (before allocating them)."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{what} would need {count:.3g} parameters, more than the limit of {MAX_PARAMETERS:.3g} "
+                         "(2 GiB in float64); use a smaller latent/hidden size")
 
 
 class LatentModel(torch.nn.Module):
@@ -110,7 +122,10 @@ class LatentModel(torch.nn.Module):
         self.observation = observation
         self._dtype = resolve_dtype(dtype)
         self._generator = as_torch_generator(seed)
+        check_parameter_count(self.latent_dim * self.latent_dim, f"a latent map of size {self.latent_dim}")
+        check_parameter_count(self.latent_dim * self.input_dim, f"an input of size {self.input_dim}")
         if observation == "linear":
+            check_parameter_count(self.obs_dim * self.latent_dim, "the linear observation model")
             self.B = torch.nn.Parameter(
                 self._randn(self.obs_dim, self.latent_dim) / np.sqrt(self.latent_dim))
 
@@ -322,8 +337,11 @@ def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = 
     if arch not in _REGISTRY or arch.startswith("torch_") or arch == "function":
         names = [a for a in sorted(_REGISTRY) if not a.startswith("torch_") and a != "function"]
         raise ValueError(f"unknown architecture {arch!r}; choose one of {names}")
-    return _REGISTRY[arch](latent_dim=latent_dim, obs_dim=obs_dim, observation=observation, seed=seed,
-                           **kwargs)
+    try:
+        return _REGISTRY[arch](latent_dim=latent_dim, obs_dim=obs_dim, observation=observation, seed=seed,
+                               **kwargs)
+    except (RuntimeError, MemoryError) as exc:  # allocation failures
+        raise ValueError(f"cannot allocate a {arch!r} model with latent_dim={latent_dim}: {exc}") from None
 
 
 def model_from_config(config: dict[str, Any]) -> LatentModel:
@@ -344,6 +362,8 @@ def model_from_config(config: dict[str, Any]) -> LatentModel:
         return _REGISTRY[arch](**cfg)
     except TypeError as exc:
         raise ValueError(f"config does not match architecture {arch!r}: {exc}") from None
+    except (RuntimeError, MemoryError) as exc:  # allocation failures
+        raise ValueError(f"cannot allocate the {arch!r} model of this config: {exc}") from None
 
 
 def save_checkpoint(model: LatentModel, path: Any) -> None:
@@ -367,6 +387,9 @@ def load_checkpoint(path: Any) -> LatentModel:
     model = model_from_config(data["config"])
     try:
         model.load_state_dict(data["state_dict"])
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, AttributeError) as exc:
         raise ValueError(f"checkpoint {str(path)!r}: state_dict does not fit its config: {exc}") from None
+    for name, p in model.state_dict().items():
+        if torch.is_floating_point(p) and not bool(torch.isfinite(p).all()):
+            raise ValueError(f"checkpoint {str(path)!r}: parameter {name!r} holds NaN or inf; weights must be finite")
     return model

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnchaos.models.base import LatentModel, register
+from rnnchaos.models.base import LatentModel, check_parameter_count, register
 
 INITS = ("normal", "he", "glorot", "orthogonal", "pytorch")
 
@@ -194,6 +194,7 @@ class _GatedBase(LatentModel):
             raise ValueError(f"unknown init scheme {init!r}; choose one of {INITS}")
         if bias not in ("zeros", "uniform"):
             raise ValueError(f"bias must be 'zeros' or 'uniform', got {bias!r}")
+        check_parameter_count(self.gates * hidden * (hidden + input_dim), f"a {self.arch} with {hidden} units")
         self.hidden_size = hidden
         self.gain = _check_gain(gain)
         self.init = init

@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnchaos.models.base import LatentModel, register
+from rnnchaos.models.base import LatentModel, check_parameter_count, register
 
 
 def normalized_positive_definite(m: int, gen: torch.Generator, radius: float = 1.0) -> Tensor:
@@ -128,6 +128,7 @@ class ShallowPLRNN(LatentModel):
         if isinstance(hidden_dim, bool) or not isinstance(hidden_dim, int) or hidden_dim < 1:
             raise ValueError(f"hidden_dim must be a positive integer, got {hidden_dim!r}")
         self.hidden_dim = int(hidden_dim)
+        check_parameter_count(2 * m * self.hidden_dim, f"a shPLRNN with M={m}, L={self.hidden_dim}")
         self.clipped = bool(clipped)
         self.init_radius = _check_radius(init_radius)
         ell = self.hidden_dim

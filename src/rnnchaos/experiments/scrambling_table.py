@@ -18,7 +18,8 @@ Not reproduced: the block "EXTRA TABLE 2" (clipped output followed by tanh, widt
 is not one of the supported output activations; the row "N(0,1/k), TR(-1,1)" is run twice, with variance 1/k as
 labelled and with the code's ``randn / n_neurons`` scaling.
 
-Method: exact period-3 criterion (:mod:`rnnchaos.maps1d.fast`) for ReLU rows; numeric certified-grid bracketing
+Method: exact period-3 criterion (:mod:`rnnchaos.maps1d.fast`) for ReLU rows; numeric sign-change grid
+(2048 cells of the invariant interval) refined by bisection
 for tanh rows (:mod:`rnnchaos.maps1d.batch`); grid test (:mod:`rnnchaos.maps1d.grid`). Each row uses its own
 seed derived from ``seed`` and the row index, so rows are reproducible one by one.
 """
@@ -143,7 +144,7 @@ def plot_table(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path
     lo = ex - np.array([r["exact_ci95"][0] for r in rows])
     hi = np.array([r["exact_ci95"][1] for r in rows]) - ex
     ax.barh(y - 1.5 * h, ex, h, xerr=[lo, hi], color="#1b7837",
-            label="exact period 3, ReLU / certified-grid bracketing, tanh (95% CI)")
+            label="exact period 3 (ReLU) / grid+bisection (tanh), 95% CI")
     top = np.nanmax([np.nanmax(pub), max(r["grid_f4_as_published_percent"] for r in rows)])
     for yi, r in zip(y, rows, strict=True):
         kind = "exact" if r["hidden"] == "relu" else "bracketed"
@@ -167,8 +168,8 @@ def reproduce(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, 
             "trials_tanh_rows": tanh_trials or trials, "seed": seed,
             "note": ("published numbers come from the released notebook's comment tables; the notebook's "
                      "grid test applies f four times (f^4) and counts sign changes of x - f^4(x) on "
-                     "linspace(-1, 1, 163); 'exact' is the exact 3-cycle criterion (ReLU) or certified-grid "
-                     "bracketing (tanh)"),
+                     "linspace(-1, 1, 163); exact is the exact 3-cycle criterion (ReLU) or sign-change grid "
+                     "+ bisection on the invariant interval (tanh)"),
             "grid": "linspace(-1, 1, 163), sign changes of x - F(x) for pairs (i-1, i), i = 1..161",
             "not_reproduced": "EXTRA TABLE 2 (clip then tanh output, width 2): output activation not supported",
             "ambiguity": "the notebook's first cell swaps the published values of rows 2 and 3 (4.51 / 7.49)"}

@@ -12,11 +12,14 @@ A case with ``bug`` set documents a defect found in another module: the test is 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import io
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -389,6 +392,215 @@ _HUGE_BUG = ("models/base.py model_from_config: a checkpoint config with latent_
              "before any check: RuntimeError (allocation failure) traceback; bound the config's sizes")
 
 
+# --- training runs: `train` options, `train --resume` checkpoints, `evaluate` run directories -------------
+
+TRAIN = ["train", "--data", "lorenz63", "--n-steps", "400", "--epochs", "4", "--hidden", "4", "--seq-len", "20",
+         "--batch-size", "4", "--batches-per-epoch", "1", "--tau", "5", "--checkpoint-every", "2", "--no-progress"]
+EVALUATE = ["evaluate", "--n-steps", "500", "--lyapunov-steps", "50"]
+
+
+@functools.lru_cache(maxsize=1)
+def _template_run() -> Path:
+    """One small finished training run (a few seconds), copied by every case that needs a run directory."""
+    d = Path(tempfile.mkdtemp(prefix="rnnchaos-reliability-")) / "run"
+    atexit.register(shutil.rmtree, d.parent, True)
+    code, _, err = run([*TRAIN, "--out", str(d)])
+    assert code == 0, err
+    return d
+
+
+def _train_args(*extra: str) -> list[str]:
+    """TRAIN with the options in ``extra`` replacing their defaults."""
+    args = list(TRAIN)
+    i = 0
+    while i < len(extra):
+        if extra[i] in args and extra[i].startswith("--") and i + 1 < len(extra) and extra[i] != "--resume":
+            j = args.index(extra[i])
+            del args[j:j + 2]
+        i += 1
+    return [*args, *extra]
+
+
+def _with_run(mutate: Callable[[Path], object], argv: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
+    """Copy the template run to ``tmp/run``, apply ``mutate(run_dir)`` and return ``argv(run_dir)``."""
+    def make(tmp: Path) -> list[str]:
+        d = tmp / "run"
+        shutil.copytree(_template_run(), d)
+        mutate(d)
+        return argv(d)
+    return make
+
+
+def _evaluate(mutate: Callable[[Path], object], *extra: str) -> Callable[[Path], list[str]]:
+    return _with_run(mutate, lambda d: [*EVALUATE, str(d), *extra])
+
+
+def _resume(mutate: Callable[[Path], object]) -> Callable[[Path], list[str]]:
+    return _with_run(mutate, lambda d: _train_args("--out", str(d), "--resume"))
+
+
+def _edit_json(name: str, edit: Callable[[dict], object]) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        cfg = json.loads((d / name).read_text())
+        edit(cfg)
+        (d / name).write_text(json.dumps(cfg))
+    return mutate
+
+
+def _edit_torch(name: str, edit: Callable[[dict], object]) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        import torch
+
+        data = torch.load(d / name, weights_only=True)
+        edit(data)
+        torch.save(data, d / name)
+    return mutate
+
+
+def _write(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda d: (d / name).write_bytes(data)
+
+
+def _truncate(name: str, keep: int) -> Callable[[Path], None]:
+    return lambda d: (d / name).write_bytes((d / name).read_bytes()[:keep])
+
+
+def _nan_first(sd: dict) -> None:
+    key = next(iter(sd))
+    sd[key] = sd[key] * float("nan")
+
+
+def _other_model(d: Path) -> None:
+    import torch
+
+    from rnnchaos.models import build_model
+
+    g = build_model("gru", 3, 4, seed=0)
+    torch.save({"config": g.config(), "state_dict": g.state_dict()}, d / "model.pt")
+
+
+def _noop(d: Path) -> None:
+    return None
+
+
+def _remove(name: str) -> Callable[[Path], None]:
+    return lambda d: (d / name).unlink()
+
+
+def _series_npy(name: str, arr: np.ndarray) -> Callable[[Path], None]:
+    return lambda d: np.save(d.parent / name, arr)
+
+
+_NAN3 = np.ones((100, 3))
+_NAN3[3, 1] = np.nan
+
+TRAIN_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("epochs-zero", "--epochs 0", ["--epochs", "0"]),
+    ("hidden-zero", "--hidden 0", ["--hidden", "0"]),
+    ("tau-zero", "--tau 0", ["--tau", "0"]),
+    ("tau-text", "--tau abc", ["--tau", "abc"]),
+    ("alpha-range", "--alpha 2 (gtf)", ["--forcing", "gtf", "--alpha", "2"]),
+    ("alpha-missing", "gtf without --alpha", ["--forcing", "gtf"]),
+    ("lr-zero", "--lr 0", ["--lr", "0"]),
+    ("lr-nan", "--lr nan", ["--lr", "nan"]),
+    ("lr-negative", "--lr -1", ["--lr", "-1"]),
+    ("seq-len-zero", "--seq-len 0", ["--seq-len", "0"]),
+    ("seq-len-long", "--seq-len longer than the data", ["--seq-len", "1000"]),
+    ("batch-size-zero", "--batch-size 0", ["--batch-size", "0"]),
+    ("test-fraction-one", "--test-fraction 1", ["--test-fraction", "1.0"]),
+    ("test-fraction-nan", "--test-fraction nan", ["--test-fraction", "nan"]),
+    ("test-fraction-negative", "--test-fraction -0.1", ["--test-fraction", "-0.1"]),
+    ("n-steps-zero", "--n-steps 0", ["--n-steps", "0"]),
+    ("dt-zero", "--dt 0", ["--dt", "0"]),
+    ("clip-value-nan", "--clip-value nan", ["--clip-value", "nan"]),
+    ("clip-value-zero", "--clip-value 0", ["--clip-value", "0"]),
+    ("minutes-zero", "--minutes 0", ["--minutes", "0"]),
+    ("minutes-negative", "--minutes -1", ["--minutes", "-1"]),
+    ("embed-vector", "--embed-dim for a vector series", ["--embed-dim", "3"]),
+    ("checkpoint-every-zero", "--checkpoint-every 0", ["--checkpoint-every", "0"]),
+    ("batches-zero", "--batches-per-epoch 0", ["--batches-per-epoch", "0"]),
+    ("delta-negative", "--delta -1", ["--delta", "-1"]),
+    ("param-nan", "--param rho=nan", ["--param", "rho=nan"]),
+    ("param-unknown", "--param nope=1", ["--param", "nope=1"]),
+    ("data-unknown", "--data unknown name", ["--data", "nosuch"]),
+    ("resume-no-out", "--resume without --out", ["--resume"]),
+]
+
+_TRAIN_BUGS: list[tuple[str, str, list[str], str]] = [
+    ("hidden-huge", "--hidden 1000000 (too large)", ["--hidden", "1000000"],
+     "rnnchaos train --hidden 10**6 allocates the weights unchecked: RuntimeError (allocation failure) traceback "
+     "(training/reconstructor.py or models need an upper bound)"),
+    ("n-steps-huge", "--n-steps 10**11 (too large)", ["--n-steps", "100000000000"],
+     "rnnchaos train --n-steps 10**11 allocates the trajectory unchecked: MemoryError traceback "
+     "(data/datasets.py load_source / systems trajectory need an upper bound)"),
+]
+
+RUN_DIRS: list[tuple[str, str, Callable[[Path], list[str]], str | None]] = [
+    ("eval-missing", "run directory missing", _with_run(lambda d: shutil.rmtree(d), lambda d: [*EVALUATE, str(d)]), None),
+    ("eval-empty", "empty directory", _with_run(lambda d: [p.unlink() for p in d.iterdir()],
+                                                 lambda d: [*EVALUATE, str(d)]), None),
+    ("eval-config-binary", "config.json non-UTF-8", _evaluate(_write("config.json", b"\xff\x00garbage")), None),
+    ("eval-config-truncated", "config.json truncated", _evaluate(_truncate("config.json", 100)), None),
+    ("eval-config-list", "config.json a list", _evaluate(_write("config.json", b"[1, 2]")), None),
+    ("eval-config-format", "config.json of another format", _evaluate(_edit_json("config.json",
+                                                                                  lambda c: c.update(format="x"))), None),
+    ("eval-config-version", "config.json of another version", _evaluate(_edit_json("config.json",
+                                                                                    lambda c: c.update(version=99))), None),
+    ("eval-config-section", "config.json without a section", _evaluate(_edit_json("config.json",
+                                                                                   lambda c: c.pop("model"))), None),
+    ("eval-config-std-zero", "standardization std 0", _evaluate(_edit_json(
+        "config.json", lambda c: c["standardization"].update(std=[1.0, 0.0, 1.0]))), None),
+    ("eval-config-std-length", "standardization of wrong length", _evaluate(_edit_json(
+        "config.json", lambda c: c["standardization"].update(std=[1.0]))), None),
+    ("eval-config-std-nan", "standardization std NaN", _evaluate(_edit_json(
+        "config.json", lambda c: c["standardization"].update(std=[1.0, float("nan"), 1.0]))),
+     "training/reconstructor.py Reconstructor.load accepts NaN in config.json's standardization: evaluate exits 0 "
+     "with null metrics and a misleading 'free run diverged at step 0' warning"),
+    ("eval-model-missing", "model.pt missing", _evaluate(_remove("model.pt")), None),
+    ("eval-model-code", "model.pt that runs code", _evaluate(_edit_torch(
+        "model.pt", lambda m: m["state_dict"].update(A=Payload("open('PWNED_EVAL', 'w')")))), None),
+    ("eval-model-truncated", "model.pt truncated", _evaluate(_truncate("model.pt", 500)), None),
+    ("eval-model-other", "model.pt of another model", _evaluate(_other_model), None),
+    ("eval-model-nan", "model.pt with NaN weights", _evaluate(_edit_torch("model.pt", lambda m: _nan_first(m["state_dict"]))),
+     "a run whose model.pt holds NaN weights: evaluate raises numpy LinAlgError (traceback); Reconstructor.load / "
+     "report/evaluation.py should refuse non-finite weights with a ValueError"),
+    ("eval-n-steps-zero", "--n-steps 0", _with_run(_noop, lambda d: ["evaluate", str(d), "--n-steps", "0"]), None),
+    ("eval-pe-steps-zero", "--pe-steps 0", _evaluate(_noop, "--pe-steps", "0"), None),
+    ("eval-lyapunov-steps-zero", "--lyapunov-steps 0", _with_run(
+        _noop, lambda d: ["evaluate", str(d), "--n-steps", "500", "--lyapunov-steps", "0"]), None),
+    ("eval-test-nan", "--test with NaN", _with_run(_series_npy("nan.npy", _NAN3),
+                                                   lambda d: [*EVALUATE, str(d), "--test", str(d.parent / "nan.npy")]),
+     None),
+    ("eval-test-width", "--test of another width", _with_run(
+        _series_npy("two.npy", np.random.default_rng(0).normal(size=(100, 2))),
+        lambda d: [*EVALUATE, str(d), "--test", str(d.parent / "two.npy")]), None),
+    ("resume-missing", "checkpoint.pt missing", _resume(_remove("checkpoint.pt")), None),
+    ("resume-code", "checkpoint.pt that runs code", _resume(_edit_torch(
+        "checkpoint.pt", lambda s: s.update(optimizer=Payload("open('PWNED_RESUME', 'w')")))), None),
+    ("resume-truncated", "checkpoint.pt truncated", _resume(_truncate("checkpoint.pt", 800)), None),
+    ("resume-version", "checkpoint.pt of another version", _resume(_edit_torch("checkpoint.pt",
+                                                                               lambda s: s.update(version=99))), None),
+    ("resume-optimizer", "checkpoint.pt with a foreign optimizer state", _resume(_edit_torch(
+        "checkpoint.pt", lambda s: s.update(optimizer={"state": {}, "param_groups": []}))), None),
+    ("resume-rng", "checkpoint.pt with a corrupt RNG state", _resume(_edit_torch(
+        "checkpoint.pt", lambda s: s.update(numpy_rng="{bad"))), None),
+    ("resume-torch-rng", "checkpoint.pt with a wrong-type torch RNG state", _resume(_edit_torch(
+        "checkpoint.pt", lambda s: s.update(torch_rng=__import__("torch").zeros(3)))),
+     "training/trainer.py load_checkpoint does not validate the checkpoint's torch_rng: TypeError traceback"),
+    ("resume-empty-model", "checkpoint.pt with an empty model state", _resume(_edit_torch(
+        "checkpoint.pt", lambda s: s.update(model={}))),
+     "training/trainer.py load_checkpoint: a checkpoint whose model state_dict lacks keys raises RuntimeError "
+     "from load_state_dict (traceback), not ValueError"),
+    ("resume-other-settings", "--resume with other options", _with_run(
+        _noop, lambda d: _train_args("--hidden", "6", "--out", str(d), "--resume")), None),
+    ("resume-config-empty", "config.json emptied", _resume(_write("config.json", b"{}")), None),
+    ("resume-metrics-binary", "metrics.jsonl non-UTF-8", _resume(_write("metrics.jsonl", b"\xff\xfe garbage\n")),
+     None),
+    ("existing-run", "--out holding a run, no --resume", _with_run(_noop, lambda d: _train_args("--out", str(d))),
+     None),
+]
+
+
 def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> Callable[[Path], list[str]]:
     return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
 
@@ -436,6 +648,12 @@ CASES: list[Case] = [
       for cid, bad, args in RNN_OPTIONS),
     Case("rnn-hidden-huge", "numeric option (`rnn-lyapunov`, `gradients`)", "--hidden 1000000 (too large)",
          _fixed_argv(["rnn-lyapunov", "--hidden", "1000000"]), bug=_HIDDEN_BUG),
+    *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)))
+      for cid, bad, args in TRAIN_OPTIONS),
+    *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)), bug=bug)
+      for cid, bad, args, bug in _TRAIN_BUGS),
+    *(Case(cid, "run directory (`evaluate`)" if cid.startswith("eval") else "run directory (`train --resume`)",
+           bad, mk, bug=bug) for cid, bad, mk, bug in RUN_DIRS),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
 ]
@@ -495,9 +713,12 @@ def doc_rows() -> dict[str, str]:
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.bug)]
                                                if c.bug else []) for c in CASES])
-def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli, doc_rows) -> None:
+def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli, doc_rows,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     argv = case.argv(tmp_path)
+    monkeypatch.chdir(tmp_path)
     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run_cli(*argv)
+    assert not list(tmp_path.glob("PWNED*")), "a file ran code while being loaded"
     assert "Traceback" not in err
     assert not (tmp_path / "PWNED").exists(), "a checkpoint ran code while being loaded"
     assert code == 2, (code, err)
@@ -527,9 +748,38 @@ traceback. The error column is the real message, generated by running the cases
 created its files in). A row marked **bug** is a known defect, kept as an `xfail(strict=True)` test
 until it is fixed.
 
+Rows for `train` and `evaluate` use a small run (`rnnchaos train --data lorenz63 --n-steps 400
+--epochs 4 --hidden 4 --seq-len 20 --batch-size 4 --batches-per-epoch 1 --tau 5 --checkpoint-every 2`,
+shown as `...`); the run-directory rows copy one such finished run and damage one file.
+
 The data-file rows go through `rnnchaos.data.io.load_series`, which every command that reads a
 series uses (`lyapunov --data`, `metrics`, `train`, `evaluate --test`), so they hold for all of them.
 """
+
+
+def _abridged(argv: list[str]) -> list[str]:
+    """``argv`` without the small-run defaults of ``TRAIN``/``EVALUATE`` (shown as one "...")."""
+    defaults = {}
+    for base in (TRAIN, EVALUATE):
+        if argv[:1] != base[:1]:
+            continue
+        for i in range(1, len(base) - 1):
+            if base[i].startswith("--") and not base[i + 1].startswith("--"):
+                defaults[base[i]] = base[i + 1]
+    if argv[:1] not in (["train"], ["evaluate"]):
+        return argv
+    out, i, cut = [argv[0]], 1, False
+    while i < len(argv):
+        if argv[i] in defaults and i + 1 < len(argv) and argv[i + 1] == defaults[argv[i]]:
+            i += 2
+            cut = True
+            continue
+        if argv[i] == "--no-progress":
+            i += 1
+            continue
+        out.append(argv[i])
+        i += 1
+    return [out[0], "..." if cut else "", *out[1:]] if cut else out
 
 
 def render() -> str:
@@ -541,7 +791,9 @@ def render() -> str:
             tmp = base / f"c{i}"
             tmp.mkdir()
             argv = case.argv(tmp)
-            shown = " ".join(normalise(a, tmp) for a in argv)
+            shown = " ".join(normalise(a, tmp) for a in _abridged(argv))
+            cwd = os.getcwd()
+            os.chdir(tmp)
             try:
                 code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
                 msg_lines = err.strip().splitlines()
@@ -552,6 +804,10 @@ def render() -> str:
                     msg = f"(exit {code}, {len(msg_lines)} stderr lines) {msg}"
             except BaseException as exc:  # noqa: BLE001 - a crash is what the bug rows document
                 msg = f"uncaught {type(exc).__name__}: {' '.join(str(exc).split())[:150]}"
+            finally:
+                os.chdir(cwd)
+            if list(tmp.glob("PWNED*")):
+                msg = f"**code ran while loading** {msg}"
             if case.bug:
                 msg = f"**bug**: {msg}"
                 cell = f"`{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | {msg} ({case.bug})"

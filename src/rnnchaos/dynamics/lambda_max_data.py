@@ -18,6 +18,8 @@ Algorithm
    ``min_neighbours`` nearest (a fixed-mass version of Kantz's epsilon-ball).
 4. **Divergence curve** ``S(i)``, i = 0..max_horizon steps. Rosenstein: ``<ln ||Y_{j+i} - Y_{n(j)+i}||>_j``.
    Kantz: ``<ln <||Y_{j+i} - Y_{n+i}||>_{n in U_j}>_j``. Vectorised over references (a loop only over i).
+   Default horizon: 4 mean periods (at least 20 steps), doubled -- up to a fifth of the delay vectors --
+   until the curve has levelled off (it reaches the saturation level of step 5 within its first half).
 5. **Scaling region**, chosen automatically: the curve is cut at its saturation (first i where it
    has climbed 75% of the way from its minimum to its maximum); among all windows [a, b] inside that
    with ``b - a >= max(4, 10% of the cut)`` steps, the least-squares line with R^2 >= 0.99 over the
@@ -212,6 +214,34 @@ def scaling_region(curve: NDArray[np.float64], *, r2_min: float = R2_MIN, satura
     return int(A[best]), int(B[best]), float(slope[best]), float(abs(r2[best])), problem
 
 
+def _saturated(curve: NDArray[np.float64]) -> bool:
+    """True when the curve reaches the saturation-cut level within its first half (then it has levelled off)."""
+    lo, hi = float(curve.min()), float(curve.max())
+    if hi <= lo:
+        return True
+    cut = int(np.argmax(curve >= lo + SATURATION * (hi - lo)))
+    return cut <= curve.size // 2
+
+
+def _divergence(Y: NDArray[np.float64], M: int, K: int, k: int, w: int, method: str, n_references: int,
+                rng: np.random.Generator) -> NDArray[np.float64]:
+    """Mean log-divergence curve S(0..K) of up to ``n_references`` reference points among Y[:M]."""
+    base = Y[:M]
+    R = min(n_references, M)
+    refs = np.sort(rng.choice(M, size=R, replace=False)).astype(np.intp) if R < M else np.arange(M)
+    nb, _ = nearest_neighbours(base, refs, k, w, tree=cKDTree(base))
+    tiny = 1e-12  # the series is z-scored, so this is far below any resolvable distance
+    curve = np.empty(K + 1)
+    for i in range(K + 1):  # vectorised over references and neighbours; the loop is over horizon steps
+        diff = Y[refs[:, None] + i] - Y[nb + i]  # (R, k, m)
+        dist = np.sqrt(np.einsum("rkm,rkm->rk", diff, diff))
+        if method == "rosenstein":
+            curve[i] = np.mean(np.log(np.maximum(dist[:, 0], tiny)))
+        else:
+            curve[i] = np.mean(np.log(np.maximum(dist.mean(axis=1), tiny)))
+    return curve
+
+
 def lambda_max_from_series(
     x: Any,
     *,
@@ -235,7 +265,8 @@ def lambda_max_from_series(
     method: ``"rosenstein"`` (nearest neighbour) or ``"kantz"`` (``min_neighbours`` nearest, default 8).
     lag, embedding_dim: delay embedding; default from mutual information and false nearest neighbours.
     theiler: Theiler window in samples; default the mean period (module docstring, step 2).
-    max_horizon: length of the divergence curve in steps; default ``clip(10 * mean period, 20, M / 5)``.
+    max_horizon: length of the divergence curve in steps; default ``clip(4 * mean period, 20, M / 5)``,
+        doubled (up to M / 5, M the number of delay vectors) until the curve has levelled off.
     min_neighbours: neighbours per reference for Kantz (ignored by Rosenstein, which uses one).
     n_references: at most this many reference points, drawn at random with ``seed``.
     max_dim: largest dimension tried by the false-nearest-neighbour criterion.
@@ -293,33 +324,25 @@ def lambda_max_from_series(
     if Mfull < 1:
         raise ValueError(f"series has {T} samples, too short for embedding dimension {dim_} at lag {lag_}: "
                          f"at least {required_length(dim_, lag_, 1)} are needed")
+    if isinstance(n_references, bool) or not isinstance(n_references, int | np.integer) or n_references < 1:
+        raise ValueError(f"n_references must be a positive integer, got {n_references!r}")
+    Y = delay_embed(arr, dim_, lag_)  # (Mfull, dim_*N)
+    cap = max(20, Mfull // 5)
     if max_horizon is None:
         P = w if theiler is None else max(1, int(math.ceil(mean_period(arr))))
-        K = int(np.clip(10 * P, 20, max(20, Mfull // 5)))
+        K = int(np.clip(4 * P, 20, cap))
     else:
         K = positive_int(max_horizon, "max_horizon")
-    M = Mfull - K  # candidate points: every one has K successors
-    need = required_length(dim_, lag_, K + k + 2 * w + 2)
-    if M < k + 2 * w + 2:
-        raise ValueError(f"series has {T} samples, too short for embedding dimension {dim_}, lag {lag_}, Theiler "
-                         f"window {w} and a divergence horizon of {K} steps: at least {need} are needed")
-    Y = delay_embed(arr, dim_, lag_)  # (Mfull, dim_*N)
-    base = Y[:M]
-    R = min(int(n_references), M)
-    if R < 1:
-        raise ValueError(f"n_references must be >= 1, got {n_references}")
-    refs = np.sort(rng.choice(M, size=R, replace=False)).astype(np.intp) if R < M else np.arange(M)
-    tree = cKDTree(base)
-    nb, d0 = nearest_neighbours(base, refs, k, w, tree=tree)
-    tiny = 1e-12  # the series is z-scored, so this is far below any resolvable distance
-    curve = np.empty(K + 1)
-    for i in range(K + 1):  # vectorised over references and neighbours
-        diff = Y[refs[:, None] + i] - Y[nb + i]  # (R, k, m)
-        dist = np.sqrt(np.einsum("rkm,rkm->rk", diff, diff))
-        if method == "rosenstein":
-            curve[i] = np.mean(np.log(np.maximum(dist[:, 0], tiny)))
-        else:
-            curve[i] = np.mean(np.log(np.maximum(dist.mean(axis=1), tiny)))
+    while True:
+        M = Mfull - K  # candidate points: every one has K successors
+        if M < k + 2 * w + 2:
+            need = required_length(dim_, lag_, K + k + 2 * w + 2)
+            raise ValueError(f"series has {T} samples, too short for embedding dimension {dim_}, lag {lag_}, "
+                             f"Theiler window {w} and a divergence horizon of {K} steps: at least {need} are needed")
+        curve = _divergence(Y, M, K, k, w, method, int(n_references), rng)
+        if max_horizon is not None or K >= cap or _saturated(curve):
+            break
+        K = min(cap, 2 * K)
     a, b, slope, r2, problem = scaling_region(curve)
     rise = slope * (b - a)
     warning = problem

@@ -377,3 +377,29 @@ def test_chaos_probability_kind_matches_the_library_call(tmp_path):
 def test_chaos_probability_kind_checks_parameters_at_load_time(text, key):
     with pytest.raises(ValueError, match=re.escape(key)):
         parse_config(text)
+
+
+def test_train_kind_matches_a_direct_reconstructor_fit(tmp_path):
+    """A train trial is Reconstructor(...).fit on the first 80 % of the series, seeded by the trial seed."""
+    from rnnchaos.data.datasets import load_source, split_time
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    cfg = parse_config('[sweep]\nkind = "train"\nseed = 2\n[fixed]\ndata = "lorenz63"\nn_steps = 300\nepochs = 2\n'
+                       'hidden = 4\nseq_len = 20\nbatch_size = 4\nbatches_per_epoch = 1\nscore = false\n'
+                       '[grid]\ntau = [3, 7]\n')
+    res = run_sweep(cfg, tmp_path / "o", workers=1, show_progress=False)
+    assert [r["status"] for r in res.records] == ["ok", "ok"]
+    for rec in res.records:
+        assert rec["result"]["tau"] == rec["params"]["tau"] and rec["result"]["epochs"] == 2
+        x, _ = load_source("lorenz63", n_steps=300, seed=rec["seed"])
+        x_train, _ = split_time(x, 0.2)
+        direct = Reconstructor(hidden=4, tau=rec["params"]["tau"], epochs=2, seq_len=20, batch_size=4,
+                               batches_per_epoch=1, seed=rec["seed"]).fit(x_train)
+        assert rec["result"]["final_loss"] == direct.result_.final_loss
+
+
+def test_train_kind_rejects_engine_owned_parameters():
+    with pytest.raises(ValueError, match=r"fixed\.out cannot be set"):
+        parse_config('[sweep]\nkind = "train"\n[fixed]\ndata = "lorenz63"\nout = "runs/x"\n[grid]\ntau = [5]\n')
+    with pytest.raises(ValueError, match=r"grid\.epochz"):
+        parse_config('[sweep]\nkind = "train"\n[fixed]\ndata = "lorenz63"\n[grid]\nepochz = [5]\n')

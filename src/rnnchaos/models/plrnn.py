@@ -20,8 +20,10 @@ Jacobians are exact and piecewise constant: ``diag(a) + W diag(φ'(z))`` and
 
 Initialisation: ``[diag(a) | W]`` is the "normalized positive definite" matrix of Talathi & Vartak
 (2016) used by the PLRNN papers (Koppe et al. 2019; Brenner et al. 2022): ``K = R^T R / M + I`` with
-``R ~ N(0, 1)``, ``AW = K / λ_max(K)``, scaled here by ``init_radius`` (default 0.95 < 1) so that the
-linear part of the initial map is contracting; ``h = 0``. For the shPLRNN, ``a`` is the diagonal of the
+``R ~ N(0, 1)``, ``AW = K / λ_max(K)`` (spectral radius 1 in the papers), scaled here by ``init_radius``
+(default 0.95) so that the all-units-active piece ``diag(a) + W`` is strictly contracting and ``0 < a < 1``;
+``h = 0``. (Other linear pieces ``diag(a) + W D`` are not guaranteed contracting; the tests check that
+initial orbits stay bounded.) For the shPLRNN, ``a`` is the diagonal of the
 same matrix, ``W1``, ``W2``, ``h2`` are uniform ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's
 ``Linear`` default) with ``W1`` scaled by ``init_radius``; ``h1 = 0``.
 """

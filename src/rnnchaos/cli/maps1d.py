@@ -11,7 +11,7 @@ import click
 
 from rnnchaos.cli._common import emit, json_option, seed_option
 
-_TEXT_KEYS = ("period3", "li_yorke_chaotic", "witness", "periods", "sharkovsky_type", "laps", "laps_interval", "laps_domain",
+_TEXT_KEYS = ("period3", "li_yorke_chaotic", "witness", "periods", "periods_truncated_at", "sharkovsky_type", "laps", "laps_interval", "laps_domain",
               "entropy_lower_bound", "entropy_estimate", "lyapunov_exponent", "lyapunov_positive", "lyapunov_units",
               "lyapunov_note",
               "exact", "method")

@@ -64,7 +64,7 @@ def _lyapunov(f: Func, df: Func, x0: float, n_steps: int, transient: int,
 
 
 def analyze_piecewise(f: PiecewiseLinear, max_period: int = 6, network: Network1D | None = None,
-                      max_pieces: int = 200_000, lyapunov_steps: int = 60_000,
+                      max_pieces: int = 50_000, lyapunov_steps: int = 60_000,
                       lyapunov_x0: float | None = None) -> dict[str, Any]:
     """Full analysis of a PL map (exact if ``f`` is exact). ``network`` enables the rigorous float
     Li–Yorke check against the network itself."""

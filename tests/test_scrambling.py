@@ -90,7 +90,7 @@ def test_spectral_radius_fraction_limits() -> None:
 
 def test_table_rows_and_published_sources() -> None:
     rows = table_rows()
-    assert len(rows) == 27
+    assert len(rows) == 32
     orig = [r.published_percent for r in rows if r.block == "ReLU, width 2"]
     assert orig == [13.77, 7.49, 4.51, 4.45, 2.28, 4.45]
     assert all("Chaos_RNNs" in r.source for r in rows)

@@ -20,7 +20,7 @@ _TEXT_KEYS = ("period3", "li_yorke_chaotic", "witness", "periods", "periods_trun
 @click.command("periods")
 @click.option("--weights", "weights", type=click.Path(dir_okay=False), required=True,
               help="JSON file with keys w1, b1, w2, b2 (numbers or rationals like \"3/7\"), "
-                   "hidden_activation (relu|tanh), output_activation (identity|relu|clip|tanh).")
+                   "hidden_activation (relu|tanh), output_activation (identity|relu|clip|tanh|clip_tanh).")
 @click.option("--max-period", type=int, default=6, show_default=True, help="Search periods 1..P.")
 @json_option
 def periods(weights: str, max_period: int, as_json: bool) -> None:
@@ -54,8 +54,8 @@ def periods(weights: str, max_period: int, as_json: bool) -> None:
 @click.option("--output-gain", type=float, default=1.0, show_default=True,
               help="Gain g multiplying the output layer's weights and bias.")
 @click.option("--hidden-activation", type=click.Choice(["relu", "tanh"]), default="relu", show_default=True)
-@click.option("--output-activation", type=click.Choice(["identity", "relu", "clip", "tanh"]), default="identity",
-              show_default=True, help="clip = clip to [0, 1].")
+@click.option("--output-activation", type=click.Choice(["identity", "relu", "clip", "tanh", "clip_tanh"]),
+              default="identity", show_default=True, help="clip = clip to [0, 1]; clip_tanh = tanh(clip(z, 0, 1)).")
 @click.option("--depth", type=click.Choice(["2", "3"]), default="2", show_default=True,
               help="Number of weight layers (3 = two hidden layers).")
 @click.option("--trials", type=int, default=10_000, show_default=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from rnnchaos.maps1d.entropy import growth_rate, invariant_interval, lap_growth, trapped_lap_growth
 from rnnchaos.maps1d.li_yorke import check_witness_float, find_witness
-from rnnchaos.maps1d.network import Network1D
+from rnnchaos.maps1d.network import SMOOTH_OUTPUTS, Network1D
 from rnnchaos.maps1d.periodic import (
     PeriodicPoints,
     entropy_lower_bound_from_period,
@@ -236,7 +236,7 @@ def analyze_smooth(f: Func, df: Func, interval: tuple[float, float], lipschitz: 
 
 def analyze_network(net: Network1D, max_period: int = 6) -> dict[str, Any]:
     """Analyse a 1-D network map: exact PL analysis for ReLU networks, smooth analysis for tanh."""
-    if net.hidden_activation == "relu" and net.output_activation != "tanh":
+    if net.hidden_activation == "relu" and net.output_activation not in SMOOTH_OUTPUTS:
         f = net.to_piecewise()
         res = analyze_piecewise(f, max_period=max_period, network=None if net.exact else net)
     else:

@@ -31,6 +31,8 @@ def _act(z: np.ndarray, name: str) -> np.ndarray:
         return np.tanh(z)
     if name == "clip":
         return np.clip(z, 0.0, 1.0)
+    if name == "clip_tanh":
+        return np.tanh(np.clip(z, 0.0, 1.0))
     return z
 
 
@@ -80,6 +82,8 @@ def _invariant_bounds(params: Params, hidden: str, output: str) -> tuple[np.ndar
         return np.zeros(T), np.ones(T)
     if output == "tanh":
         return -np.ones(T), np.ones(T)
+    if output == "clip_tanh":
+        return np.zeros(T), np.full(T, np.tanh(1.0) * (1 + 1e-15))
     if hidden != "tanh":
         raise ValueError("the smooth path needs tanh hidden units or a bounded output activation")
     r = np.sum(np.abs(params["a"]), axis=1)

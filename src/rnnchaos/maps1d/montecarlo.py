@@ -30,7 +30,7 @@ from rnnchaos._util.validation import positive_int
 from rnnchaos.maps1d.batch import period3_batch
 from rnnchaos.maps1d.grid import grid_period3
 from rnnchaos.maps1d.init import InitSpec, sample_networks
-from rnnchaos.maps1d.network import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from rnnchaos.maps1d.network import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, SMOOTH_OUTPUTS
 
 CHUNK = 1000
 Z95 = 1.959963984540054
@@ -95,7 +95,7 @@ def chaos_probability(spec: InitSpec, trials: int = 10_000, seed: int = 0, hidde
         raise ValueError(f"hidden activation must be one of {HIDDEN_ACTIVATIONS}, got {hidden_activation!r}")
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise ValueError(f"output activation must be one of {OUTPUT_ACTIVATIONS}, got {output_activation!r}")
-    smooth = hidden_activation == "tanh" or output_activation == "tanh"
+    smooth = hidden_activation == "tanh" or output_activation in SMOOTH_OUTPUTS
     entropy = entropy and not smooth
     n_chunks = math.ceil(trials / CHUNK)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)

@@ -1,7 +1,8 @@
 """One-input, one-output feed-forward networks used as recurrent maps ``x_{t+1} = f(x_t)``.
 
 ``f(x) = sigma_2(a . sigma_1(... sigma_1(w x + b) ...) + c)`` with hidden activation ``sigma_1`` in
-{relu, tanh} and output activation ``sigma_2`` in {identity, relu, clip} (clip = to [0, 1]), the model of
+{relu, tanh} and output activation ``sigma_2`` in {identity, relu, clip, tanh, clip_tanh} (clip = to [0, 1];
+clip_tanh = tanh(clip(z, 0, 1)), the notebooks' clipped tanh networks), the model of
 Chatziafratis, Panageas, Sanford & Stavroulakis (NeurIPS 2022). Depth 2 = one hidden layer.
 
 With ReLU hidden units the map is continuous piecewise linear and :meth:`Network1D.to_piecewise` builds
@@ -26,10 +27,12 @@ import numpy as np
 
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 
-__all__ = ["Network1D", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "parse_number"]
+__all__ = ["Network1D", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "SMOOTH_OUTPUTS", "parse_number"]
 
 HIDDEN_ACTIVATIONS = ("relu", "tanh")
-OUTPUT_ACTIVATIONS = ("identity", "relu", "clip", "tanh")
+OUTPUT_ACTIVATIONS = ("identity", "relu", "clip", "tanh", "clip_tanh")
+#: output activations that are not piecewise linear
+SMOOTH_OUTPUTS = ("tanh", "clip_tanh")
 _EPS = np.finfo(np.float64).eps / 2  # unit roundoff u
 
 
@@ -233,6 +236,8 @@ class Network1D:
             return np.clip(z, 0.0, 1.0)
         if self.output_activation == "tanh":
             return np.tanh(z)
+        if self.output_activation == "clip_tanh":
+            return np.tanh(np.clip(z, 0.0, 1.0))
         return z
 
     def __call__(self, x: Any) -> np.ndarray:
@@ -270,6 +275,8 @@ class Network1D:
             dz = dz * ((z > 0) & (z < 1))
         elif self.output_activation == "tanh":
             dz = dz * _sech2(z)
+        elif self.output_activation == "clip_tanh":
+            dz = dz * ((z > 0) & (z < 1)) * _sech2(z)
         return dz.reshape(np.shape(x))
 
     def eval_with_bound(self, x: float) -> tuple[float, float]:
@@ -296,13 +303,13 @@ class Network1D:
                     e = ez
             else:
                 h = self._sigma2(z)
-                e = ez + (4 * _EPS * np.abs(h) if self.output_activation == "tanh" else 0.0)
+                e = ez + (4 * _EPS * np.abs(h) if self.output_activation in SMOOTH_OUTPUTS else 0.0)
         return float(h[0]), float(e[0])
 
     # ------------------------------------------------------------------ exact PL form
     def to_piecewise(self) -> PiecewiseLinear:
         """The exact PL map (ReLU hidden units only); Fractions if the parameters are Fractions."""
-        if self.hidden_activation != "relu" or self.output_activation == "tanh":
+        if self.hidden_activation != "relu" or self.output_activation in SMOOTH_OUTPUTS:
             raise ValueError("to_piecewise needs ReLU hidden units and a piecewise-linear output "
                              "(identity, relu or clip); a tanh network is smooth, use rnnchaos.maps1d.smooth")
         exact = self.exact
@@ -364,6 +371,10 @@ class Network1D:
             dout = np.where(out_hi <= 0, 0.0, dout)
         elif self.output_activation == "clip":
             dout = np.where((out_hi <= 0) | (out_lo >= 1), 0.0, dout)
+        elif self.output_activation == "clip_tanh":
+            # tanh(clip(z, 0, 1)): slope <= sech^2 of the smallest clipped value reached
+            zc = np.clip(out_lo, 0.0, 1.0)
+            dout = np.where((out_hi <= 0) | (out_lo >= 1), 0.0, dout * _sech2(zc))
         res = dout * (1.0 + 1e-12) + 1e-300
         return float(res[0]) if scalar else res
 
@@ -374,6 +385,8 @@ class Network1D:
             return 0.0, 1.0
         if self.output_activation == "tanh":
             return -1.0, 1.0
+        if self.output_activation == "clip_tanh":
+            return 0.0, float(np.tanh(1.0)) * (1 + 1e-15)
         if self.hidden_activation == "tanh":
             a = np.asarray(self.weights[-1], dtype=np.float64)[0]
             c = float(np.asarray(self.biases[-1], dtype=np.float64)[0])

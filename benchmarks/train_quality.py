@@ -9,6 +9,8 @@ score of the last model on the training part is recorded beside that of the sele
 
     .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --minutes 5 --seeds 0 1 2
     .venv/bin/python benchmarks/train_quality.py --config plrnn_bptt --minutes 5 --seeds 0 1 2
+    .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --tau 10 --minutes 2 --seeds 0 \
+        --out benchmarks/results/tau_sweep.jsonl          # one point of the tau sweep
 
 Each finished run appends one JSON line to ``benchmarks/results/train_quality.jsonl``.
 """
@@ -53,6 +55,7 @@ def main() -> None:
     ap.add_argument("--data", default="stf_lorenz63")
     ap.add_argument("--out", default="benchmarks/results/train_quality.jsonl")
     ap.add_argument("--runs", default="/tmp/rnnchaos_quality_runs")
+    ap.add_argument("--tau", type=int, default=None, help="Override the configuration's tau (a tau sweep).")
     args = ap.parse_args()
     torch.set_num_threads(1)
     shared = shared_data_dir()
@@ -61,11 +64,14 @@ def main() -> None:
     x = np.load(shared / f"{args.data}.npy")
     n_train = int(0.8 * len(x))
     for seed in args.seeds:
-        run_dir = Path(args.runs) / f"{args.config}_{args.minutes:g}min_seed{seed}"
+        tag = f"_tau{args.tau}" if args.tau is not None else ""
+        run_dir = Path(args.runs) / f"{args.config}{tag}_{args.minutes:g}min_seed{seed}"
         if run_dir.exists():
             import shutil
             shutil.rmtree(run_dir)
         cfg = dict(CONFIGS[args.config])
+        if args.tau is not None:
+            cfg["tau"] = args.tau
         with threadpool_limits(1):
             t0 = time.time()
             rec = Reconstructor(**cfg, epochs=10**9, minutes=args.minutes, seed=seed, out=run_dir,

@@ -73,7 +73,7 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--log-every", type=int, default=10, show_default=True, help="Epochs between metrics.jsonl lines.")
 @click.option("--lyap-every", type=int, default=0, show_default=True,
               help="Epochs between lambda_max_model estimates in metrics.jsonl (0: never).")
-@click.option("--select-every", type=int, default=0, show_default=True,
+@click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "
                    "keep the best model (0: off, the last model is kept).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)

@@ -446,7 +446,7 @@ class Trainer:
                     self.alpha = adaptive_alpha(self.model, self.sampler.sample(), alpha_max=s.alpha_max)
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
                 score: float | None = None
-                if s.select_every and (epoch % s.select_every == 0 or final):
+                if s.select_every and (epoch % s.select_every == 0 or (final and epoch >= s.select_every)):
                     score = selection_score(self.model, self.x_train, s.select_steps, s.select_starts)
                     if self.best is None or score < self.best["score"]:
                         self.best = {"epoch": epoch, "score": score,

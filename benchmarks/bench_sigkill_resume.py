@@ -7,8 +7,11 @@ Protocol (issue 8, "Faults"):
 
 1. One uninterrupted reference run of ``rnnchaos train`` (subprocess, one thread) records its final
    JSON summary, the tensors of ``model.pt`` and the losses logged in ``metrics.jsonl``.
-2. For each of ``--kills`` moments drawn uniformly in [0.2 s, 1.1 x the reference wall time] (seeded),
-   a fresh run is started in its own directory and killed with SIGKILL at that moment. Every file
+2. For each of ``--kills`` moments (seeded), a fresh run is started in its own directory and killed
+   with SIGKILL: the first kill comes 0.3 s after the start (during start-up, before any checkpoint);
+   the others come at a moment drawn uniformly in [0, 1.1 x the reference's training time] after the
+   run has written its first checkpoint (epoch 0), so they land during training, while checkpoints,
+   ``model.pt`` and ``metrics.jsonl`` are being written, or after the last epoch. Every file
    present afterwards must be readable: ``config.json`` as JSON, ``checkpoint.pt`` and ``model.pt`` with
    ``torch.load(weights_only=True)``, ``metrics.jsonl`` line by line. Then the same command with
    ``--resume`` is run to completion (or, if the kill came before the first checkpoint existed, the run
@@ -37,8 +40,8 @@ from typing import Any
 import numpy as np
 import torch
 
-TRAIN = ["train", "--data", "lorenz63", "--n-steps", "3000", "--epochs", "300", "--hidden", "8", "--seq-len", "30",
-         "--batch-size", "8", "--batches-per-epoch", "4", "--tau", "5", "--checkpoint-every", "10", "--log-every", "10",
+TRAIN = ["train", "--data", "lorenz63", "--n-steps", "3000", "--epochs", "1500", "--hidden", "8", "--seq-len", "30",
+         "--batch-size", "8", "--batches-per-epoch", "4", "--tau", "5", "--checkpoint-every", "25", "--log-every", "25",
          "--no-progress", "--seed", "0", "--json"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CLI = [sys.executable, "-c", "import sys; from rnnchaos.cli import main; sys.exit(main())"]
@@ -105,13 +108,20 @@ def main() -> int:
         print(f"reference: {t_ref:.1f} s wall ({reference['seconds']:.1f} s of training), final_loss "
               f"{reference['final_loss']!r}, epochs {reference['epochs']}")
         rng = np.random.default_rng(args.seed)
-        moments = np.sort(rng.uniform(0.2, 1.1 * t_ref, size=args.kills))
+        moments = np.sort(rng.uniform(0.0, 1.1 * float(reference["seconds"]), size=args.kills))
+        moments[0] = -0.3  # negative: seconds after the process start, before training begins
         failures = 0
         for i, moment in enumerate(moments):
             out = base / f"kill{i:02d}"
             proc = subprocess.Popen([*CLI, *TRAIN, "--out", str(out)], env=ENV, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
-            time.sleep(float(moment))
+            if moment < 0:
+                time.sleep(-float(moment))
+            else:
+                deadline = time.monotonic() + 600
+                while not (out / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(float(moment))
             finished_before_kill = proc.poll() is not None
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -128,7 +138,8 @@ def main() -> int:
                   and same(fingerprint(out), ref))
             failures += not ok
             how = "finished before the kill" if finished_before_kill else f"checkpoint at kill: {state}"
-            print(f"kill {i + 1:2d} at {moment:6.2f} s ({how}); {'--resume' if resume else 'restart'}: "
+            when = f"{-moment:.2f} s after start" if moment < 0 else f"{moment:5.2f} s into training"
+            print(f"kill {i + 1:2d} {when} ({how}); {'--resume' if resume else 'restart'}: "
                   f"{'identical' if ok else 'DIFFERENT'}" + (f"; corrupt: {corrupt}" if corrupt else "")
                   + (f"; exit {code}: {err}" if code != 0 else ""))
         print(f"{args.kills - failures}/{args.kills} killed runs resumed to results identical to the reference "

@@ -32,8 +32,29 @@ _EXPORTS: dict[str, str] = {
     "predictability_time": "rnnchaos.dynamics.predictability",
     "lambda_max_from_series": "rnnchaos.dynamics.lambda_max_data",
     "delay_embed": "rnnchaos.dynamics.embedding",
-    # data
+    "classify_orbits": "rnnchaos.dynamics.orbit_classification",
+    "gradient_growth": "rnnchaos.dynamics.gradient_growth",
+    # exact 1-D recurrent maps (scrambling paper)
+    "Network1D": "rnnchaos.maps1d.network",
+    "PiecewiseLinear": "rnnchaos.maps1d.piecewise",
+    "analyze_network": "rnnchaos.maps1d.analysis",
+    "periodic_points": "rnnchaos.maps1d.periodic",
+    "find_witness": "rnnchaos.maps1d.li_yorke",
+    "InitSpec": "rnnchaos.maps1d.init",
+    "chaos_probability": "rnnchaos.maps1d.montecarlo",
+    # RNN models as maps
+    "LatentModel": "rnnchaos.models.base",
+    "build_model": "rnnchaos.models.base",
+    "load_checkpoint": "rnnchaos.models.base",
+    "model_lyapunov_spectrum": "rnnchaos.models.spectrum",
+    # data, training, metrics, reports
     "load_series": "rnnchaos.data.io",
+    "Reconstructor": "rnnchaos.training.reconstructor",
+    "state_space_divergence": "rnnchaos.metrics.state_space",
+    "power_spectrum_distance": "rnnchaos.metrics.power_spectrum",
+    "prediction_error": "rnnchaos.metrics.prediction",
+    "evaluate_run": "rnnchaos.report.evaluation",
+    "write_report": "rnnchaos.report.markdown",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -42,11 +63,28 @@ if TYPE_CHECKING:  # static imports for type checkers and IDEs
     from rnnchaos.core import FunctionMap, JacobianMap, TangentMap
     from rnnchaos.data.io import load_series
     from rnnchaos.dynamics.embedding import delay_embed
+    from rnnchaos.dynamics.gradient_growth import gradient_growth
+    from rnnchaos.dynamics.orbit_classification import classify_orbits
     from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
     from rnnchaos.dynamics.lyapunov_spectrum import LyapunovSpectrum, lyapunov_spectrum
     from rnnchaos.dynamics.predictability import predictability_time
+    from rnnchaos.maps1d.analysis import analyze_network
+    from rnnchaos.maps1d.init import InitSpec
+    from rnnchaos.maps1d.li_yorke import find_witness
+    from rnnchaos.maps1d.montecarlo import chaos_probability
+    from rnnchaos.maps1d.network import Network1D
+    from rnnchaos.maps1d.periodic import periodic_points
+    from rnnchaos.maps1d.piecewise import PiecewiseLinear
+    from rnnchaos.metrics.power_spectrum import power_spectrum_distance
+    from rnnchaos.metrics.prediction import prediction_error
+    from rnnchaos.metrics.state_space import state_space_divergence
+    from rnnchaos.models.base import LatentModel, build_model, load_checkpoint
+    from rnnchaos.models.spectrum import model_lyapunov_spectrum
+    from rnnchaos.report.evaluation import evaluate_run
+    from rnnchaos.report.markdown import write_report
     from rnnchaos.systems import get_system, system_names
+    from rnnchaos.training.reconstructor import Reconstructor
 
 
 def __getattr__(name: str) -> Any:

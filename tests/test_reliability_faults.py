@@ -153,3 +153,26 @@ def test_full_disk_at_the_end_keeps_previous_tables_and_the_journal(tmp_path, ru
     monkeypatch.undo()
     code, stdout, err = run_cli("sweep", str(_config(tmp_path, [1, 2, 3])), *args, "--json")
     assert code == 0 and json.loads(stdout)["n_ran"] == 0 and json.loads(stdout)["n_ok"] == 3
+
+
+def test_diverging_training_stops_cleanly(tmp_path, run_cli):
+    """A learning rate of 1e10 makes the loss non-finite: one line, exit 1, and the run directory keeps the
+    last good (finite) checkpoint and model, which load and can be evaluated."""
+    import math
+
+    import torch
+
+    out = tmp_path / "run"
+    code, stdout, err = run_cli("train", "--data", "lorenz63", "--n-steps", "400", "--epochs", "6", "--hidden", "4",
+                                "--seq-len", "20", "--batch-size", "4", "--batches-per-epoch", "1", "--tau", "5",
+                                "--lr", "1e10", "--no-progress", "--out", str(out))
+    assert code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err and "diverged" in lines[0]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+    model = torch.load(out / "model.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in model["state_dict"].values())
+    for line in (out / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        assert "loss" not in rec or math.isfinite(rec["loss"])

@@ -25,3 +25,7 @@ def test_import_does_not_load_torch():
     code = "import sys, rnnchaos; rnnchaos.get_system; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_all_matches_export_table():
+    assert sorted(rc.__all__) == sorted(["__version__", *rc._EXPORTS])

@@ -57,17 +57,50 @@ _EXPORTS: dict[str, str] = {
     "write_report": "rnnchaos.report.markdown",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "FunctionMap",
+    "InitSpec",
+    "JacobianMap",
+    "LatentModel",
+    "LyapunovSpectrum",
+    "Network1D",
+    "PiecewiseLinear",
+    "Reconstructor",
+    "TangentMap",
+    "analyze_network",
+    "build_model",
+    "chaos_probability",
+    "classify_orbits",
+    "delay_embed",
+    "evaluate_run",
+    "find_witness",
+    "get_system",
+    "gradient_growth",
+    "kaplan_yorke_dimension",
+    "lambda_max_from_series",
+    "load_checkpoint",
+    "load_series",
+    "lyapunov_spectrum",
+    "model_lyapunov_spectrum",
+    "periodic_points",
+    "power_spectrum_distance",
+    "predictability_time",
+    "prediction_error",
+    "state_space_divergence",
+    "system_names",
+    "write_report",
+]
 
 if TYPE_CHECKING:  # static imports for type checkers and IDEs
     from rnnchaos.core import FunctionMap, JacobianMap, TangentMap
     from rnnchaos.data.io import load_series
     from rnnchaos.dynamics.embedding import delay_embed
     from rnnchaos.dynamics.gradient_growth import gradient_growth
-    from rnnchaos.dynamics.orbit_classification import classify_orbits
     from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
     from rnnchaos.dynamics.lyapunov_spectrum import LyapunovSpectrum, lyapunov_spectrum
+    from rnnchaos.dynamics.orbit_classification import classify_orbits
     from rnnchaos.dynamics.predictability import predictability_time
     from rnnchaos.maps1d.analysis import analyze_network
     from rnnchaos.maps1d.init import InitSpec

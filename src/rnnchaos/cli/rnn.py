@@ -11,8 +11,10 @@ Thin: builds (or loads) a model with :mod:`rnnchaos.models`, calls
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -47,11 +49,20 @@ def _apply(options: list[Any], f: Any) -> Any:
     return f
 
 
-def _single_thread() -> Any:
-    """BLAS pinned to one thread for these small-matrix workloads (DESIGN.md, "Threads")."""
+@contextlib.contextmanager
+def _single_thread() -> Iterator[None]:
+    """BLAS and torch pinned to one thread for these small-matrix workloads (DESIGN.md, "Threads");
+    the previous torch setting is restored afterwards."""
+    import torch
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _model(arch: str | None, hidden: int | None, gain: float | None, init: str | None, clipped: bool,
@@ -166,6 +177,8 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
     gradient_growth_rate is the fitted slope of log ‖∂L_T/∂θ‖ against T (loss at one time T, target an
     independent orbit); jacobian_growth_rate that of log ‖∂z_T/∂z_1‖. Both per step.
     """
+    import numpy as np
+
     from rnnchaos.dynamics.gradient_growth import gradient_growth
 
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
@@ -175,11 +188,15 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
         spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)
         res = gradient_growth(model, z0, steps, transient=transient, seed=seed)
     d = res.to_dict()
+    note = None
+    if not np.isfinite(res.log_loss_gradient_norm).any():
+        note = ("the loss gradients are exactly zero: the target orbit (an independent orbit of the same model) "
+                "reached the same attractor state, so no loss-gradient rate can be fitted; they are bounded")
     emit({"arch": model.arch, "latent_dim": model.latent_dim,
           "gradient_growth_rate": d["gradient_growth_rate"], "jacobian_growth_rate": d["jacobian_growth_rate"],
           "lambda_max": spec.lambda_max, "orbit_type": orbit_type, "orbit_types": counts, "units": "per_step",
           "max_log_loss_gradient_norm": res.max_log_loss_gradient_norm, "steps": steps,
-          "fit_start": d["fit_start"]}, as_json)
+          "fit_start": d["fit_start"], **({"note": note} if note else {})}, as_json)
 
 
 gradients = _apply(model_options, _gradients)

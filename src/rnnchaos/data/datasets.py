@@ -24,6 +24,9 @@ from numpy.typing import NDArray
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import as_trajectory, positive_int
 
+#: upper bound on the number of samples simulated for a built-in system (10⁸ samples of 3 floats: 2.4 GB)
+MAX_SIM_STEPS = 20_000_000
+
 __all__ = [
     "DataSpec", "SequenceSampler", "Standardizer", "load_source", "shared_data_dir", "split_time",
 ]
@@ -103,6 +106,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
     elif _is_system(text):
         from rnnchaos.systems.registry import get_system
 
+        if positive_int(n_steps, "n_steps") > MAX_SIM_STEPS:
+            raise ValueError(f"n_steps must be at most {MAX_SIM_STEPS:,} for a simulated system, got {n_steps:,}")
         system = get_system(text, **(params or {}))
         kwargs: dict[str, Any] = {"transient": transient, "seed": seed}
         if dt is not None:

@@ -41,6 +41,8 @@ from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
 RUN_FORMAT = "rnnchaos-run"
 RUN_VERSION = 1
 ARCHS = ("plrnn", "shplrnn", "rnn", "lstm", "gru")
+#: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
+MAX_HIDDEN = 10_000
 
 
 class Reconstructor:
@@ -127,7 +129,8 @@ class Reconstructor:
     def _check_params(self) -> None:
         if self.model not in ARCHS:
             raise ValueError(f"model must be one of {', '.join(ARCHS)}, got {self.model!r}")
-        positive_int(self.hidden, "hidden")
+        if positive_int(self.hidden, "hidden") > MAX_HIDDEN:
+            raise ValueError(f"hidden must be at most {MAX_HIDDEN}, got {self.hidden}")
         if self.forcing not in METHODS:
             raise ValueError(f"forcing must be one of {', '.join(METHODS)}, got {self.forcing!r}")
         if not (self.tau == "auto" or (isinstance(self.tau, int | np.integer) and not isinstance(self.tau, bool)
@@ -379,20 +382,28 @@ class Reconstructor:
         if data["config"] != cfg["model"]:
             raise ValueError(f"{str(path)!r}: model config does not match config.json")
         model = model_from_config(data["config"])
+        sd = data["state_dict"]
+        if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+            raise ValueError(f"{str(path)!r}: state_dict must map names to tensors")
+        bad = [k for k, v in sd.items() if not bool(torch.isfinite(v).all())]
+        if bad:
+            raise ValueError(f"{str(path)!r}: weights {bad} hold NaN or inf; the model cannot be used")
         try:
-            model.load_state_dict(data["state_dict"])
+            model.load_state_dict(sd)
         except RuntimeError as exc:
-            raise ValueError(f"{str(path)!r}: state_dict does not fit the model config: {exc}") from None
+            raise ValueError(f"{str(path)!r}: state_dict does not fit the model config: "
+                             f"{' '.join(str(exc).split())[:300]}") from None
         model.eval()
         rec.model_ = model
         st = cfg["standardization"]
         rec.mean_ = np.asarray(st["mean"], dtype=np.float64)
         rec.std_ = np.asarray(st["std"], dtype=np.float64)
-        if rec.mean_.shape != (model.obs_dim,) or rec.std_.shape != (model.obs_dim,) or np.any(rec.std_ <= 0):
+        if (rec.mean_.shape != (model.obs_dim,) or rec.std_.shape != (model.obs_dim,)
+                or not np.all(np.isfinite(rec.mean_)) or not np.all(np.isfinite(rec.std_)) or np.any(rec.std_ <= 0)):
             raise ValueError(f"{str(d / 'config.json')!r}: standardization does not match the model's "
                              f"{model.obs_dim} observed dimensions")
         rec.x0_ = np.asarray(st.get("x0", rec.mean_), dtype=np.float64)
-        if rec.x0_.shape != rec.mean_.shape:
+        if rec.x0_.shape != rec.mean_.shape or not np.all(np.isfinite(rec.x0_)):
             raise ValueError(f"{str(d / 'config.json')!r}: standardization.x0 has the wrong length")
         rec.tau_ = cfg.get("tau")
         rec.tau_rule_ = cfg.get("tau_rule")

@@ -376,10 +376,15 @@ class Trainer:
         if state.get("model_config") != self.model.config():
             raise ValueError(f"checkpoint {str(path)!r} was written for model {state.get('model_config')}, "
                              f"not {self.model.config()}")
+        _check_checkpoint(state, str(path))
         self.history = _read_metrics(self.run_dir / "metrics.jsonl")
         self.history = [h for h in self.history if h.get("epoch", 0) <= int(state["epoch"]) and "event" not in h]
         state["history_len"] = len(self.history)
-        self._restore(state)
+        try:
+            self._restore(state)
+        except (RuntimeError, TypeError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            raise ValueError(f"checkpoint {str(path)!r} is damaged and cannot be restored: "
+                             f"{' '.join(str(exc).split())[:300]}") from None
         self._good = state
         _write_metrics(self.run_dir / "metrics.jsonl", self.history)
 
@@ -491,6 +496,29 @@ class Trainer:
         return TrainResult(epochs=self.epoch, seconds=self.elapsed, final_loss=last_loss, status=status,
                            message=message, history=list(self.history), selected_epoch=selected_epoch,
                            selected_score=selected_score)
+
+
+def _check_checkpoint(state: dict[str, Any], label: str) -> None:
+    """Validate the fields of a checkpoint dict before anything is restored from it."""
+    required = {"epoch": int, "elapsed": float, "model": dict, "optimizer": dict, "numpy_rng": str,
+                "torch_rng": torch.Tensor, "history_len": int}
+    for key, kind in required.items():
+        value = state.get(key)
+        ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
+        if not ok or isinstance(value, bool):
+            raise ValueError(f"checkpoint {label!r}: field {key!r} is missing or not a {kind.__name__}")
+    if state["epoch"] < 0 or not math.isfinite(state["elapsed"]):
+        raise ValueError(f"checkpoint {label!r}: invalid epoch or elapsed time")
+    rng = state["torch_rng"]
+    if rng.dtype != torch.uint8 or rng.dim() != 1:
+        raise ValueError(f"checkpoint {label!r}: torch_rng must be a 1-D uint8 tensor (torch.get_rng_state())")
+    for k, v in state["model"].items():
+        if not isinstance(v, torch.Tensor) or not bool(torch.isfinite(v).all()):
+            raise ValueError(f"checkpoint {label!r}: model tensor {k!r} is missing or not finite")
+    best = state.get("best")
+    if best is not None and not (isinstance(best, dict) and isinstance(best.get("model"), dict)
+                                 and isinstance(best.get("epoch"), int)):
+        raise ValueError(f"checkpoint {label!r}: malformed 'best' entry")
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:

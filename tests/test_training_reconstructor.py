@@ -164,3 +164,27 @@ def test_model_selection_keeps_the_best_scoring_state(tmp_path, lorenz):
     # model.pt holds the selected state
     loaded = Reconstructor.load(tmp_path / "sel")
     np.testing.assert_array_equal(loaded.generate(100), rec.generate(100))
+
+
+def test_damaged_run_files_are_refused(tmp_path, lorenz):
+    run = tmp_path / "r"
+    Reconstructor(tau=10, out=run, **{**SMALL, "epochs": 2}).fit(lorenz)
+    model = torch.load(run / "model.pt", weights_only=True)
+    model["state_dict"]["A"][0] = float("nan")
+    torch.save(model, run / "model.pt")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        Reconstructor.load(run)
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    ckpt["torch_rng"] = torch.zeros(3)
+    torch.save(ckpt, run / "checkpoint.pt")
+    with pytest.raises(ValueError, match="torch_rng"):
+        Reconstructor(tau=10, out=run, **{**SMALL, "epochs": 2}).fit(lorenz, resume=True)
+
+
+def test_size_limits(lorenz):
+    with pytest.raises(ValueError, match="hidden must be at most"):
+        Reconstructor(**{**SMALL, "tau": 10, "hidden": 10**6}).fit(lorenz)
+    from rnnchaos.data.datasets import load_source
+
+    with pytest.raises(ValueError, match="n_steps must be at most"):
+        load_source("lorenz63", n_steps=10**11)

@@ -71,7 +71,7 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--clip-value", type=float, default=10.0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
 @click.option("--log-every", type=int, default=10, show_default=True, help="Epochs between metrics.jsonl lines.")
-@click.option("--lyap-every", type=int, default=0, show_default=True,
+@click.option("--lyap-every", type=int, default=500, show_default=True,
               help="Epochs between lambda_max_model estimates in metrics.jsonl (0: never).")
 @click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "

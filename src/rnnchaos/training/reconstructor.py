@@ -80,7 +80,7 @@ class Reconstructor:
                  out: str | os.PathLike[str] | None = None, progress: bool = False, tau_mode: str = "fixed",
                  delta: int = 0, anneal_epochs: int | None = None, tau_factor: float | None = None,
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
-                 clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 0,
+                 clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 500,
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
                  **model_kwargs: Any) -> None:
         self.model = model

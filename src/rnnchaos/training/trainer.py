@@ -466,7 +466,7 @@ class Trainer:
                         entry["alpha"] = self.alpha
                     elif tau_used is not None:
                         entry["tau"] = tau_used
-                    if s.lyap_every and (epoch % s.lyap_every == 0 or final):
+                    if s.lyap_every and (epoch % s.lyap_every == 0 or (final and epoch >= s.lyap_every)):
                         z0 = self.model.infer_latent(torch.as_tensor(self.x0[None, :], dtype=self.model.dtype)
                                                      .to(self.device)).detach().cpu().double().numpy()[0]
                         entry["lambda_max_model"] = lambda_max_of_model(self.model, z0)

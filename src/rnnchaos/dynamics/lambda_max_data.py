@@ -3,8 +3,10 @@
 Algorithm
 ---------
 1. **State space.** A scalar series (T,) -- or a multivariate one (T, N) with N <= 2 -- is delay-embedded
-   (Takens 1981) with ``lag`` at the first minimum of the mutual information (Fraser & Swinney 1986)
-   and ``embedding_dim`` the smallest dimension without false nearest neighbours (Kennel et al. 1992);
+   (Takens 1981) with ``lag`` at the first minimum of the mutual information (Fraser & Swinney 1986),
+   capped at a quarter of the mean period (step 2) -- which makes it 1 for maps and noise, whose
+   histogram MI has no meaningful minimum -- and ``embedding_dim`` the smallest dimension without false
+   nearest neighbours (Kennel et al. 1992; <= 1% false, up to ``max_dim``);
    see :mod:`rnnchaos.dynamics.embedding`. **A series with N >= 3 columns is taken as the state itself**
    (dimension 1, no delays) unless ``embedding_dim``/``lag`` are given, since such data are either a
    full state or already a delay embedding (as in the teacher-forcing benchmark files).
@@ -73,7 +75,13 @@ _LN2 = math.log(2.0)
 
 @dataclass(frozen=True)
 class MaxLyapunovFromData:
-    """Result of :func:`lambda_max_from_series`. Exponents are per step unless named ``per_time``."""
+    """Result of :func:`lambda_max_from_series`. Exponents are per step unless named ``per_time``.
+
+    ``lag``, ``embedding_dim`` (delays per variable; 1 when the series was used as the state) and
+    ``theiler`` are in samples; ``fit_range`` = (a, b) are the first and last step of the fitted scaling
+    region of ``divergence`` (shape (max_horizon + 1,), natural log of distances in z-scored units);
+    ``r2`` is the fit's coefficient of determination.
+    """
 
     lambda_max: float
     lambda_max_per_time: float | None

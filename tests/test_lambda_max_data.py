@@ -154,6 +154,21 @@ def test_affine_invariance(scale: float, shift: float) -> None:
     assert (a.lag, a.embedding_dim, a.theiler, a.fit_range) == (b.lag, b.embedding_dim, b.theiler, b.fit_range)
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_extreme_magnitudes_do_not_overflow(scale: float) -> None:
+    x = logistic(2000)
+    with np.errstate(all="raise"):
+        b = lambda_max_from_series(scale * x, seed=1)
+    assert b.lambda_max == pytest.approx(lambda_max_from_series(x, seed=1).lambda_max, rel=1e-9)
+
+
+def test_constant_column_is_ignored() -> None:
+    x = logistic(2000)
+    a = lambda_max_from_series(x, seed=1)
+    b = lambda_max_from_series(np.c_[x, np.full_like(x, 5.0)], seed=1)
+    assert b.lambda_max == pytest.approx(a.lambda_max, rel=1e-9)
+
+
 def test_same_seed_same_numbers(lorenz_xyz: np.ndarray) -> None:
     x = lorenz_xyz[:8000, 0]
     a = lambda_max_from_series(x, seed=3, n_references=500)

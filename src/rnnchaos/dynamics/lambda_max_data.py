@@ -298,10 +298,12 @@ def lambda_max_from_series(
     if theiler is not None and (isinstance(theiler, bool) or not isinstance(theiler, int | np.integer)
                                 or theiler < 0):
         raise ValueError(f"theiler must be a non-negative integer (samples), got {theiler!r}")
+    peak = np.abs(arr).max(axis=0)
+    arr = arr / np.where(peak > 0, peak, 1.0)  # first to [-1, 1]: no overflow for huge or tiny values
     std = arr.std(axis=0)
-    if np.all(std <= 1e-12 * np.maximum(1.0, np.abs(arr).max(axis=0))):
+    keep_cols = std > 1e-12  # variation below 1e-12 of the magnitude: a constant column (dropped)
+    if not keep_cols.any():
         raise ValueError("series is constant; λ_max needs a varying signal")
-    keep_cols = std > 0
     arr = (arr[:, keep_cols] - arr[:, keep_cols].mean(axis=0)) / std[keep_cols]
     N = arr.shape[1]
     rng = as_generator(seed)

@@ -160,3 +160,21 @@ def test_nearest_neighbours_match_brute_force(M: int, d: int, k: int, w: int, se
 def test_nearest_neighbours_too_few_points() -> None:
     with pytest.raises(ValueError, match="at least"):
         nearest_neighbours(np.zeros((10, 1)), np.array([0]), 1, 5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(phi=st.floats(0.5, 0.999), seed=st.integers(0, 1000))
+def test_mutual_information_lag_is_first_minimum_of_full_curve(phi: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=3000)
+    x = np.empty_like(e)
+    x[0] = e[0]
+    for t in range(1, e.size):
+        x[t] = phi * x[t - 1] + e[t]
+    x += np.sin(0.07 * np.arange(e.size))
+    mi = mutual_information(x, 150)
+    mins = [lag for lag in range(1, 150) if mi[lag] < mi[lag - 1] and mi[lag] <= mi[lag + 1]]
+    expect = mins[0] if mins else None
+    got = mutual_information_lag(x, 150)
+    if expect is not None:
+        assert got == expect

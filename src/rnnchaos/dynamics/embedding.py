@@ -79,18 +79,9 @@ def _rank_bins(col: NDArray[np.float64], n_bins: int) -> NDArray[np.intp]:
     return (ranks * n_bins) // col.size
 
 
-def mutual_information(x: Any, max_lag: int, *, n_bins: int | None = None) -> NDArray[np.float64]:
-    """Time-delayed mutual information I(lag), lag = 0..max_lag, in nats (Fraser & Swinney 1986).
-
-    Each variable is binned into ``n_bins`` equiprobable bins (default ``clip(sqrt(T/10), 8, 64)``);
-    for a multivariate series (T, N) the curves of the N variables are averaged.
-    Cost: O(N (T log T + max_lag (T + n_bins^2))).
-    """
+def _mi_setup(x: Any, n_bins: int | None) -> tuple[list[NDArray[np.intp]], int, int]:
     arr = _series(x)
-    T, N = arr.shape
-    max_lag = positive_int(max_lag, "max_lag")
-    if max_lag > T - 2:
-        raise ValueError(f"max_lag={max_lag} is too large for a series of {T} samples; use at most {T - 2}")
+    T = arr.shape[0]
     if n_bins is None:
         n_bins = int(np.clip(np.sqrt(T / 10.0), 8, 64))
     n_bins = positive_int(n_bins, "n_bins")
@@ -98,35 +89,59 @@ def mutual_information(x: Any, max_lag: int, *, n_bins: int | None = None) -> ND
     if const.any():
         raise ValueError(f"column(s) {np.nonzero(const)[0].tolist()} of the series are constant; "
                          "mutual information needs a varying signal")
-    out = np.zeros(max_lag + 1)
-    for j in range(N):
-        b = _rank_bins(arr[:, j], n_bins)
-        for lag in range(max_lag + 1):
-            a, c = b[: T - lag], b[lag:]
-            joint = np.bincount(a * n_bins + c, minlength=n_bins * n_bins).astype(np.float64)
+    return [_rank_bins(arr[:, j], n_bins) for j in range(arr.shape[1])], T, n_bins
+
+
+def _mi_at(bins: list[NDArray[np.intp]], T: int, n_bins: int, lags: range) -> NDArray[np.float64]:
+    """Plug-in MI (nats) of the binned columns at each lag in ``lags``, averaged over columns."""
+    out = np.zeros(len(lags))
+    for b in bins:
+        for n, lag in enumerate(lags):
+            joint = np.bincount(b[: T - lag] * n_bins + b[lag:], minlength=n_bins * n_bins).astype(np.float64)
             joint /= joint.sum()
-            pa, pc = joint.reshape(n_bins, n_bins).sum(1), joint.reshape(n_bins, n_bins).sum(0)
-            outer = np.outer(pa, pc).ravel()
+            square = joint.reshape(n_bins, n_bins)
+            outer = np.outer(square.sum(1), square.sum(0)).ravel()
             nz = joint > 0
-            out[lag] += float(np.sum(joint[nz] * np.log(joint[nz] / outer[nz])))
-    return out / N
+            out[n] += float(np.sum(joint[nz] * np.log(joint[nz] / outer[nz])))
+    return out / len(bins)
+
+
+def mutual_information(x: Any, max_lag: int, *, n_bins: int | None = None) -> NDArray[np.float64]:
+    """Time-delayed mutual information I(lag), lag = 0..max_lag, in nats (Fraser & Swinney 1986).
+
+    Each variable is binned into ``n_bins`` equiprobable bins (default ``clip(sqrt(T/10), 8, 64)``);
+    for a multivariate series (T, N) the curves of the N variables are averaged.
+    Cost: O(N (T log T + max_lag (T + n_bins^2))).
+    """
+    bins, T, n_bins = _mi_setup(x, n_bins)
+    max_lag = positive_int(max_lag, "max_lag")
+    if max_lag > T - 2:
+        raise ValueError(f"max_lag={max_lag} is too large for a series of {T} samples; use at most {T - 2}")
+    return _mi_at(bins, T, n_bins, range(max_lag + 1))
 
 
 def mutual_information_lag(x: Any, max_lag: int | None = None, *, n_bins: int | None = None) -> int:
     """Lag at the first local minimum of the mutual information (Fraser & Swinney 1986), in samples.
 
     ``max_lag`` defaults to ``min(T // 10, 500)``. If I(lag) has no local minimum up to ``max_lag`` the
-    first lag where it falls below I(0)/e is used, and failing that ``max_lag``.
-    Cost: see :func:`mutual_information`.
+    first lag where it falls below I(0)/e is used, and failing that ``max_lag``. The curve is computed
+    in blocks of 32 lags and stops at the first minimum. Cost: see :func:`mutual_information`.
     """
-    arr = _series(x)
-    T = arr.shape[0]
+    bins, T, n_bins = _mi_setup(x, n_bins)
     if max_lag is None:
         max_lag = max(2, min(T // 10, 500))
-    mi = mutual_information(arr, max_lag, n_bins=n_bins)
-    for lag in range(1, max_lag):
-        if mi[lag] < mi[lag - 1] and mi[lag] <= mi[lag + 1]:
-            return lag
+    max_lag = positive_int(max_lag, "max_lag")
+    if max_lag > T - 2:
+        raise ValueError(f"max_lag={max_lag} is too large for a series of {T} samples; use at most {T - 2}")
+    mi = np.zeros(0)
+    checked = 1
+    while mi.size < max_lag + 1:
+        stop = min(max_lag + 1, mi.size + 32)
+        mi = np.r_[mi, _mi_at(bins, T, n_bins, range(mi.size, stop))]
+        for lag in range(checked, mi.size - 1):
+            if mi[lag] < mi[lag - 1] and mi[lag] <= mi[lag + 1]:
+                return lag
+        checked = max(1, mi.size - 1)
     below = np.nonzero(mi < mi[0] / np.e)[0]
     return int(below[0]) if below.size else int(max_lag)
 

@@ -192,7 +192,7 @@ def nearest_neighbours(points: NDArray[np.float64], refs: NDArray[np.intp], k: i
 
 def false_nearest_neighbours(x: Any, lag: int, max_dim: int = 10, *, rtol: float = 15.0, atol: float = 2.0,
                              theiler: int | None = None, n_references: int = 2000,
-                             seed: SeedLike = 0) -> NDArray[np.float64]:
+                             seed: SeedLike = 0, stop_below: float | None = None) -> NDArray[np.float64]:
     """Fraction of false nearest neighbours for embedding dimensions 1..max_dim (Kennel et al. 1992).
 
     A nearest neighbour (outside the Theiler window, default ``lag``) of a delay vector in dimension d
@@ -202,7 +202,8 @@ def false_nearest_neighbours(x: Any, lag: int, max_dim: int = 10, *, rtol: float
     ``n_references`` delay vectors (chosen at random with ``seed``) are tested.
     Cost: O(max_dim (M log M + R log M)) with M ~ T delay vectors and R references.
 
-    Returns an array ``f`` of length ``max_dim``; ``f[d-1]`` is the fraction for dimension d.
+    Returns an array ``f`` of length ``max_dim``; ``f[d-1]`` is the fraction for dimension d. With
+    ``stop_below``, dimensions after the first one whose fraction is <= ``stop_below`` are not computed (NaN).
     """
     arr = _series(x)
     lag = positive_int(lag, "lag")
@@ -232,6 +233,9 @@ def false_nearest_neighbours(x: Any, lag: int, max_dim: int = 10, *, rtol: float
             crit1 = np.where(dist > 0, extra / dist, np.where(extra > 0, np.inf, 0.0)) > rtol
         crit2 = np.sqrt(dist**2 + extra**2) / sigma > atol
         fractions[d - 1] = float(np.mean(crit1 | crit2))
+        if stop_below is not None and fractions[d - 1] <= stop_below:
+            fractions[d:] = np.nan
+            break
     return fractions
 
 
@@ -242,7 +246,7 @@ def fnn_dimension(x: Any, lag: int, max_dim: int = 10, *, threshold: float = 0.0
     fraction first stops falling by more than ``threshold`` is returned. ``kwargs`` go to
     :func:`false_nearest_neighbours`.
     """
-    f = false_nearest_neighbours(x, lag, max_dim, **kwargs)
+    f = false_nearest_neighbours(x, lag, max_dim, stop_below=threshold, **kwargs)
     hit = np.nonzero(f <= threshold)[0]
     if hit.size:
         return int(hit[0]) + 1

@@ -167,3 +167,20 @@ def test_annealed_tau_goes_from_one_to_tau():
 def test_schedule_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ForcingSchedule(**kwargs)
+
+
+def test_adaptive_gtf_alpha_of_a_linear_map():
+    """For z <- diag(a) z, ‖J‖₂ = max|a| everywhere, so G = max|a| and α = 1 − 1/max|a| (Hess et al. 2023)."""
+    from rnnchaos.training.gtf import adaptive_alpha, jacobian_norm_growth
+
+    model = build_model("plrnn", 2, 2, observation="identity", seed=0, dtype=torch.float64)
+    with torch.no_grad():
+        model.A.copy_(torch.tensor([2.0, 0.5], dtype=torch.float64))
+        model.W.zero_()
+        model.h.zero_()
+    X = np.random.default_rng(0).standard_normal((3, 10, 2))
+    assert jacobian_norm_growth(model, X) == pytest.approx(2.0, rel=1e-12)
+    assert adaptive_alpha(model, X) == pytest.approx(0.5, rel=1e-12)
+    with torch.no_grad():
+        model.A.copy_(torch.tensor([0.9, 0.5], dtype=torch.float64))
+    assert adaptive_alpha(model, X) == 0.0  # contracting: no forcing needed

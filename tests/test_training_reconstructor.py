@@ -188,3 +188,16 @@ def test_size_limits(lorenz):
 
     with pytest.raises(ValueError, match="n_steps must be at most"):
         load_source("lorenz63", n_steps=10**11)
+
+
+def test_tensorboard_is_optional(tmp_path, lorenz):
+    import importlib.util
+
+    rec = Reconstructor(tau=10, out=tmp_path / "tb", tensorboard=True, **{**SMALL, "epochs": 2})
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.warns(UserWarning, match="TensorBoard is not installed"):
+            rec.fit(lorenz)
+    else:
+        rec.fit(lorenz)
+        assert (tmp_path / "tb" / "tensorboard").is_dir()
+    assert rec.result_.status == "completed"

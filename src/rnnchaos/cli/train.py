@@ -76,6 +76,7 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "
                    "keep the best model (0: off, the last model is kept).")
+@click.option("--tensorboard", is_flag=True, help="Also log to DIR/tensorboard (if TensorBoard is installed).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -87,7 +88,7 @@ def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, em
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int, minutes: float | None,
           seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str, lr_schedule: str,
           clip: str, clip_value: float, checkpoint_every: int, log_every: int, lyap_every: int, select_every: int,
-          device: str,
+          tensorboard: bool, device: str,
           out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
     """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
 
@@ -112,7 +113,7 @@ def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, em
             epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
-            select_every=select_every, seed=seed, device=device, out=out, progress=progress)
+            select_every=select_every, tensorboard=tensorboard, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:
             continue

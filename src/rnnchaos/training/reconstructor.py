@@ -82,7 +82,7 @@ class Reconstructor:
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
                  clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 500,
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
-                 **model_kwargs: Any) -> None:
+                 tensorboard: bool = False, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.forcing = forcing
@@ -114,6 +114,7 @@ class Reconstructor:
         self.select_every = select_every
         self.select_steps = select_steps
         self.select_starts = select_starts
+        self.tensorboard = tensorboard
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -121,7 +122,7 @@ class Reconstructor:
         names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
-                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts"]
+                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -176,7 +177,8 @@ class Reconstructor:
             optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),
             clip=self.clip, clip_value=float(self.clip_value), checkpoint_every=int(self.checkpoint_every),
             log_every=int(self.log_every), lyap_every=int(self.lyap_every), select_every=int(self.select_every),
-            select_steps=int(self.select_steps), select_starts=int(self.select_starts), seed=int(self.seed),
+            select_steps=int(self.select_steps), select_starts=int(self.select_starts),
+            tensorboard=bool(self.tensorboard), seed=int(self.seed),
             device=self.device)
 
     # ------------------------------------------------------------------ fit

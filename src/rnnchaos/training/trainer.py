@@ -62,6 +62,8 @@ class TrainSettings:
     every ``select_every`` epochs, ``select_starts`` free runs of ``select_steps`` steps from training
     points spread over the series are scored by D_stsp against the training series
     (:func:`selection_score`), and the best-scoring state is the one returned at the end.
+    ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` when TensorBoard is installed
+    (skipped with a warning otherwise).
     """
 
     forcing: ForcingSchedule = field(default_factory=lambda: ForcingSchedule("stf", tau=30))
@@ -87,6 +89,7 @@ class TrainSettings:
     select_every: int = 0
     select_steps: int = 20_000
     select_starts: int = 4
+    tensorboard: bool = False
     seed: int = 0
     device: str = "cpu"
 
@@ -388,7 +391,26 @@ class Trainer:
         self._good = state
         _write_metrics(self.run_dir / "metrics.jsonl", self.history)
 
+    def _tensorboard(self) -> Any:
+        if not self.settings.tensorboard or self.run_dir is None:
+            return None
+        if not hasattr(self, "_tb"):
+            self._tb = None
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                warnings.warn("TensorBoard is not installed; metrics are logged to metrics.jsonl only",
+                              stacklevel=3)
+            else:
+                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"))
+        return self._tb
+
     def _log(self, entry: dict[str, Any]) -> None:
+        tb = self._tensorboard()
+        if tb is not None:
+            for key, value in entry.items():
+                if key != "epoch" and isinstance(value, int | float) and value is not None:
+                    tb.add_scalar(key, value, entry["epoch"])
         self.history.append(entry)
         if self.run_dir is not None:
             with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:

@@ -28,6 +28,7 @@ from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos.experiments.stf_common import (
     Journal,
     STFRun,
+    budget_text,
     default_fit,
     load_dataset,
     noise_floor,
@@ -130,12 +131,12 @@ def plot_ablations(rows: list[dict[str, Any]], path: Path, *, floor: dict[str, f
                 ax.text(i, 0.5, "failed", ha="center", transform=ax.get_xaxis_transform())
         if floor and metric in floor:
             ax.axhline(floor[metric], color="gray", lw=6, alpha=0.3, label="noise floor (data halves)")
-            ax.legend(loc="upper left")
         ax.set_xticks(range(len(variants)), variants)
         ax.set_ylabel(label)
         if metric.startswith("d_stsp"):
             ax.set_yscale("log")
         ax.grid(alpha=0.3, axis="y")
-    minutes = sorted({float(r["minutes"]) for r in rows if r.get("minutes") is not None})
-    fig.suptitle(f"STF ablations: {title} ({', '.join(f'{m:g}' for m in minutes)} min per run)")
+    if floor:
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle(f"STF ablations: {title} ({budget_text(rows)})")
     return save_figure(fig, path)

@@ -231,6 +231,23 @@ class Journal:
         self.rows.append(json.loads(json.dumps(rec, default=_json_default)))
 
 
+def budget_text(rows: list[dict[str, Any]]) -> str:
+    """'2 min or 3,000 epochs per run, whichever first' from the rows' budgets and settings."""
+    minutes = sorted({float(r["minutes"]) for r in rows if r.get("minutes") is not None})
+    epochs: set[int] = set()
+    for r in rows:
+        try:
+            e = json.loads(r.get("settings") or "{}").get("epochs")
+        except (json.JSONDecodeError, AttributeError):
+            e = None
+        if e is not None:
+            epochs.add(int(e))
+    text = "/".join(f"{m:g}" for m in minutes) + " min"
+    if epochs:
+        text += " or " + "/".join(f"{e:,}" for e in sorted(epochs)) + " epochs, whichever first,"
+    return text + " per run"
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()

@@ -28,6 +28,7 @@ from rnnchaos.experiments.stf_common import (
     PAPER_TAU_PRED,
     Journal,
     STFRun,
+    budget_text,
     default_fit,
     load_dataset,
     load_paper_curves,
@@ -191,7 +192,5 @@ def plot_tau_sweep(rows: list[dict[str, Any]], dataset: str, path: Path, *, floo
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=False):
             uniq.setdefault(lab, h)
     axes[1].legend(uniq.values(), uniq.keys(), fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    minutes = sorted({float(r["minutes"]) for r in rows if r.get("minutes") is not None})
-    fig.suptitle(f"{dataset}: sparse teacher forcing vs tau ({', '.join(f'{m:g}' for m in minutes)} min per run; "
-                 "paper: 3,000 epochs)")
+    fig.suptitle(f"{dataset}: sparse teacher forcing vs tau ({budget_text(rows)}; paper: 3,000 epochs)")
     return save_figure(fig, path)

@@ -54,8 +54,14 @@ def _labels(n: int, labels: Sequence[str] | None) -> list[str]:
 def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str], *,
                     max_points: int = 20_000, labels: Sequence[str] | None = None,
                     title: str | None = None) -> Path:
-    """Data (left) and model (right) attractors on the same axes; (T, N) arrays, first ``max_points`` steps."""
-    a, b = np.asarray(x_true)[:max_points], np.asarray(x_gen)[:max_points]
+    """Data (left) and model (right) attractors on the same axes; (T, N) arrays.
+
+    The data's first ``max_points`` steps and the model's **last** ``max_points`` steps (its long-term
+    behaviour: a free run that starts chaotic and later collapses onto a cycle shows the cycle).
+    """
+    b_all = np.asarray(x_gen)
+    start = max(0, b_all.shape[0] - max_points)
+    a, b = np.asarray(x_true)[:max_points], b_all[start:]
     n = a.shape[1]
     names = _labels(n, labels)
     finite_b = b[np.all(np.isfinite(b), axis=1)]
@@ -65,7 +71,7 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
     lo, hi = lo - pad, hi + pad
     if n == 3:
         fig = plt.figure(figsize=(11, 5))
-        for k, (arr, name, col) in enumerate(((a, "data", DATA_COLOR), (finite_b, "model", MODEL_COLOR))):
+        for k, (arr, col) in enumerate(((a, DATA_COLOR), (finite_b, MODEL_COLOR))):
             ax = fig.add_subplot(1, 2, k + 1, projection="3d")
             if arr.size:
                 ax.plot(arr[:, 0], arr[:, 1], arr[:, 2], lw=0.3, color=col)
@@ -75,7 +81,8 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
             ax.set_xlabel(names[0])
             ax.set_ylabel(names[1])
             ax.set_zlabel(names[2])
-            ax.set_title(f"{name} ({len(arr):,} steps)")
+            ax.set_title(f"data (steps 0-{len(a):,})" if k == 0 else
+                         f"model free run (steps {start:,}-{start + len(arr):,})")
     else:
         dims = list(range(min(n, 4)))
         pairs = [(i, j) for i in dims for j in dims if i < j] or [(0, 0)]
@@ -95,7 +102,9 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
                     ax.set_ylim(lo[j], hi[j])
                     ax.set_xlabel(names[i])
                     ax.set_ylabel(names[j])
-                ax.set_title(f"{name}: {names[i]} vs {names[j]}" if n > 1 else name)
+                span = f"steps 0-{len(a):,}" if row == 0 else f"steps {start:,}-{start + len(arr):,}"
+                ax.set_title(f"{name} ({span})" if n == 1 else f"{name}, {span}: {names[i]} vs {names[j]}",
+                             fontsize=10)
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)

@@ -48,8 +48,8 @@ def write_evaluation_report(ev: Evaluation, out_dir: str | os.PathLike[str], *,
     figs: list[tuple[str, str, str]] = []
     plot_attractors(ev.x_true, ev.x_gen, out / "attractors.png", labels=labels)
     figs.append(("Attractors", "attractors.png",
-                 "Data (first 20,000 steps) and the model's free run from the data's first point (first "
-                 "20,000 of its steps), on the same axes."))
+                 "Data (first 20,000 steps) and the last 20,000 steps of the model's free run from the data's "
+                 "first point (its long-term behaviour), on the same axes."))
     plot_time_series(ev.x_true, ev.x_gen, out / "time_series.png", labels=labels, mark=tau_pred)
     figs.append(("Free run against the data", "time_series.png",
                  "The first 1,500 steps; the dotted line is the data's predictability time "

@@ -1,6 +1,7 @@
 """Markdown tables of the STF reproduction results (for docs/results_stf.md), from experiments/results/.
 
-Usage: .venv/bin/python experiments/results_table.py
+Usage: .venv/bin/python experiments/results_table.py [--write-doc]
+(--write-doc fills experiments/results_stf.template.md and writes docs/results_stf.md)
 Prints (1) best D_stsp and D_H per data set (stf2022 preset) beside the published best and the data's
 noise floor, (2) every Lorenz-63 run of the tau sweep, (3) the ablations.
 """
@@ -79,7 +80,25 @@ def ablation_table(ds: str = "lorenz63") -> str:
     return "\n".join(lines)
 
 
+def write_doc() -> Path:
+    """Fill experiments/results_stf.template.md with the tables and write docs/results_stf.md."""
+    from rnnchaos._util.atomic import write_text_atomic
+
+    root = Path(__file__).resolve().parents[1]
+    text = (Path(__file__).resolve().parent / "results_stf.template.md").read_text(encoding="utf-8")
+    text = (text.replace("RESULTS_BEST", best_table()).replace("RESULTS_RUNS", runs_table())
+            .replace("RESULTS_ABLATIONS", ablation_table()))
+    out = root / "docs" / "results_stf.md"
+    write_text_atomic(out, text)
+    return out
+
+
 if __name__ == "__main__":
+    import sys
+
+    if "--write-doc" in sys.argv:
+        print(write_doc())
+        raise SystemExit(0)
     print("## Best per data set\n")
     print(best_table())
     print("\n## Lorenz-63 tau sweep, every run\n")

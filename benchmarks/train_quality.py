@@ -3,14 +3,15 @@
 Trains on the first 80 % of ``stf_lorenz63.npy`` (Mikhaeil et al. 2022's Lorenz-63 series) and scores one
 100,000-step free run from the latent state inferred from the data's first point with the ``stf2022``
 metric preset (D_stsp by binning, D_H), against the whole series (as the paper does) and against the
-held-out last 20 %.  Each configuration is run for several seeds, one run at a time, threads pinned to 1.  Model selection is
-on (every 250 epochs, D_stsp of 4 free runs of 20,000 steps against the *training* part only); the
+held-out last 20 %.  Each configuration is run for several seeds, one run at a time, threads pinned
+to 1.  Model selection is on (every 250 epochs, D_stsp of 4 free runs of 20,000 steps against the *training* part only); the
 score of the last model on the training part is recorded beside that of the selected one.
 
     .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --minutes 5 --seeds 0 1 2
     .venv/bin/python benchmarks/train_quality.py --config plrnn_bptt --minutes 5 --seeds 0 1 2
-    .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --tau 10 --minutes 2 --seeds 0 \
-        --out benchmarks/results/tau_sweep.jsonl          # one point of the tau sweep
+    # one point of the tau sweep (sequences of max(100, 2 tau) steps, so that each is forced at least once):
+    .venv/bin/python benchmarks/train_quality.py --config plrnn_stf --tau 70 --seq-len 140 --minutes 2 \
+        --seeds 0 --out benchmarks/results/tau_sweep.jsonl
 
 Each finished run appends one JSON line to ``benchmarks/results/train_quality.jsonl``.
 """
@@ -56,6 +57,9 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/train_quality.jsonl")
     ap.add_argument("--runs", default="/tmp/rnnchaos_quality_runs")
     ap.add_argument("--tau", type=int, default=None, help="Override the configuration's tau (a tau sweep).")
+    ap.add_argument("--seq-len", type=int, default=None,
+                    help="Sequence length (default 100; a tau sweep uses max(100, 2 tau) so that every sequence "
+                         "is forced at least once).")
     args = ap.parse_args()
     torch.set_num_threads(1)
     shared = shared_data_dir()
@@ -64,7 +68,7 @@ def main() -> None:
     x = np.load(shared / f"{args.data}.npy")
     n_train = int(0.8 * len(x))
     for seed in args.seeds:
-        tag = f"_tau{args.tau}" if args.tau is not None else ""
+        tag = (f"_tau{args.tau}" if args.tau is not None else "") + (f"_T{args.seq_len}" if args.seq_len else "")
         run_dir = Path(args.runs) / f"{args.config}{tag}_{args.minutes:g}min_seed{seed}"
         if run_dir.exists():
             import shutil
@@ -72,6 +76,8 @@ def main() -> None:
         cfg = dict(CONFIGS[args.config])
         if args.tau is not None:
             cfg["tau"] = args.tau
+        if args.seq_len is not None:
+            cfg["seq_len"] = args.seq_len
         with threadpool_limits(1):
             t0 = time.time()
             rec = Reconstructor(**cfg, epochs=10**9, minutes=args.minutes, seed=seed, out=run_dir,

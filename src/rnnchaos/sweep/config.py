@@ -142,7 +142,7 @@ def parse_config(data: str | dict[str, Any], *, source: str | None = None,
     sweep: dict[str, Any] = doc["sweep"]
     for key in sweep:
         if key not in _SWEEP_KEYS:
-            raise ValueError(f"{where}: unknown key sweep.{key}; allowed: {', '.join(_SWEEP_KEYS)}")
+            raise ValueError(f"{where}: unknown key sweep.{_k(key)}; allowed: {', '.join(_SWEEP_KEYS)}")
 
     # [sweep].kind / function
     if "kind" not in sweep:
@@ -269,6 +269,11 @@ def parse_config(data: str | dict[str, Any], *, source: str | None = None,
                        python_path=python_path, source=source)
 
 
+def _k(key: str) -> str:
+    """A key as written in messages: bare if it is an identifier, quoted (escaped, one line) otherwise."""
+    return key if _PARAM_RE.match(key) else repr(key)
+
+
 def _type(value: Any) -> str:
     """TOML-flavoured name of a value's type for error messages."""
     if isinstance(value, bool):
@@ -303,7 +308,7 @@ def _check_value(where: str, label: str, value: Any) -> None:
             _check_value(where, f"{label}[{i}]", v)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _check_value(where, f"{label}.{k}", v)
+            _check_value(where, f"{label}.{_k(str(k))}", v)
 
 
 def _canonical(value: Any) -> Any:

@@ -403,3 +403,21 @@ def test_train_kind_rejects_engine_owned_parameters():
         parse_config('[sweep]\nkind = "train"\n[fixed]\ndata = "lorenz63"\nout = "runs/x"\n[grid]\ntau = [5]\n')
     with pytest.raises(ValueError, match=r"grid\.epochz"):
         parse_config('[sweep]\nkind = "train"\n[fixed]\ndata = "lorenz63"\n[grid]\nepochz = [5]\n')
+
+
+@pytest.mark.ray
+def test_cli_ray_auto_starts_and_stops_its_own_instance(tmp_path):
+    """End to end through the real command: `--ray auto` starts a local Ray instance, runs 8 trials (one
+    raises), stops Ray, exits 1 (some failed), and writes the same table as local processes."""
+    pytest.importorskip("ray")
+    cfg = _write(tmp_path, "x = [0, 1, 2, 3]\nrep = [0, 1]", "a = 0.5\nbad = 2")
+    base = [sys.executable, "-c", "import sys; from rnnchaos.cli import main; sys.exit(main())", "sweep", str(cfg),
+            "-q", "--json", "--workers", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    local = subprocess.run([*base, "--out", str(tmp_path / "local")], env=env, capture_output=True, text=True,
+                           timeout=300)
+    on_ray = subprocess.run([*base, "--out", str(tmp_path / "ray"), "--ray", "auto"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert local.returncode == 1 and on_ray.returncode == 1, on_ray.stderr
+    assert json.loads(on_ray.stdout)["n_failed"] == 2 and json.loads(on_ray.stdout)["n_ok"] == 6
+    assert (tmp_path / "ray" / "results.csv").read_bytes() == (tmp_path / "local" / "results.csv").read_bytes()

@@ -91,6 +91,8 @@ def _locked(out_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ValueError(f"another sweep is running in {out_dir}; wait for it or use another --out") from None
+        except OSError:
+            pass  # a file system without locks (some network mounts): run unguarded rather than refuse
         yield
     finally:
         os.close(fd)

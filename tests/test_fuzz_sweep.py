@@ -106,3 +106,45 @@ def test_non_json_values_are_refused() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+_json_value = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=8)
+                           | st.floats(allow_nan=False, allow_infinity=False),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                       max_size=3), max_leaves=8)
+_record = st.fixed_dictionaries({"id": st.text(alphabet="0123456789abcdef", min_size=16, max_size=16),
+                                 "seed": st.integers(0, 2**63 - 1), "status": st.sampled_from(["ok", "error"])},
+                                optional={"result": _json_value, "error": st.text(max_size=10)})
+
+
+@settings(max_examples=50, deadline=None)
+@given(records=st.lists(_record, max_size=6), junk=st.lists(st.binary(max_size=40), max_size=4),
+       cut=st.integers(0, 80))
+def test_journal_survives_torn_and_corrupt_lines(records: list, junk: list, cut: int) -> None:
+    """Whatever a crash or a bad disk leaves in trials.jsonl, loading it keeps every intact record, drops
+    the rest, and leaves a file of valid lines to which appending works."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from rnnchaos.sweep.journal import Journal
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "trials.jsonl"
+        lines = [json.dumps(r).encode() for r in records]
+        torn = lines[-1][:cut] if lines and cut < len(lines[-1]) else b""
+        body = b"".join(x + b"\n" for x in lines[:-1] if lines) + b"".join(j.replace(b"\n", b" ") + b"\n" for j in junk)
+        path.write_bytes(body + torn)
+        journal = Journal(path)
+        loaded = journal.load()
+        intact = {r["id"]: r for r in records[:-1]} if records else {}
+        for tid, rec in intact.items():
+            if tid in loaded and loaded[tid] != rec:
+                # a later intact record with the same id wins; junk never overrides
+                assert any(r["id"] == tid for r in records[:-1])
+        assert set(intact) <= set(loaded)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            json.loads(line)
+        journal.append({"id": "f" * 16, "seed": 1, "status": "ok"})
+        journal.close()
+        assert "f" * 16 in Journal(path).load()

@@ -37,8 +37,10 @@ class Journal:
         records: dict[str, dict[str, Any]] = {}
         good: list[str] = []
         dropped = 0
+        blank = 0
         for line in raw.split(b"\n"):
             if not line.strip():
+                blank += 1
                 continue
             try:
                 rec = json.loads(line.decode("utf-8"))
@@ -51,7 +53,8 @@ class Journal:
             records[rec["id"]] = rec
             good.append(json.dumps(rec, allow_nan=False))
         self.dropped = dropped
-        if dropped or (raw and not raw.endswith(b"\n")):
+        # the split yields one empty piece after the final newline; any other blank line is rewritten away
+        if dropped or blank > (1 if raw.endswith(b"\n") or not raw else 0) or (raw and not raw.endswith(b"\n")):
             write_text_atomic(self.path, "".join(g + "\n" for g in good))
         return records
 

@@ -850,6 +850,7 @@ Any input either works or raises `ValueError` with a one-line message, never ano
 | `rnnchaos.data.io.load_series` | random bytes under every extension; random CSV text (numbers, `nan`, `1e400`, words, mixed separators and newlines); arrays of every dtype and 0-4 dimensions as `.npy`/`.npz`; a valid `.npy` with flipped bytes and cut at any length; truncated `.npz` archives | `tests/test_fuzz_loaders.py` |
 | weights files of `rnnchaos periods` (`Network1D.from_dict` / `from_json`) | random JSON documents (numbers, rationals as strings, booleans, null, nesting); random bytes; a valid file with random edits | `tests/test_fuzz_maps1d.py` |
 | sweep configs (`rnnchaos.sweep.parse_config`) | random documents (every TOML type, dates, NaN, nesting); random text; a valid file with random edits; valid configs also expand into distinct trial ids | `tests/test_fuzz_sweep.py` |
+| the sweep journal `trials.jsonl` (`rnnchaos.sweep.journal.Journal`) | valid records followed by random junk lines and a record torn at any byte: every intact record is kept, the file is rewritten to valid lines only, and appending works | `tests/test_fuzz_sweep.py` |
 | exact map algebra (`PiecewiseLinear`) | random rational maps: composition is associative and equals pointwise evaluation, `iterate(n)` equals `n` evaluations, sums, scaling and the identity; the constructor on arbitrary numbers (NaN, inf, unsorted) | `tests/test_fuzz_maps1d.py` |
 
 ## Untrusted checkpoints

@@ -201,3 +201,8 @@ def test_tensorboard_is_optional(tmp_path, lorenz):
         rec.fit(lorenz)
         assert (tmp_path / "tb" / "tensorboard").is_dir()
     assert rec.result_.status == "completed"
+
+
+def test_tau_not_shorter_than_sequences_warns(lorenz):
+    with pytest.warns(UserWarning, match="no training sequence is ever forced"):
+        Reconstructor(**{**SMALL, "tau": 25, "epochs": 1}).fit(lorenz)

@@ -237,6 +237,10 @@ class Reconstructor:
                 tau = int(self.tau)
         if self.forcing not in ("stf", "window", "tbptt"):
             tau = None
+        elif tau is not None and int(tau) >= int(self.seq_len):
+            warnings.warn(f"tau={tau} is not shorter than seq_len={self.seq_len}: no training sequence is ever "
+                          f"forced, which is plain BPTT; use seq_len >= 2*tau (--seq-len {2 * int(tau)})",
+                          stacklevel=2)
         self.tau_ = tau
         self.lambda_max_data_ = lam
         self.tau_rule_ = tau_rule

@@ -290,7 +290,8 @@ CHAOS_OPTIONS: list[tuple[str, str, list[str]]] = [
 ]
 
 _TRIALS_BUG = ("rnnchaos chaos-probability --trials 10**13 hangs before any progress (maps1d/montecarlo.py "
-               "spawns one SeedSequence per 1000-network chunk up front; no upper bound on --trials)")
+               "spawns one SeedSequence per 1000-network chunk up front; no upper bound on --trials); "
+               "rnnchaos demo --trials 10**14 reaches the same hang after its 2-minute training")
 
 
 class Payload:
@@ -597,6 +598,21 @@ RUN_DIRS: list[tuple[str, str, Callable[[Path], list[str]], str | None]] = [
 ]
 
 
+def _demo_out_file(tmp: Path) -> list[str]:
+    (tmp / "afile").write_text("x")
+    return ["demo", "--out", str(tmp / "afile")]
+
+
+DEMO_OPTIONS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("minutes-zero", "--minutes 0", lambda t: ["demo", "--minutes", "0", "--out", str(t / "demo")]),
+    ("trials-small", "--trials 5", lambda t: ["demo", "--trials", "5", "--out", str(t / "demo")]),
+    ("out-file", "--out is a file", _demo_out_file),
+]
+
+_DEMO_NAN_BUG = ("cli/demo.py: --minutes nan passes the option check and is refused only at step 3, after ~10 s "
+                 "of work that prints three progress lines on stderr and leaves a partial run directory")
+
+
 def _metrics(truth: Callable[[Path], str], generated: Callable[[Path], str]) -> Callable[[Path], list[str]]:
     return lambda t: ["metrics", "--truth", truth(t), "--generated", generated(t)]
 
@@ -650,6 +666,9 @@ CASES: list[Case] = [
       for cid, bad, args, _fixed in TRAIN_LIMITS),
     *(Case(cid, "run directory (`evaluate`)" if cid.startswith("eval") else "run directory (`train --resume`)",
            bad, mk, bug=bug) for cid, bad, mk, bug in RUN_DIRS),
+    *(Case(f"demo-{cid}", "numeric option (`demo`)", bad, mk) for cid, bad, mk in DEMO_OPTIONS),
+    Case("demo-minutes-nan", "numeric option (`demo`)", "--minutes nan",
+         lambda t: ["demo", "--minutes", "nan", "--out", str(t / "demo")], bug=_DEMO_NAN_BUG),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
 ]

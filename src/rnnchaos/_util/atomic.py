@@ -28,12 +28,20 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _default_mode())
         os.replace(tmp_path, target)
         _fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give (0o666 less the umask); mkstemp uses 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(directory: Path) -> None:

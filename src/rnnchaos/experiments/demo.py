@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos._util.validation import positive_float, positive_int
 
 WIDTHS = (2, 16, 64)
+MAX_DEMO_TRIALS = 10**6
 
 
 def _step(log: list[str], verbose: bool, text: str) -> None:
@@ -164,6 +166,11 @@ def run_demo(out: str | os.PathLike[str], *, minutes: float = 2.0, trials: int =
              verbose: bool = True) -> dict[str, Any]:
     """Run the demo into directory ``out`` and return its summary (also written as ``summary.json``;
     the human-readable page is ``README.md`` in ``out``). ``minutes`` is the training budget."""
+    minutes = positive_float(minutes, "minutes")
+    trials = positive_int(trials, "trials")
+    if trials > MAX_DEMO_TRIALS:
+        raise ValueError(f"trials must be at most {MAX_DEMO_TRIALS:,} for the demo, got {trials:,}; "
+                         "use `rnnchaos chaos-probability` for larger studies")
     out_dir = Path(out)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValueError(f"output directory {os.fspath(out_dir)!r} is not empty; choose a new --out")

@@ -33,6 +33,7 @@ from rnnchaos.maps1d.init import InitSpec, sample_networks
 from rnnchaos.maps1d.network import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, SMOOTH_OUTPUTS
 
 CHUNK = 1000
+MAX_TRIALS = 10**9
 Z95 = 1.959963984540054
 
 
@@ -90,6 +91,9 @@ def chaos_probability(spec: InitSpec, trials: int = 10_000, seed: int = 0, hidde
     """P(period 3) (and P(certified positive entropy), and optionally the grid tests) over ``trials``
     random networks. Cost: about 25 us per width-64 ReLU network on one core (exact criterion)."""
     trials = positive_int(trials, "trials")
+    if trials > MAX_TRIALS:
+        raise ValueError(f"trials must be at most {MAX_TRIALS:,} (about 7 hours at 25 us per network), got {trials:,}; "
+                         "split larger studies into seeded runs")
     workers = positive_int(workers, "workers")
     if hidden_activation not in HIDDEN_ACTIVATIONS:
         raise ValueError(f"hidden activation must be one of {HIDDEN_ACTIVATIONS}, got {hidden_activation!r}")

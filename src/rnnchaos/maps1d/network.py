@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -47,6 +48,12 @@ def _gamma(n: int) -> float:
     return nu / (1.0 - nu)
 
 
+#: bounds on rational strings: "1e10000000" would otherwise build a ten-million-digit integer
+MAX_NUMBER_CHARS = 400
+MAX_DECIMAL_EXPONENT = 400
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
 def parse_number(value: Any, name: str) -> Number_:
     """A JSON number or a string like ``"3/7"`` / ``"0.25"`` -> float or Fraction."""
     if isinstance(value, bool):
@@ -60,8 +67,13 @@ def parse_number(value: Any, name: str) -> Number_:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, str):
+        text = value.strip()
+        exponent = _EXPONENT.search(text)
+        if len(text) > MAX_NUMBER_CHARS or (exponent and abs(int(exponent.group(1))) > MAX_DECIMAL_EXPONENT):
+            raise ValueError(f"{name} must be a number of at most {MAX_NUMBER_CHARS} characters with a decimal "
+                             f"exponent within ±{MAX_DECIMAL_EXPONENT}, got {value[:40]!r}")
         try:
-            return Fraction(value.strip())
+            return Fraction(text)
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"{name} must be a number or a rational string like '3/7', got {value!r}") from None
     raise ValueError(f"{name} must be a number or a rational string like '3/7', got {type(value).__name__}")
@@ -188,13 +200,20 @@ class Network1D:
     @classmethod
     def from_json(cls, path: str | Path) -> Network1D:
         try:
-            text = Path(path).read_text()
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise ValueError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"weights file {path} is not UTF-8 text (byte {exc.start}); expected a JSON object") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"weights file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise ValueError(f"weights file {path} is nested too deeply; expected a flat JSON object with keys "
+                             "w1, b1, w2, b2") from None
         return cls.from_dict(data)
 
     # ------------------------------------------------------------------ properties

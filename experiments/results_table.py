@@ -21,7 +21,9 @@ R = Path(__file__).resolve().parent / "results"
 def _f(v: Any, d: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
-    return f"{v:.{d}f}" if abs(v) >= 10 ** -d else f"{v:.1e}"
+    if abs(v) >= 1:
+        return f"{v:.2f}"
+    return f"{v:.{max(d, 4)}f}" if abs(v) >= 1e-4 else f"{v:.1e}"
 
 
 def best_table() -> str:

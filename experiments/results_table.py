@@ -67,6 +67,30 @@ def runs_table(ds: str = "lorenz63") -> str:
     return "\n".join(lines)
 
 
+def median_table(ds: str = "lorenz63") -> str:
+    """Median (and range) over seeds per model and tau."""
+    import numpy as np
+
+    path = R / f"stf_tau_sweep_{ds}" / "tau_sweep.json"
+    if not path.is_file():
+        return "(no runs yet)"
+    rows = json.loads(path.read_text())
+    groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["method"], -1.0 if r["method"] == "clip" else float(r["tau"])), []).append(r)
+    lines = ["| model | method | tau | seeds | D_stsp stf2022: median (min–max) | D_H stf2022: median | "
+             "D_stsp corrected: median (min–max) | D_H corrected: median |", "|" + "---|" * 8]
+    for (model, method, tau), rs in sorted(groups.items()):
+        def col(key: str, rs: list[dict[str, Any]] = rs) -> list[float]:
+            return [r[key] for r in rs if r.get(key) is not None]
+        a, b, c, d = (col(k) for k in ("d_stsp_stf2022", "d_h_stf2022", "d_stsp_corrected", "d_h_corrected"))
+        tau_s = "–" if method == "clip" else f"{tau:g}"
+        lines.append(f"| {model} | {method} | {tau_s} | {len(rs)} | {_f(float(np.median(a)))} ({_f(min(a))}–{_f(max(a))}) | "
+                     f"{_f(float(np.median(b)))} | {_f(float(np.median(c)))} ({_f(min(c))}–{_f(max(c))}) | "
+                     f"{_f(float(np.median(d)))} |")
+    return "\n".join(lines)
+
+
 def ablation_table(ds: str = "lorenz63") -> str:
     path = R / f"stf_ablations_{ds}" / "ablations.json"
     if not path.is_file():
@@ -89,6 +113,7 @@ def write_doc() -> Path:
     root = Path(__file__).resolve().parents[1]
     text = (Path(__file__).resolve().parent / "results_stf.template.md").read_text(encoding="utf-8")
     text = (text.replace("RESULTS_BEST", best_table()).replace("RESULTS_RUNS", runs_table())
+            .replace("RESULTS_MEDIANS", median_table())
             .replace("RESULTS_ABLATIONS", ablation_table()))
     out = root / "docs" / "results_stf.md"
     write_text_atomic(out, text)

@@ -43,6 +43,9 @@ CONFIGS: dict[str, dict] = {
     # the baseline: BPTT through the whole sequence with gradient-norm clipping at 10
     "plrnn_bptt": {"model": "plrnn", "hidden": 30, "forcing": "bptt", "clip": "norm", "clip_value": 10.0,
                    "lr_schedule": "cosine", "lr_final": 0.05, "select_every": 250},
+    # generalized teacher forcing with the adaptive alpha of Hess et al. (2023)
+    "plrnn_gtf": {"model": "plrnn", "hidden": 30, "forcing": "gtf", "alpha": "auto", "lr_schedule": "cosine",
+                  "lr_final": 0.05, "select_every": 250},
     "lstm_stf": {"model": "lstm", "hidden": 32, "forcing": "stf", "tau": "auto", "lr_schedule": "cosine",
                  "lr_final": 0.05, "select_every": 250},
 }

@@ -52,18 +52,34 @@ def best_table() -> str:
     return "\n".join(lines)
 
 
+def _training(r: dict[str, Any]) -> str:
+    """'status, model of epoch N (selected by D_stsp on the training data)' from the row or its config.json."""
+    status, sel, every = r.get("training_status"), r.get("selected_epoch"), None
+    cfg = Path(r.get("run_dir") or "") / "config.json"
+    if cfg.is_file():
+        c = json.loads(cfg.read_text())
+        res = c.get("result") or {}
+        status = status or res.get("status")
+        sel = sel if sel is not None else res.get("selected_epoch")
+        every = (c.get("training") or {}).get("select_every")
+    out = str(status or "?")
+    if every:
+        out += f", selected ep. {sel}" if sel is not None else ", selection on"
+    return out
+
+
 def runs_table(ds: str = "lorenz63") -> str:
     path = R / f"stf_tau_sweep_{ds}" / "tau_sweep.json"
     if not path.is_file():
         return "(no runs yet)"
     rows = sorted(json.loads(path.read_text()), key=lambda r: (r["model"], r["method"], r["tau"] or 0, r["seed"]))
     lines = ["| model | method | tau | seed | budget (min) | epochs | D_stsp stf2022 | D_H stf2022 | "
-             "D_stsp corrected | D_H corrected | lambda_max model | status |", "|" + "---|" * 12]
+             "D_stsp corrected | D_H corrected | lambda_max model | training |", "|" + "---|" * 12]
     for r in rows:
         tau = "–" if r["method"] == "clip" else f"{r['tau']:g}"
         lines.append(f"| {r['model']} | {r['method']} | {tau} | {r['seed']} | {r['minutes']:g} | {r.get('epochs_done')} | "
                      f"{_f(r.get('d_stsp_stf2022'))} | {_f(r.get('d_h_stf2022'))} | {_f(r.get('d_stsp_corrected'))} | "
-                     f"{_f(r.get('d_h_corrected'))} | {_f(r.get('lambda_max_model'), 4)} | {r.get('status')} |")
+                     f"{_f(r.get('d_h_corrected'))} | {_f(r.get('lambda_max_model'), 4)} | {_training(r)} |")
     return "\n".join(lines)
 
 
@@ -97,12 +113,12 @@ def ablation_table(ds: str = "lorenz63") -> str:
         return "(no runs yet)"
     rows = json.loads(path.read_text())
     lines = ["| variant | tau | budget (min) | epochs | D_stsp stf2022 | D_H stf2022 | D_stsp corrected | "
-             "D_H corrected | lambda_max model | status |", "|" + "---|" * 10]
+             "D_H corrected | lambda_max model | training |", "|" + "---|" * 10]
     for r in rows:
         tau = "–" if r["method"] == "clip" else f"{r['tau']:g}"
         lines.append(f"| {r['method']} | {tau} | {r['minutes']:g} | {r.get('epochs_done')} | {_f(r.get('d_stsp_stf2022'))} | "
                      f"{_f(r.get('d_h_stf2022'))} | {_f(r.get('d_stsp_corrected'))} | {_f(r.get('d_h_corrected'))} | "
-                     f"{_f(r.get('lambda_max_model'), 4)} | {r.get('status')} |")
+                     f"{_f(r.get('lambda_max_model'), 4)} | {_training(r)} |")
     return "\n".join(lines)
 
 

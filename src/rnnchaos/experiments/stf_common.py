@@ -44,7 +44,8 @@ DATASETS: dict[str, str] = {
 PAPER_TAU_PRED: dict[str, float] = {"lorenz63": 46.0, "lorenz63_yz": 46.0, "rossler": 77.0,
                                     "duffing_forced": 39.0, "weather_tde": 43.0, "eeg_tde": 41.0}
 PRESETS_SCORED = ("stf2022", "stf2022-corrected")
-FIELDS = ["dataset", "model", "method", "tau", "seed", "minutes", "epochs_done", "seconds",
+FIELDS = ["dataset", "model", "method", "tau", "seed", "minutes", "epochs_done", "training_status",
+          "selected_epoch", "seconds",
           "d_stsp_stf2022", "d_h_stf2022", "d_stsp_corrected", "d_h_corrected", "lambda_max_model",
           "lambda_max_data", "tau_pred_data", "status", "run_dir", "settings"]
 
@@ -179,6 +180,9 @@ def train_and_score(run: STFRun, x: Array, out_root: Path, *, reconstructor_kwar
         return row
     hist = getattr(rec, "history_", None) or []
     row["epochs_done"] = int(hist[-1].get("epoch", len(hist))) if hist and isinstance(hist[-1], dict) else len(hist)
+    result = getattr(rec, "result_", None)
+    row["training_status"] = getattr(result, "status", None)
+    row["selected_epoch"] = getattr(result, "selected_epoch", None)  # checkpoint chosen by the trainer, if any
     x_gen = np.asarray(rec.generate(n_steps, x0=x[0]), dtype=np.float64)
     row.update(score_trajectory(x, x_gen))
     row["lambda_max_model"] = _model_lambda_max(rec, x, lyapunov_steps, run.seed) if lyapunov_steps else None

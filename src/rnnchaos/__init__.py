@@ -53,12 +53,17 @@ _EXPORTS: dict[str, str] = {
     "state_space_divergence": "rnnchaos.metrics.state_space",
     "power_spectrum_distance": "rnnchaos.metrics.power_spectrum",
     "prediction_error": "rnnchaos.metrics.prediction",
+    "PRESETS": "rnnchaos.metrics.presets",
     "evaluate_run": "rnnchaos.report.evaluation",
     "write_report": "rnnchaos.report.markdown",
+    # sweeps on local cores or Ray
+    "load_config": "rnnchaos.sweep.config",
+    "run_sweep": "rnnchaos.sweep.engine",
 }
 
 __all__ = [
     "__version__",
+    "PRESETS",
     "FunctionMap",
     "InitSpec",
     "JacobianMap",
@@ -79,12 +84,14 @@ __all__ = [
     "gradient_growth",
     "kaplan_yorke_dimension",
     "lambda_max_from_series",
+    "load_config",
     "load_checkpoint",
     "load_series",
     "lyapunov_spectrum",
     "model_lyapunov_spectrum",
     "periodic_points",
     "power_spectrum_distance",
+    "run_sweep",
     "predictability_time",
     "prediction_error",
     "state_space_divergence",
@@ -111,11 +118,14 @@ if TYPE_CHECKING:  # static imports for type checkers and IDEs
     from rnnchaos.maps1d.piecewise import PiecewiseLinear
     from rnnchaos.metrics.power_spectrum import power_spectrum_distance
     from rnnchaos.metrics.prediction import prediction_error
+    from rnnchaos.metrics.presets import PRESETS
     from rnnchaos.metrics.state_space import state_space_divergence
     from rnnchaos.models.base import LatentModel, build_model, load_checkpoint
     from rnnchaos.models.spectrum import model_lyapunov_spectrum
     from rnnchaos.report.evaluation import evaluate_run
     from rnnchaos.report.markdown import write_report
+    from rnnchaos.sweep.config import load_config
+    from rnnchaos.sweep.engine import run_sweep
     from rnnchaos.systems import get_system, system_names
     from rnnchaos.training.reconstructor import Reconstructor
 

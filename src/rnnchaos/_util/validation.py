@@ -52,6 +52,18 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def nonnegative_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int >= 0 (integral floats accepted) or raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)
+
+
 def positive_float(value: Any, name: str) -> float:
     """Return ``value`` as a finite float > 0 or raise ``ValueError``."""
     try:

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.progress import progress_bar
 from rnnchaos._util.rng import SeedLike, as_generator
-from rnnchaos._util.validation import positive_int
+from rnnchaos._util.validation import nonnegative_int, positive_int
 from rnnchaos.core import Array, TangentMap, as_batch
 from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
 
@@ -198,8 +198,8 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
     k = n if k is None else positive_int(k, "k")
     if k > n:
         raise ValueError(f"k must be between 1 and the dimension {n}, got {k}")
-    transient = _nonneg_int(transient, "transient")
-    tangent_transient = _nonneg_int(tangent_transient, "tangent_transient")
+    transient = nonnegative_int(transient, "transient")
+    tangent_transient = nonnegative_int(tangent_transient, "tangent_transient")
     every = positive_int(reortho_every, "reortho_every")
     n_checkpoints = positive_int(n_checkpoints, "n_checkpoints")
     n_checkpoints = min(n_checkpoints, n_steps)
@@ -402,13 +402,3 @@ def _safe_interval(logs: Array, steps: int, every: int) -> int:
         limit = min(limit, MAX_LOG_GROWTH / grow)
     return max(1, min(every, int(limit)))
 
-
-def _nonneg_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)

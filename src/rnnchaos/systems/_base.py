@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnnchaos._util.rng import SeedLike, as_generator
-from rnnchaos._util.validation import positive_float, positive_int
+from rnnchaos._util.validation import nonnegative_int, positive_float, positive_int
 from rnnchaos.core import Array, JacobianMap, TangentMap, as_batch
 from rnnchaos.systems.integrators import rk4_step, rk4_tangent_step
 
@@ -152,7 +152,7 @@ class System:
         z-score each column after adding noise. ``x0``: initial state ``(dim,)``.
         """
         n_steps = positive_int(n_steps, "n_steps")
-        transient = _nonneg_int(transient, "transient")
+        transient = nonnegative_int(transient, "transient")
         noise_level = float(noise)
         if not math.isfinite(noise_level) or noise_level < 0:
             raise ValueError(f"noise must be a non-negative relative level (e.g. 0.05), got {noise!r}")
@@ -274,13 +274,3 @@ class Map(System, JacobianMap):
     def _sampler(self, dt: float | None) -> TangentMap:
         return self.as_map(dt)
 
-
-def _nonneg_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)

@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     # data, training, metrics, reports
     "load_series": "rnnchaos.data.io",
     "Reconstructor": "rnnchaos.training.reconstructor",
+    "train_from_source": "rnnchaos.training.run",
     "state_space_divergence": "rnnchaos.metrics.state_space",
     "power_spectrum_distance": "rnnchaos.metrics.power_spectrum",
     "prediction_error": "rnnchaos.metrics.prediction",
@@ -96,6 +97,7 @@ __all__ = [
     "prediction_error",
     "state_space_divergence",
     "system_names",
+    "train_from_source",
     "write_report",
 ]
 
@@ -128,6 +130,7 @@ if TYPE_CHECKING:  # static imports for type checkers and IDEs
     from rnnchaos.sweep.engine import run_sweep
     from rnnchaos.systems import get_system, system_names
     from rnnchaos.training.reconstructor import Reconstructor
+    from rnnchaos.training.run import train_from_source
 
 
 def __getattr__(name: str) -> Any:

@@ -22,10 +22,12 @@ from rnnchaos.cli._common import emit, json_option
 def demo(out: str | None, minutes: float, trials: int, seed: int, as_json: bool) -> None:
     """Lorenz-63 exponents and τ_pred, a PLRNN trained with sparse forcing at τ = auto and its report,
     and P(period 3) of random 1-D ReLU networks at three widths; prints the run directory."""
+    from rnnchaos._util.threads import single_thread
     from rnnchaos.experiments.demo import run_demo
 
     out_dir = Path(out) if out else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
-    summary = run_demo(out_dir, minutes=minutes, trials=trials, seed=seed, verbose=not as_json)
+    with single_thread():
+        summary = run_demo(out_dir, minutes=minutes, trials=trials, seed=seed, verbose=not as_json)
     if as_json:
         emit(summary, True)
         return

@@ -11,14 +11,13 @@ Thin: builds (or loads) a model with :mod:`rnnchaos.models`, calls
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import click
 
+from rnnchaos._util.threads import single_thread
 from rnnchaos.cli._common import emit, json_option, seed_option
 
 ARCHS = ("rnn", "lstm", "gru", "plrnn", "shplrnn")
@@ -49,20 +48,6 @@ def _apply(options: list[Any], f: Any) -> Any:
     return f
 
 
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """BLAS and torch pinned to one thread for these small-matrix workloads (DESIGN.md, "Threads");
-    the previous torch setting is restored afterwards."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _model(arch: str | None, hidden: int | None, gain: float | None, init: str | None, clipped: bool,
@@ -136,7 +121,7 @@ def _rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, a
     Exponents are per step. The orbit type (fixed_point, k-cycle, quasi_periodic, chaotic, divergent) is the
     most common one over the initial conditions.
     """
-    with _single_thread():
+    with single_thread():
         _run_rnn_lyapunov(exponents, steps, seed, as_json, arch, hidden, gain, init, clipped, width, checkpoint,
                           ics, transient)
 
@@ -182,7 +167,7 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
     from rnnchaos.dynamics.gradient_growth import gradient_growth
 
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
-    with _single_thread(), warnings.catch_warnings():
+    with single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         orbit_type, counts, z0 = _orbits(model, ics, transient, seed)
         spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)

@@ -9,6 +9,7 @@ import warnings
 
 import click
 
+from rnnchaos._util.threads import single_thread
 from rnnchaos.cli._common import emit, json_option, parse_params, seed_option
 
 
@@ -104,7 +105,7 @@ def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, em
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the run directory to continue)")
     embedding = {"dim": embed_dim, "lag": embed_lag} if embed_dim is not None else None
-    with warnings.catch_warnings(record=True) as caught:
+    with single_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, summary = train_from_source(
             data, params=parse_params(params), n_steps=n_steps, dt=dt, embedding=embedding,

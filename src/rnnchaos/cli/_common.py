@@ -47,6 +47,13 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
         click.echo(f"{key.ljust(width)}  {text}")
 
 
+def apply_options(options: list[Any], f: Any) -> Any:
+    """Decorate ``f`` with a list of click options shared by several commands (first option first in --help)."""
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
 def parse_params(items: tuple[str, ...]) -> dict[str, float]:
     """Parse ``NAME=VALUE`` pairs into a dict of floats; raise ``click.BadParameter`` otherwise."""
     params: dict[str, float] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from rnnchaos.cli._common import emit, json_option
+from rnnchaos.cli._common import apply_options, emit, json_option
 from rnnchaos.experiments.stf_common import DATASETS
 
 
@@ -47,11 +47,6 @@ common = [
 ]
 
 
-def _apply(options: list[Any], f: Any) -> Any:
-    for opt in reversed(options):
-        f = opt(f)
-    return f
-
 
 @click.command("stf-tau-sweep")
 @click.option("--dataset", type=click.Choice(list(DATASETS)), required=True)
@@ -74,7 +69,7 @@ def _tau_sweep(dataset: str, models: str, taus: str, no_clip: bool, out: Path, a
          as_json)
 
 
-stf_tau_sweep = _apply(common, _tau_sweep)
+stf_tau_sweep = apply_options(common, _tau_sweep)
 
 
 @click.command("stf-ablations")
@@ -101,4 +96,4 @@ def _ablations(dataset: str, model: str, tau: float, delta: float, variants: str
          as_json)
 
 
-stf_ablations = _apply(common, _ablations)
+stf_ablations = apply_options(common, _ablations)

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import emit, json_option, seed_option
+from rnnchaos.cli._common import apply_options, emit, json_option, seed_option
 
 ARCHS = ("rnn", "lstm", "gru", "plrnn", "shplrnn")
 INIT_CHOICES = ("normal", "he", "glorot", "orthogonal", "pytorch")
@@ -41,11 +41,6 @@ model_options = [
                  help="Steps discarded before measuring."),
 ]
 
-
-def _apply(options: list[Any], f: Any) -> Any:
-    for opt in reversed(options):
-        f = opt(f)
-    return f
 
 
 
@@ -144,7 +139,7 @@ def _run_rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: boo
           "warnings": d["warnings"]}, as_json)
 
 
-rnn_lyapunov = _apply(model_options, _rnn_lyapunov)
+rnn_lyapunov = apply_options(model_options, _rnn_lyapunov)
 
 
 @click.command("gradients")
@@ -184,4 +179,4 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
           "fit_start": d["fit_start"], **({"note": note} if note else {})}, as_json)
 
 
-gradients = _apply(model_options, _gradients)
+gradients = apply_options(model_options, _gradients)

@@ -110,18 +110,8 @@ def _load_npy(file: Path, label: str) -> Any:
                 raise ValueError(f"data file {label!r} is not a NumPy .npy file (bad magic bytes)")
             fh.seek(0)
             return np.load(fh, allow_pickle=False)
-    except ValueError as exc:
-        msg = str(exc)
-        if "allow_pickle" in msg or "Object arrays" in msg:
-            raise ValueError(f"data file {label!r} holds an object (pickled) array; "
-                             "save a numeric array (float or int) instead") from None
-        if msg.startswith("data file"):
-            raise
-        raise ValueError(f"data file {label!r} is not a readable .npy array (truncated or corrupt?): "
-                         f"{' '.join(msg.split())}") from None
     except Exception as exc:  # numpy's header parser can raise SyntaxError, tokenize.TokenError, ...
-        raise ValueError(f"data file {label!r} is not a readable .npy array (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        raise _load_error(exc, "data file", label, "a numeric array (float or int)", "a readable .npy array") from None
 
 
 def _load_npz(file: Path, key: str | None, label: str) -> Any:
@@ -136,18 +126,27 @@ def _load_npz(file: Path, key: str | None, label: str) -> Any:
             if key not in keys:
                 raise ValueError(f"data archive {label!r} has no array {key!r}; available: {keys}")
             return archive[key]
-    except ValueError as exc:
-        msg = str(exc)
-        if "allow_pickle" in msg or "Object arrays" in msg:
-            raise ValueError(f"data archive {label!r} holds an object (pickled) array; "
-                             "save a numeric array instead") from None
-        if msg.startswith("data archive"):
-            raise
-        raise ValueError(f"data archive {label!r} is not a readable .npz (truncated or corrupt?): "
-                         f"{' '.join(msg.split())}") from None
     except Exception as exc:  # BadZipFile, EOFError, a corrupt member's header (SyntaxError, TokenError), ...
-        raise ValueError(f"data archive {label!r} is not a readable .npz (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        raise _load_error(exc, "data archive", label, "a numeric array", "a readable .npz") from None
+
+
+def _load_error(exc: Exception, kind: str, label: str, instead: str, readable: str) -> ValueError:
+    """Translate an exception of ``np.load`` into one ``ValueError`` naming the file.
+
+    Our own messages (starting with ``kind``) pass unchanged; pickled object arrays get their own
+    message; anything else reads "is not <readable> (truncated or corrupt?)" (non-ValueErrors name their type).
+    """
+    what = f"{kind} {label!r}"
+    msg = str(exc)
+    if isinstance(exc, ValueError):
+        if "allow_pickle" in msg or "Object arrays" in msg:
+            return ValueError(f"{what} holds an object (pickled) array; save {instead} instead")
+        if msg.startswith(kind):
+            return exc
+        detail = " ".join(msg.split())
+    else:
+        detail = f"{type(exc).__name__}: {' '.join(msg.split())}"
+    return ValueError(f"{what} is not {readable} (truncated or corrupt?): {detail}")
 
 
 def _is_numeric_line(line: str, delimiter: str | None) -> bool:

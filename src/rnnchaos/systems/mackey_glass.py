@@ -76,8 +76,9 @@ class MackeyGlass(System):
         p = np.abs(xd) ** n
         return b * (1.0 + (1.0 - n) * p) / (1.0 + p) ** 2
 
-    def step_once(self, u: Array) -> Array:
-        """One RK4 step of size h on histories ``(B, m + 2)``."""
+    def _rk4(self, u: Array) -> tuple[Array, Array]:
+        """The new state ``x(t + h)`` of one RK4 step on histories ``(B, m + 2)``, and the cubic
+        interpolant of the delayed value at the half step that the step used."""
         h = self.h
         x, u0, u1, u2, u3 = u[:, -1], u[:, 0], u[:, 1], u[:, 2], u[:, 3]
         mid = (-u0 + 9.0 * u1 + 9.0 * u2 - u3) / 16.0
@@ -85,19 +86,18 @@ class MackeyGlass(System):
         k2 = self._g(x + 0.5 * h * k1, mid)
         k3 = self._g(x + 0.5 * h * k2, mid)
         k4 = self._g(x + h * k3, u2)
-        x_new = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4), mid
+
+    def step_once(self, u: Array) -> Array:
+        """One RK4 step of size h on histories ``(B, m + 2)``."""
+        x_new, _ = self._rk4(u)
         return np.concatenate([u[:, 1:], x_new[:, None]], axis=1)
 
     def tangent_step_once(self, u: Array, q: Array) -> tuple[Array, Array]:
         """One RK4 step with the exact derivative of that step applied to frames ``q`` ``(B, m + 2, k)``."""
         h, gam = self.h, self._p["gamma"]
-        x, u0, u1, u2, u3 = u[:, -1], u[:, 0], u[:, 1], u[:, 2], u[:, 3]
-        mid = (-u0 + 9.0 * u1 + 9.0 * u2 - u3) / 16.0
-        k1 = self._g(x, u1)
-        k2 = self._g(x + 0.5 * h * k1, mid)
-        k3 = self._g(x + 0.5 * h * k2, mid)
-        k4 = self._g(x + h * k3, u2)
-        x_new = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        u1, u2 = u[:, 1], u[:, 2]
+        x_new, mid = self._rk4(u)
         dx, d1, d2 = q[:, -1], q[:, 1], q[:, 2]
         dmid = (-q[:, 0] + 9.0 * d1 + 9.0 * d2 - q[:, 3]) / 16.0
         g1, gm, g2 = self._gd(u1)[:, None], self._gd(mid)[:, None], self._gd(u2)[:, None]

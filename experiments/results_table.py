@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from rnnchaos.experiments.stf_common import DATASETS, load_paper_curves
+from rnnchaos.reproductions.stf_common import DATASETS, load_paper_curves
 
 R = Path(__file__).resolve().parent / "results"
 

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnnchaos.experiments import stf_ablations, stf_tau_sweep
-from rnnchaos.experiments.stf_common import STFRun, load_paper_curves
 from rnnchaos.metrics.state_space import state_space_divergence
+from rnnchaos.reproductions import stf_ablations, stf_tau_sweep
+from rnnchaos.reproductions.stf_common import STFRun, load_paper_curves
 
 
 def _series(t: int = 20_000) -> np.ndarray:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnchaos.experiments.random_rnn import (
+from rnnchaos.models import build_model, save_checkpoint
+from rnnchaos.reproductions.random_rnn import (
     RandomRNNEnsemble,
     lambda_max_random_rnn,
     mean_field_lambda,
@@ -18,7 +19,6 @@ from rnnchaos.experiments.random_rnn import (
     run_rnn_gain,
     write_rnn_gain,
 )
-from rnnchaos.models import build_model, save_checkpoint
 from test_rnn_examples import cycle_plrnn
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnchaos.experiments.scrambling_higher_dim import TwoLayerReLUMap, spectral_radius_fraction
-from rnnchaos.experiments.scrambling_maps import run_distance, run_lipschitz, run_persistence
-from rnnchaos.experiments.scrambling_table import table_rows
-from rnnchaos.experiments.scrambling_width import run_gain
 from rnnchaos.maps1d.network import Network1D
 from rnnchaos.maps1d.scrambling import orbit_distance
+from rnnchaos.reproductions.scrambling_higher_dim import TwoLayerReLUMap, spectral_radius_fraction
+from rnnchaos.reproductions.scrambling_maps import run_distance, run_lipschitz, run_persistence
+from rnnchaos.reproductions.scrambling_table import table_rows
+from rnnchaos.reproductions.scrambling_width import run_gain
 
 
 def test_lipschitz_map_laps_saturate_exactly() -> None:

@@ -23,7 +23,7 @@ def demo(out: str | None, minutes: float, trials: int, seed: int, as_json: bool)
     """Lorenz-63 exponents and τ_pred, a PLRNN trained with sparse forcing at τ = auto and its report,
     and P(period 3) of random 1-D ReLU networks at three widths; prints the run directory."""
     from rnnchaos._util.threads import single_thread
-    from rnnchaos.experiments.demo import run_demo
+    from rnnchaos.reproductions.demo import run_demo
 
     out_dir = Path(out) if out else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     with single_thread():

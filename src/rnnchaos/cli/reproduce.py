@@ -1,4 +1,4 @@
-"""``rnnchaos reproduce NAME``: one command per published figure or table (see ``rnnchaos.experiments``)."""
+"""``rnnchaos reproduce NAME``: one command per published figure or table (see ``rnnchaos.reproductions``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``rnnchaos reproduce rnn-gain``: λ_max of random tanh RNNs against gain, width and initialisation.
 
-Thin wrapper of :func:`rnnchaos.experiments.random_rnn.run_rnn_gain`; writes ``rnn_gain.csv`` (one row per
+Thin wrapper of :func:`rnnchaos.reproductions.random_rnn.run_rnn_gain`; writes ``rnn_gain.csv`` (one row per
 network), ``rnn_gain.json`` (per-configuration summary, probability of chaos, mean-field curve) and
 ``rnn_gain.png``, each atomically.
 """
@@ -27,7 +27,7 @@ def rnn_gain(out: Path, trials: int, seed: int, steps: int, as_json: bool) -> No
     """λ_max of h <- tanh(g W h) against g for widths 50-400 and normal/He/Glorot/orthogonal initialisations."""
     from threadpoolctl import threadpool_limits
 
-    from rnnchaos.experiments.random_rnn import run_rnn_gain, write_rnn_gain
+    from rnnchaos.reproductions.random_rnn import run_rnn_gain, write_rnn_gain
 
     with threadpool_limits(1):  # small batched mat-vecs: one BLAS thread is fastest (DESIGN.md, "Threads")
         result = run_rnn_gain(trials=trials, seed=seed, n_steps=steps, show_progress=not as_json)

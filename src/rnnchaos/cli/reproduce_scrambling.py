@@ -1,6 +1,6 @@
 """``rnnchaos reproduce scrambling-*``: the experiments of the scrambling paper (Chatziafratis et al. 2022).
 
-Thin: parses, calls :mod:`rnnchaos.experiments.scrambling_*` and prints the written paths (CSV, JSON, PNG).
+Thin: parses, calls :mod:`rnnchaos.reproductions.scrambling_*` and prints the written paths (CSV, JSON, PNG).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def scrambling_table(trials: int, out: str, workers: int, seed: int) -> None:
     """The paper's P(period 3) table: published vs grid test (f^4 as published, f^3) vs exact."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_table import reproduce
+    from rnnchaos.reproductions.scrambling_table import reproduce
 
     _print(reproduce(out, trials=trials, seed=seed, workers=workers, tanh_trials=min(trials, 2_000)))
 
@@ -60,7 +60,7 @@ def scrambling_width(trials: int, out: str, workers: int, seed: int) -> None:
     """Exact P(period 3) against the width (2 ... 4096) for He and Glorot."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_width import reproduce_width
+    from rnnchaos.reproductions.scrambling_width import reproduce_width
 
     _print(reproduce_width(out, trials=trials, seed=seed, workers=workers))
 
@@ -74,7 +74,7 @@ def scrambling_gain(trials: int, out: str, workers: int, seed: int) -> None:
     """Exact P(period 3) against the output gain g (He, width 64): the order-to-chaos transition."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_width import reproduce_gain
+    from rnnchaos.reproductions.scrambling_width import reproduce_gain
 
     _print(reproduce_gain(out, trials=trials, seed=seed, workers=workers))
 
@@ -87,7 +87,7 @@ def persistence(trials: int, out: str, seed: int) -> None:
     """Laps of f^t under 0.1 N(0,1) perturbations: recurrent vs feed-forward."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_maps import reproduce_persistence
+    from rnnchaos.reproductions.scrambling_maps import reproduce_persistence
 
     _print(reproduce_persistence(out, trials=trials, seed=seed))
 
@@ -100,7 +100,7 @@ def lipschitz(trials: int, out: str, seed: int) -> None:
     """A map with a large Lipschitz constant whose lap numbers saturate (not chaotic)."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_maps import reproduce_lipschitz
+    from rnnchaos.reproductions.scrambling_maps import reproduce_lipschitz
 
     _print(reproduce_lipschitz(out, trials=trials, seed=seed))
 
@@ -113,7 +113,7 @@ def distance(trials: int, out: str, seed: int) -> None:
     """Distance of two nearby orbits of the near-tent map, with running liminf/limsup (exact and float64)."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_maps import reproduce_distance
+    from rnnchaos.reproductions.scrambling_maps import reproduce_distance
 
     _print(reproduce_distance(out, trials=trials, seed=seed))
 
@@ -126,6 +126,6 @@ def higher_dim(trials: int, out: str, seed: int) -> None:
     """64-d two-layer ReLU maps: fraction with Jacobian spectral radius > 1, and lambda_max, vs weight scale."""
     _check(trials)
     _matplotlib_agg()
-    from rnnchaos.experiments.scrambling_higher_dim import reproduce_higher_dim
+    from rnnchaos.reproductions.scrambling_higher_dim import reproduce_higher_dim
 
     _print(reproduce_higher_dim(out, trials=trials, seed=seed))

@@ -1,6 +1,6 @@
 """``rnnchaos reproduce stf-tau-sweep`` and ``stf-ablations`` (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022).
 
-Thin wrappers of ``rnnchaos.experiments.stf_tau_sweep`` and ``stf_ablations``. Both are resumable: rerun
+Thin wrappers of ``rnnchaos.reproductions.stf_tau_sweep`` and ``stf_ablations``. Both are resumable: rerun
 the same command with the same ``--out`` and finished runs are skipped.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from rnnchaos.cli._common import apply_options, emit, json_option
-from rnnchaos.experiments.stf_common import DATASETS
+from rnnchaos.reproductions.stf_common import DATASETS
 
 
 def _floats(text: str, name: str) -> list[float]:
@@ -59,7 +59,7 @@ common = [
 def _tau_sweep(dataset: str, models: str, taus: str, no_clip: bool, out: Path, as_json: bool, seeds: int,
                minutes: float, epochs: int, hidden: int | None, data_dir: Path | None, n_steps: int) -> None:
     """D_stsp and D_H against tau with tau_pred and the clipped-BPTT baseline, beside the published curves."""
-    from rnnchaos.experiments.stf_tau_sweep import run_tau_sweep
+    from rnnchaos.reproductions.stf_tau_sweep import run_tau_sweep
 
     kw: dict[str, Any] = {"epochs": epochs, **({"hidden": hidden} if hidden else {})}
     summary = run_tau_sweep(dataset, models=_names(models), taus=_floats(taus, "--taus"), seeds=seeds,
@@ -86,7 +86,7 @@ def _ablations(dataset: str, model: str, tau: float, delta: float, variants: str
                seeds: int, minutes: float, epochs: int, hidden: int | None, data_dir: Path | None,
                n_steps: int) -> None:
     """Windowing, truncated BPTT and random tau against sparse teacher forcing (and clipped BPTT)."""
-    from rnnchaos.experiments.stf_ablations import run_ablations
+    from rnnchaos.reproductions.stf_ablations import run_ablations
 
     kw: dict[str, Any] = {"epochs": epochs, **({"hidden": hidden} if hidden else {})}
     summary = run_ablations(dataset=dataset, model=model, tau=tau, delta=delta, variants=_names(variants),

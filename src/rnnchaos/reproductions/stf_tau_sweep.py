@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
-from rnnchaos.experiments.stf_common import (
+from rnnchaos.reproductions.stf_common import (
     PAPER_TAU_PRED,
     Journal,
     STFRun,

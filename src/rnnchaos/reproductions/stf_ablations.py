@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
-from rnnchaos.experiments.stf_common import (
+from rnnchaos.reproductions.stf_common import (
     Journal,
     STFRun,
     budget_text,
@@ -35,7 +35,7 @@ from rnnchaos.experiments.stf_common import (
     train_and_score,
     write_table,
 )
-from rnnchaos.experiments.stf_tau_sweep import CLIP_KWARGS
+from rnnchaos.reproductions.stf_tau_sweep import CLIP_KWARGS
 
 __all__ = ["VARIANTS", "run_ablations", "plot_ablations"]
 

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos.experiments.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
+from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
 
 NOTEBOOK = f"{REPO}/NEW_DEPTH_2_RNNs_and_Chaos_Period_3_Probability_RNNs.ipynb (commit bf9efb6)"
 

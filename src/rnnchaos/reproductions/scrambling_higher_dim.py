@@ -28,7 +28,7 @@ import numpy as np
 
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos.core import Array, JacobianMap
-from rnnchaos.experiments.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
+from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
 
 PUBLISHED_NORMAL = {0.0: 0.0, 0.1: 0.0, 0.11: 0.0, 0.12: 0.002, 0.13: 0.036, 0.14: 0.313, 0.15: 0.747, 0.16: 0.972,
                     0.19: 1.0, 0.2: 1.0}

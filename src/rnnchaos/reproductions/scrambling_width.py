@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos.experiments.scrambling_common import PAPER, pyplot, save_figure, write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
+from rnnchaos.reproductions.scrambling_common import PAPER, pyplot, save_figure, write_table
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GAINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)

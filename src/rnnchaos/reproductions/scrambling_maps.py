@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.rng import as_generator
-from rnnchaos.experiments.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
 from rnnchaos.maps1d.analysis import analyze_piecewise
 from rnnchaos.maps1d.entropy import lap_growth
 from rnnchaos.maps1d.network import Network1D
 from rnnchaos.maps1d.periodic import periodic_points
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 from rnnchaos.maps1d.scrambling import PAPER_EXAMPLE, orbit_distance
+from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
 
 TENT: dict[str, Any] = {"w": [1.0, 1.0], "b": [0.0, -0.5], "a": [2.0, -4.0], "c": 0.0}
 

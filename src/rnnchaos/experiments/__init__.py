@@ -1,1 +1,0 @@
-"""rnnchaos.experiments"""

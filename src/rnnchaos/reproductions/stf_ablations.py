@@ -36,6 +36,7 @@ from rnnchaos.reproductions.stf_common import (
     noise_floor,
     open_journal,
     record_run,
+    series_name,
     train_and_score,
 )
 from rnnchaos.reproductions.stf_tau_sweep import CLIP_KWARGS
@@ -79,6 +80,7 @@ def run_ablations(*, dataset: str = "lorenz63", model: str = "plrnn", tau: float
         raise ValueError(f"delta must satisfy 0 <= delta < tau, got delta={delta!r}, tau={tau!r}")
     if minutes <= 0 or not math.isfinite(minutes):
         raise ValueError(f"minutes must be a positive time budget per run, got {minutes!r}")
+    dataset = series_name(dataset)  # stf:lorenz63 -> lorenz63, the name in journal keys and tables
     x = load_dataset(dataset, data_dir)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Shared parts of the sparse-teacher-forcing reproductions (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022).
 
-* the benchmark data sets (``stf_<name>.npy`` in a data directory) and their published tau_pred;
+* the benchmark data sets (catalog names ``stf:<name>``, files ``stf_<name>.npy`` in a data directory,
+  ``rnnchaos.data.catalog``) and their published tau_pred;
 * the published curves (``stf_paper_curves.csv``);
 * training one configuration with ``rnnchaos.training.reconstructor.Reconstructor`` under a time budget
   and scoring it with the paper's protocol: one 100,000-step free run from the latent state inferred from
@@ -28,20 +29,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnchaos.data.catalog import CATALOG
 from rnnchaos.metrics.power_spectrum import power_spectrum_distance
 from rnnchaos.metrics.state_space import state_space_divergence
 from rnnchaos.sweep.journal import Journal
 
-__all__ = ["DATASETS", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
+__all__ = ["DATASETS", "series_name", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
            "train_and_score", "open_journal", "finished_keys", "record_run", "noise_floor", "FIELDS"]
 
 Array = NDArray[np.float64]
 
-#: dataset name -> file name in the data directory
-DATASETS: dict[str, str] = {
-    "lorenz63": "stf_lorenz63.npy", "lorenz63_yz": "stf_lorenz63_yz.npy", "rossler": "stf_rossler.npy",
-    "duffing_forced": "stf_duffing_forced.npy", "weather_tde": "stf_weather_tde.npy", "eeg_tde": "stf_eeg_tde.npy",
-}
+#: series name (the journal's and the tables' ``dataset``) -> file name in the data directory, from the
+#: ``stf:`` entries of ``rnnchaos.data.catalog.CATALOG`` (``stf:lorenz63`` is the series ``lorenz63``)
+DATASETS: dict[str, str] = {name.split(":", 1)[1]: e.train_file for name, e in CATALOG.items()
+                            if name.startswith("stf:")}
 #: tau_pred = ln 2 / lambda_max (steps) used by the paper (data README)
 PAPER_TAU_PRED: dict[str, float] = {"lorenz63": 46.0, "lorenz63_yz": 46.0, "rossler": 77.0,
                                     "duffing_forced": 39.0, "weather_tde": 43.0, "eeg_tde": 41.0}
@@ -63,16 +64,25 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     return found if found is not None else Path.cwd().parent / "shared" / "data"
 
 
+def series_name(name: str) -> str:
+    """The STF series name of a data set: ``stf:lorenz63`` (the catalog name, documented) and
+    ``lorenz63`` (the older spelling) both give ``lorenz63``; ``ValueError`` for anything else."""
+    key = name.strip().lower()
+    short = key[4:] if key.startswith("stf:") else key
+    if short not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join('stf:' + k for k in DATASETS)}")
+    return short
+
+
 def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
-    """The benchmark series ``name`` (T, N) as float64 (see ``DATASETS``)."""
+    """The benchmark series ``name`` (``stf:lorenz63`` or ``lorenz63``; see ``DATASETS``), (T, N) float64."""
     from rnnchaos.data.io import load_series
 
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    path = data_dir(directory) / DATASETS[name]
+    short = series_name(name)
+    path = data_dir(directory) / DATASETS[short]
     if not path.is_file():
         raise ValueError(f"dataset file {str(path)!r} not found; pass --data-dir (the directory holding "
-                         f"{DATASETS[name]}) or set RNNCHAOS_DATA_DIR")
+                         f"{DATASETS[short]}) or set RNNCHAOS_DATA_DIR")
     return load_series(path)
 
 

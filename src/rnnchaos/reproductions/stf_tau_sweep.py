@@ -37,6 +37,7 @@ from rnnchaos.reproductions.stf_common import (
     noise_floor,
     open_journal,
     record_run,
+    series_name,
     train_and_score,
 )
 
@@ -89,6 +90,7 @@ def run_tau_sweep(dataset: str, *, models: Sequence[str] = ("plrnn", "rnn", "lst
         raise ValueError(f"minutes must be a positive time budget per run, got {minutes!r}")
     if any((not math.isfinite(t)) or t < 1 for t in taus):
         raise ValueError(f"taus must be forcing intervals >= 1 step, got {list(taus)}")
+    dataset = series_name(dataset)  # stf:lorenz63 -> lorenz63, the name in journal keys and tables
     x = load_dataset(dataset, data_dir)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)

@@ -323,6 +323,12 @@ def available_architectures() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def buildable_architectures() -> list[str]:
+    """Names :func:`build_model` accepts: the registry less the wrappers of user code (``torch_*``,
+    ``function``), which are built with :func:`rnnchaos.models.wrappers.wrap_model` instead."""
+    return [a for a in sorted(_REGISTRY) if not a.startswith("torch_") and a != "function"]
+
+
 def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = "identity",
                 seed: int | torch.Generator | None = None, **kwargs: Any) -> LatentModel:
     """Build a latent model by name: ``plrnn``, ``shplrnn``, ``rnn``, ``lstm``, ``gru``.
@@ -331,9 +337,8 @@ def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = 
     ``M = 2 H`` must be even). Extra keyword arguments go to the architecture (e.g. ``clipped=True``,
     ``hidden_dim=L`` for ``shplrnn``, ``gain``/``init`` for ``rnn``, ``dtype=torch.float64``).
     """
-    if arch not in _REGISTRY or arch.startswith("torch_") or arch == "function":
-        names = [a for a in sorted(_REGISTRY) if not a.startswith("torch_") and a != "function"]
-        raise ValueError(f"unknown architecture {arch!r}; choose one of {names}")
+    if arch not in buildable_architectures():
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {buildable_architectures()}")
     try:
         return _REGISTRY[arch](latent_dim=latent_dim, obs_dim=obs_dim, observation=observation, seed=seed,
                                **kwargs)

@@ -59,7 +59,8 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--delta", type=int, default=0, show_default=True, help="Random tau: half-width of [tau-delta, tau+delta].")
 @click.option("--anneal-epochs", type=int, default=None, help="Annealed tau: epoch at which tau is reached.")
 @click.option("--alpha", "alpha_text", default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
-@click.option("--epochs", type=int, default=1000, show_default=True)
+@click.option("--epochs", type=int, default=None,
+              help="Epoch cap [1000 without --minutes; unbounded with --minutes: train until the budget ends].")
 @click.option("--minutes", type=float, default=None, help="Time budget (training time, wall clock).")
 @click.option("--seq-len", type=int, default=100, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
@@ -86,7 +87,7 @@ def _alpha(value: str | None) -> float | str | None:
 @json_option
 def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None, embed_lag: int,
           test_fraction: float, arch: str, hidden: int, observation: str, forcing: str, tau_text: str, tau_mode: str,
-          delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int, minutes: float | None,
+          delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str, lr_schedule: str,
           clip: str, clip_value: float, checkpoint_every: int, log_every: int, lyap_every: int, select_every: int,
           tensorboard: bool, device: str,

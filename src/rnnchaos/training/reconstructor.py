@@ -41,6 +41,8 @@ from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
 RUN_FORMAT = "rnnchaos-run"
 RUN_VERSION = 1
 ARCHS = ("plrnn", "shplrnn", "rnn", "lstm", "gru")
+#: epochs of a run given neither ``epochs`` nor ``minutes``
+DEFAULT_EPOCHS = 1000
 #: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
 MAX_HIDDEN = 10_000
 
@@ -57,7 +59,9 @@ class Reconstructor:
     tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
         ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
     alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule).
-    epochs, minutes : stop after this many epochs or this much training time, whichever comes first.
+    epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
+        ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
+        time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
     seq_len, batch_size, batches_per_epoch, lr, optimizer (``adam``/``radam``), lr_schedule, clip,
     clip_value : see :class:`rnnchaos.training.trainer.TrainSettings`.
     observation : ``"linear"`` (default) or ``"identity"``.
@@ -74,7 +78,7 @@ class Reconstructor:
     """
 
     def __init__(self, model: str = "plrnn", hidden: int = 30, *, forcing: str = "stf", tau: int | str = "auto",
-                 alpha: float | str | None = None, epochs: int = 1000, minutes: float | None = None,
+                 alpha: float | str | None = None, epochs: int | None = None, minutes: float | None = None,
                  seq_len: int = 100, batch_size: int = 32, batches_per_epoch: int = 10, lr: float = 1e-3,
                  optimizer: str = "adam", observation: str | None = None, seed: int = 0, device: str = "cpu",
                  out: str | os.PathLike[str] | None = None, progress: bool = False, tau_mode: str = "fixed",
@@ -163,6 +167,12 @@ class Reconstructor:
         except TypeError as exc:
             raise ValueError(f"invalid model options {self.model_kwargs} for {self.model!r}: {exc}") from None
 
+    def _epochs(self) -> int | None:
+        """The epoch cap: ``epochs`` when given, None (time budget only) under ``minutes``, else 1000."""
+        if self.epochs is not None:
+            return positive_int(self.epochs, "epochs")
+        return None if self.minutes is not None else DEFAULT_EPOCHS
+
     def _settings(self, tau: int | None, alpha: float | None) -> TrainSettings:
         method = self.forcing
         needs_tau = method in ("stf", "window", "tbptt")
@@ -171,7 +181,7 @@ class Reconstructor:
                                 anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None)
         return TrainSettings(
             forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
-            epochs=positive_int(self.epochs, "epochs"),
+            epochs=self._epochs(),
             minutes=None if self.minutes is None else float(self.minutes), seq_len=int(self.seq_len),
             batch_size=int(self.batch_size), batches_per_epoch=int(self.batches_per_epoch), lr=float(self.lr),
             optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),

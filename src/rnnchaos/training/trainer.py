@@ -52,6 +52,7 @@ CHECKPOINT_VERSION = 1
 class TrainSettings:
     """All settings of one training run (stored in ``config.json`` under ``"training"``).
 
+    ``epochs=None`` (allowed only with ``minutes``) trains until the time budget ends.
     ``alpha_mode="auto"`` (GTF) re-estimates α every ``alpha_every`` epochs from Jacobian norms
     (:func:`rnnchaos.training.gtf.adaptive_alpha`).  ``lr_schedule``: ``constant``; ``cosine`` from
     ``lr`` to ``lr * lr_final`` over the run (over the epochs, or over the time budget when ``minutes``
@@ -70,7 +71,7 @@ class TrainSettings:
     alpha_mode: str = "fixed"
     alpha_every: int = 50
     alpha_max: float = 1.0
-    epochs: int = 1000
+    epochs: int | None = 1000
     minutes: float | None = None
     seq_len: int = 100
     batch_size: int = 32
@@ -102,9 +103,13 @@ class TrainSettings:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
         if self.alpha_mode not in ("fixed", "auto"):
             raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
+        if self.epochs is None and self.minutes is None:
+            raise ValueError("give epochs, minutes or both: with neither the run would never stop")
         for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "checkpoint_every", "log_every",
                      "alpha_every"):
             v = getattr(self, name)
+            if name == "epochs" and v is None:
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.seq_len < 2:
@@ -315,7 +320,7 @@ class Trainer:
             return s.lr
         if s.lr_schedule == "exponential":
             return s.lr * s.lr_gamma ** (epoch - 1)
-        frac = (epoch - 1) / max(1, s.epochs - 1)
+        frac = 0.0 if s.epochs is None else (epoch - 1) / max(1, s.epochs - 1)
         if s.minutes is not None:
             frac = max(frac, min(1.0, self.elapsed / (60.0 * s.minutes)))
         lo = s.lr * s.lr_final
@@ -428,7 +433,7 @@ class Trainer:
         last_loss = float("nan")
         bar = progress_bar(desc="train", total=s.epochs, enabled=self.progress, initial=self.epoch)
         try:
-            while self.epoch < s.epochs:
+            while s.epochs is None or self.epoch < s.epochs:
                 if s.minutes is not None and self.elapsed >= 60.0 * s.minutes:
                     status, message = "time_budget", f"stopped by the time budget of {s.minutes:g} min"
                     break

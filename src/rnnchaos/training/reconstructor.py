@@ -58,7 +58,12 @@ class Reconstructor:
     forcing : ``stf``, ``gtf``, ``bptt``, ``tbptt`` or ``window`` (:mod:`rnnchaos.training.forcing`).
     tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
         ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
-    alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule).
+    alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule: ``alpha_rule``
+        ``product_upper_bound`` or ``pooled_geomean``, re-estimated every ``alpha_every`` optimizer steps,
+        annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
+        per-epoch decay of a fixed α to a floor.  ``noise``: sd of Gaussian noise added to every training
+        batch (standardised units).  ``lr_end``: the final learning rate of the ``exponential`` (or
+        ``cosine``) schedule (CLI ``--lr-final``).
     epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
         ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
         time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
@@ -86,7 +91,9 @@ class Reconstructor:
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
                  clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 500,
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
-                 tensorboard: bool = False, **model_kwargs: Any) -> None:
+                 tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
+                 alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
+                 noise: float = 0.0, lr_end: float | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.forcing = forcing
@@ -119,6 +126,13 @@ class Reconstructor:
         self.select_steps = select_steps
         self.select_starts = select_starts
         self.tensorboard = tensorboard
+        self.alpha_rule = alpha_rule
+        self.alpha_every = alpha_every
+        self.alpha_smoothing = alpha_smoothing
+        self.alpha_decay = alpha_decay
+        self.alpha_min = alpha_min
+        self.noise = noise
+        self.lr_end = lr_end
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -126,7 +140,8 @@ class Reconstructor:
         names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
-                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard"]
+                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
+                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -189,14 +204,16 @@ class Reconstructor:
             log_every=int(self.log_every), lyap_every=int(self.lyap_every), select_every=int(self.select_every),
             select_steps=int(self.select_steps), select_starts=int(self.select_starts),
             tensorboard=bool(self.tensorboard), seed=int(self.seed),
-            device=self.device)
+            device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
+            alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
+            alpha_min=float(self.alpha_min), noise=float(self.noise),
+            lr_end=None if self.lr_end is None else float(self.lr_end))
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
         """Train on ``X`` (T, N) (NaN/inf rejected with a ``ValueError``); ``resume=True`` continues the
         run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
-        from rnnchaos.training.gtf import adaptive_alpha
         from rnnchaos.training.tau import TAU_FACTOR, auto_tau
 
         self._check_params()
@@ -257,13 +274,8 @@ class Reconstructor:
         self.model_ = self._build_model(x.shape[1])
         alpha: float | None = None
         if self.forcing == "gtf":
-            if self.alpha == "auto":
-                rng = np.random.default_rng(int(self.seed))
-                starts = rng.integers(0, xs.shape[0] - int(self.seq_len) + 1, size=int(self.batch_size))
-                batch = xs[starts[:, None] + np.arange(int(self.seq_len))].astype(np.float32)
-                alpha = adaptive_alpha(self.model_, batch)
-            else:
-                alpha = float(self.alpha)  # type: ignore[arg-type]
+            # the adaptive α starts at alpha_max = 1 and anneals down (Hess et al. 2023's code)
+            alpha = 1.0 if self.alpha == "auto" else float(self.alpha)  # type: ignore[arg-type]
         settings = self._settings(tau, alpha)
         if previous is not None and previous.get("training") != json.loads(json.dumps(settings.to_dict())):
             raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/config.json; "

@@ -39,7 +39,8 @@ def _alpha(value: str | None) -> float | str | None:
 
 @click.command("train")
 @click.option("--data", required=True, metavar="NAME|FILE",
-              help="A .npy/.npz/.csv file (time x dims), a built-in system (lorenz63, rossler, ...) or a shared data stem.")
+              help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
+                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")
 @click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")

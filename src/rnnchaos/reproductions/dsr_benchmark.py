@@ -332,9 +332,12 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
     with single_thread():
         train, test = load_split(dataset, params.get("data_dir"))
         kw = cfg.reconstructor_kwargs(dataset, train.shape[1])
-        kw.update(params.get("overrides") or {})
-        kw.setdefault("epochs", EPOCH_CAP)
         mk = kw.pop("model_kwargs", {})
+        overrides = params.get("overrides") or {}
+        for part in (overrides.get("*", {}), overrides.get(config, {})):
+            mk.update(part.get("model_kwargs", {}))
+            kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
+        kw.setdefault("epochs", EPOCH_CAP)
         t0 = time.time()
         rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, out=str(run_dir))
         resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
@@ -535,8 +538,8 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     """Plan, run (resumably, through the sweep engine) and tabulate the benchmark; returns a summary.
 
     ``minutes`` is each run's training budget; ``best_minutes[dataset]`` overrides it for that data set's
-    best configuration.  ``overrides`` are extra ``Reconstructor`` keyword arguments for every run (tests use
-    tiny budgets).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
+    best configuration.  ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
+    every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
     """
     from rnnchaos.sweep.config import SweepConfig
     from rnnchaos.sweep.engine import run_sweep

@@ -187,3 +187,20 @@ def test_cli_rejects_unknown_names(run_cli) -> None:
     assert "unknown name 'ecg'" in err and "ecg_5d" in err
     code, out, err = run_cli("reproduce", "dsr-benchmark", "--models", "lstm")
     assert code == 2 and "unknown name 'lstm'" in err and "plrnn-stf" in err
+
+
+def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
+    """A single series is split in time: the model is fitted on the first 80 % only (its standardisation
+    and stored split say so); the STF protocol is scored beside the GTF one."""
+    import json
+
+    d = tmp_path / "data"
+    d.mkdir()
+    x = _series(1000, 3, 7)
+    np.save(d / "stf_rossler.npy", x)
+    row = bench.run_trial({"run": "stf_rossler/plrnn-stf/0", "minutes": 0.05, "out": str(tmp_path / "o"),
+                           "data_dir": str(d), "stf_steps": 400, "overrides": {"*": TINY}})
+    cfg = json.loads((Path(row["run_dir"]) / "config.json").read_text())
+    assert cfg["split"]["n_train"] == 800
+    np.testing.assert_allclose(cfg["standardization"]["mean"], x[:800].mean(0), rtol=1e-12)
+    assert all(math.isfinite(row[k]) for k in ("d_stsp", "d_h", "pe", "stf_d_stsp", "stf_d_h"))

@@ -501,6 +501,7 @@ def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
                 ax.errorbar([x], [r[m]], yerr=[[r[m] - lo], [hi - r[m]]], fmt="os^dv"[j % 5], color=f"C{j + 1}",
                             label=r["config"])
         ax.set_yscale("log")
+        ax.set_xlim(-0.5, len(sets) - 0.5)
         ax.set_xticks(range(len(sets)), [DATASETS[d].label or d for d in sets], rotation=45, ha="right")
         ax.set_ylabel(label)
         handles, labels = ax.get_legend_handles_labels()

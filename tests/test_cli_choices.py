@@ -36,6 +36,7 @@ def test_option_lists_are_the_library_constants() -> None:
     from rnnchaos.models.gated import INITS
     from rnnchaos.reproductions.stf_common import DATASETS
     from rnnchaos.training.forcing import METHODS, TAU_MODES
+    from rnnchaos.training.gtf import ALPHA_RULES
     from rnnchaos.training.trainer import CLIP_MODES, LR_SCHEDULES, OPTIMIZERS
 
     train = _command("train")
@@ -44,6 +45,7 @@ def test_option_lists_are_the_library_constants() -> None:
     assert _choices(train, "--forcing") == METHODS and _choices(train, "--tau-mode") == TAU_MODES
     assert _choices(train, "--optimizer") == OPTIMIZERS and _choices(train, "--lr-schedule") == LR_SCHEDULES
     assert _choices(train, "--clip") == CLIP_MODES
+    assert _choices(train, "--alpha-rule") == ALPHA_RULES
     for name in ("rnn-lyapunov", "gradients"):
         assert _choices(_command(name), "--arch") == tuple(buildable_architectures())
         assert _choices(_command(name), "--init") == INITS

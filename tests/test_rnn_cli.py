@@ -132,3 +132,18 @@ def test_run_and_write_rnn_gain_small(tmp_path):
     assert all(r["p_chaos"] == 0.0 for r in lo) and all(r["p_chaos"] == 1.0 for r in hi)
     assert (tmp_path / "out" / "rnn_gain.png").stat().st_size > 10_000
     assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_every_offered_architecture_runs(run_cli) -> None:
+    """Each --arch choice (the library's list) builds and gives a spectrum, with no traceback."""
+    import json
+
+    from rnnchaos.models.base import buildable_architectures
+
+    for arch in buildable_architectures():
+        code, out, err = run_cli("rnn-lyapunov", "--arch", arch, "--hidden", "4", "--steps", "100", "--transient", "20",
+                                 "--json")
+        assert code == 0, (arch, err)
+        assert len(json.loads(out)["exponents"]) == (8 if arch == "lstm" else 4)
+    code, _, err = run_cli("rnn-lyapunov", "--arch", "alrnn", "--hidden", "4", "--width", "9", "--steps", "10")
+    assert code == 2 and "relu_units" in err and err.count("\n") == 1

@@ -29,7 +29,8 @@ model_options = [
     click.option("--init", "init", type=LibraryChoice("rnnchaos.models.gated:INITS"), default=None,
                  help="rnn/lstm/gru: recurrent weight initialisation [rnn: normal N(0, g²/M); lstm/gru: pytorch]."),
     click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant."),
-    click.option("--width", type=click.IntRange(1), default=None, help="shplrnn: hidden width L [4M]."),
+    click.option("--width", type=click.IntRange(1), default=None,
+                 help="shplrnn: hidden width L [4M]; alrnn: number P of ReLU units [M // 2]."),
     click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
                  help="Load a saved model {'config', 'state_dict'} instead of building one."),
     click.option("--ics", type=click.IntRange(1), default=4, show_default=True,
@@ -68,11 +69,17 @@ def _model(arch: str | None, hidden: int | None, gain: float | None, init: str |
     else:
         if gain is not None or init is not None:
             raise click.UsageError("--gain and --init apply to rnn, lstm and gru only")
-        kw["clipped"] = clipped
+        if arch == "alrnn":
+            if clipped:
+                raise click.UsageError("--clipped applies to plrnn/shplrnn only")
+            if width is not None:
+                kw["relu_units"] = width
+        else:
+            kw["clipped"] = clipped
         if arch == "shplrnn":
             kw["hidden_dim"] = width or 4 * m
-        elif width is not None:
-            raise click.UsageError("--width applies to shplrnn only")
+        elif width is not None and arch != "alrnn":
+            raise click.UsageError("--width applies to shplrnn and alrnn only")
     latent = 2 * m if arch == "lstm" else m
     return build_model(arch, min(latent, 3), latent, seed=seed, **kw)
 

@@ -92,8 +92,9 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
     """Load a training series of shape (T, N) float64 from a file, a built-in system or a shared stem.
 
     Resolution order: an existing path → a catalog name (``stf:lorenz63``; its train file) → a built-in
-    system name → a file ``<stem>.npy`` in :func:`shared_data_dir`.  For a system, ``n_steps`` samples spaced ``dt`` (the system's default
-    when None) are simulated after ``transient`` steps, from a seeded initial condition.
+    system name → a file ``<stem>.npy`` in :func:`shared_data_dir`.  For a system, ``n_steps`` samples
+    spaced ``dt`` (the system's default when None) are simulated after ``transient`` steps, from a seeded
+    initial condition.
     ``embedding={"dim": m, "lag": L}`` delay-embeds a scalar series (N = 1) into (T − (m−1)L, m)
     with :func:`rnnchaos.dynamics.embedding.delay_embed`.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from rnnchaos._util.atomic import json_default
+from rnnchaos._util.tables import finite_json
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -46,20 +46,9 @@ class LibraryChoice(click.Choice):
         pass
 
 
-def _clean(obj: Any) -> Any:
-    """Replace non-finite floats by None so the output is strict JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def to_jsonable(obj: Any) -> Any:
     """Round-trip ``obj`` through JSON with NumPy support, returning plain Python types."""
-    return _clean(json.loads(json.dumps(obj, default=json_default)))
+    return finite_json(json.loads(json.dumps(obj, default=json_default)), "null")
 
 
 def emit(result: dict[str, Any], as_json: bool) -> None:

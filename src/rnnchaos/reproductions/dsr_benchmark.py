@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos._util.tables import write_table
 
 __all__ = ["DATASETS", "CONFIGS", "BEST", "BenchConfig", "BenchDataset", "load_split", "floors", "targets",
            "gtf_protocol", "stf_protocol", "plan", "run_trial", "run_benchmark", "summary_rows",
@@ -459,16 +460,6 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_tables(rows: list[dict[str, Any]], out: Path, stem: str, meta: dict[str, Any]) -> dict[str, Path]:
-    """``stem.csv`` / ``stem.json`` (``rnnchaos._util.tables.write_table``) and ``stem.md`` (``markdown_table``)."""
-    from rnnchaos._util.tables import write_table
-
-    paths = write_table(rows, out, stem, fields=TABLE_FIELDS, meta=meta, nonfinite="string")
-    paths["md"] = out / f"{stem}.md"
-    write_text_atomic(paths["md"], markdown_table(rows))
-    return paths
-
-
 def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
     """Per data set, each configuration's D_stsp and D_H (median, range over seeds) against the two floors
     and the target, log scale."""
@@ -584,7 +575,9 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
                         "first 0.25 T discarded, gtf2023 against the test data; PE(20) from every test point",
             "test_fraction": TEST_FRACTION, "configs": {c: CONFIGS[c].description for c in CONFIGS},
             "best": BEST}
-    paths = _write_tables(rows, out_dir, "dsr_benchmark", meta)
+    paths = write_table(rows, out_dir, "dsr_benchmark", fields=TABLE_FIELDS, meta=meta, nonfinite="string")
+    paths["md"] = out_dir / "dsr_benchmark.md"
+    write_text_atomic(paths["md"], markdown_table(rows))
     if rows:
         paths["png"] = plot_benchmark(rows, out_dir / "dsr_benchmark.png")
     failed = [r for r in records if r["status"] == "error"]

@@ -189,46 +189,20 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
     return value if math.isfinite(value) else None
 
 
-@torch.no_grad()
-def free_run_observations(model: Any, x0: NDArray[Any], n_steps: int) -> NDArray[np.float64]:
-    """Free runs of ``model`` from the latent states inferred from ``x0`` (k, N) (model units):
-    observations (k, n_steps, N) float64, ``inf`` after an overflow.  PLRNNs use the compiled loop
-    :func:`rnnchaos.training.plrnn_kernel.plrnn_free_run`; other models step in PyTorch."""
-    from rnnchaos.training.plrnn_kernel import plrnn_free_run
-    from rnnchaos.training.torch_loss import free_run
-
-    p = next(model.parameters())
-    z0 = model.infer_latent(torch.as_tensor(np.asarray(x0), dtype=model.dtype).to(p.device))
-    out = np.empty((z0.shape[0], int(n_steps), model.obs_dim))
-    fast = getattr(model, "arch", None) == "plrnn" and not model.clipped and model.input_dim == 0
-    if fast:
-        Bm = (model.B.detach().cpu().double().numpy() if model.observation == "linear"
-              else np.eye(model.obs_dim, model.latent_dim))
-        A, W, h = (t.detach().cpu().double().numpy() for t in (model.A, model.W_eff, model.h))
-    for k in range(z0.shape[0]):
-        if fast:
-            out[k] = plrnn_free_run(z0[k].detach().cpu().double().numpy(), A, W, h, Bm, int(n_steps))
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
-    out[~np.isfinite(out)] = np.inf
-    return out
-
-
 def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: int) -> float:
-    """D_stsp (binned, ``stf2022-corrected`` preset of :mod:`rnnchaos.metrics`) between the standardised
-    training series and ``n_starts`` free runs of ``n_steps`` steps started from training points spread
-    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram."""
-    from rnnchaos.metrics.state_space import state_space_divergence
+    """D_stsp (:func:`rnnchaos.metrics.scoring.score_trajectory`, default preset ``stf2022-corrected``;
+    bins for N <= 5) between the standardised training series and ``n_starts`` free runs
+    (:func:`rnnchaos.models.free_run.free_run`) of ``n_steps`` steps started from training points spread
+    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram
+    (and one D_H, which selection does not use)."""
+    from rnnchaos.metrics.scoring import score_trajectory
+    from rnnchaos.models.free_run import free_run, initial_states
 
     idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
-    runs = free_run_observations(model, x_train[idx], n_steps)
+    runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
     if not np.all(np.isfinite(runs)):
         return float("inf")
-    gen = runs.reshape(-1, runs.shape[-1])
-    value = state_space_divergence(np.asarray(x_train, dtype=np.float64), gen, preset="stf2022-corrected",
-                                   method="bins" if x_train.shape[1] <= 5 else "gmm")
+    value = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1])).d_stsp
     return float(value) if math.isfinite(value) else float("inf")
 
 

@@ -63,7 +63,7 @@ def test_the_kernel_is_what_runs_for_a_plain_plrnn(monkeypatch):
     assert len(calls) == 2  # the kernel was asked and declined the clipped PLRNN (returned None)
 
 
-@pytest.mark.parametrize("arch,latent", [("lstm", 6), ("gru", 3), ("rnn", 3), ("shplrnn", 3)])
+@pytest.mark.parametrize("arch,latent", [("lstm", 6), ("gru", 3), ("rnn", 3)])  # no fused kernel
 def test_torch_models_run_in_their_own_dtype_exactly(arch, latent):
     model = build_model(arch, 2, latent, observation="linear", seed=0)  # float32, as trained
     z0 = initial_states(model, np.random.default_rng(3).normal(size=(2, 2)))
@@ -117,8 +117,10 @@ def test_a_kernel_is_added_with_one_registration(monkeypatch):
     register_free_run_kernel("rnn", lambda m, z, n: None)  # declines: the PyTorch loop runs
     z0 = np.zeros((1, 3))
     np.testing.assert_array_equal(free_run(model, z0, 4), _reference(model, z0, 4))
-    register_free_run_kernel("rnn", "rnnchaos.models.plrnn_free_run:plrnn_free_run")  # by name, lazily
-    assert fr.FREE_RUN_KERNELS["rnn"] == "rnnchaos.models.plrnn_free_run:plrnn_free_run"
+    register_free_run_kernel("rnn", "rnnchaos.models.alrnn_free_run:alrnn_free_run")  # by name, imported lazily
+    assert fr.FREE_RUN_KERNELS["rnn"] == "rnnchaos.models.alrnn_free_run:alrnn_free_run"
+    np.testing.assert_array_equal(free_run(model, z0, 4), _reference(model, z0, 4))  # it declines an Elman RNN
+    assert callable(fr.FREE_RUN_KERNELS["rnn"])
     for bad in ((1, lambda m, z, n: None), ("rnn", "no_colon"), ("", lambda m, z, n: None)):
         with pytest.raises(ValueError, match="must be"):
             register_free_run_kernel(*bad)

@@ -7,14 +7,15 @@ evaluate`` / ``report`` (:mod:`rnnchaos.report.evaluation`) and the reproduction
 ``observe(z)`` (no transient is discarded); entries from the first overflow on are ``inf``.
 
 Dispatch (by the model's ``arch``): an architecture with a fused compiled kernel in
-:data:`FREE_RUN_KERNELS` runs there (today the plain PLRNN, :mod:`rnnchaos.models.plrnn_free_run`, float64,
-about 1 s for 10⁶ steps at M = 30); every other model steps in PyTorch in its own dtype and device, one
+:data:`FREE_RUN_KERNELS` runs there in float64 (today the plain PLRNN and the ALRNN,
+:mod:`rnnchaos.models.alrnn_free_run`, about 1 s for 10⁶ steps at M = 30, and the shPLRNN,
+:mod:`rnnchaos.models.shplrnn_free_run`); every other model steps in PyTorch in its own dtype and device, one
 start at a time (so that a start's trajectory does not depend on the batch it came in: batched BLAS
 products round differently), cost n_steps·B model steps plus the per-step PyTorch overhead.
 
-Adding a fused kernel (e.g. for ``shplrnn``) is one line in :data:`FREE_RUN_KERNELS`,
-``"shplrnn": "rnnchaos.models.shplrnn_free_run:shplrnn_free_run"``, or at run time
-``register_free_run_kernel("shplrnn", fn)``.  The kernel is imported on first use and called as
+Adding a fused kernel (e.g. for ``gru``) is one line in :data:`FREE_RUN_KERNELS`,
+``"gru": "rnnchaos.models.gru_free_run:gru_free_run"``, or at run time
+``register_free_run_kernel("gru", fn)``.  The kernel is imported on first use and called as
 ``fn(model, z, n_steps)`` with ``z`` a float64 (B, M) array; it returns the (B, n_steps, N) float64
 observations (``inf`` after an overflow), or ``None`` when it does not cover this instance (a PLRNN with
 clipping or external inputs, say), in which case the PyTorch loop runs.  A test compares every
@@ -46,7 +47,9 @@ Kernel = Callable[[Any, Array, int], "Array | None"]
 
 #: architecture name -> its fused free-run kernel, as ``"module:function"`` (imported on first use) or a callable
 FREE_RUN_KERNELS: dict[str, str | Kernel] = {
-    "plrnn": "rnnchaos.models.plrnn_free_run:plrnn_free_run",
+    "plrnn": "rnnchaos.models.alrnn_free_run:alrnn_free_run",
+    "alrnn": "rnnchaos.models.alrnn_free_run:alrnn_free_run",
+    "shplrnn": "rnnchaos.models.shplrnn_free_run:shplrnn_free_run",
 }
 
 

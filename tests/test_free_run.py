@@ -150,3 +150,16 @@ def test_a_run_of_n_steps_is_the_prefix_of_a_longer_one(seed, n, b):
     with torch.no_grad():
         zk = model.as_map().model.trajectory(torch.as_tensor(z0), k)[:, -1].numpy()
     np.testing.assert_allclose(free_run(model, zk, n + 7 - k), long[:, k:], rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), arch=st.sampled_from(["plrnn", "gru", "lstm"]))
+def test_adapter_decode_inverts_encode_in_data_units(seed, arch):
+    """x -> infer_latent((x - mean)/std) -> observe -> * std + mean is the identity (linear observation with
+    the pseudo-inverse: B B⁺ = I for a full-row-rank B)."""
+    rng = np.random.default_rng(seed)
+    model = build_model(arch, 3, 6, observation="linear", seed=seed % 97)
+    mean, std = rng.normal(size=3), rng.uniform(0.1, 5.0, size=3)
+    fmap = model.as_map(mean=mean, std=std)
+    x = mean + std * rng.normal(size=(4, 3))
+    np.testing.assert_allclose(fmap.decode(fmap.encode(x)), x, rtol=1e-9, atol=1e-9 * float(np.abs(x).max()))

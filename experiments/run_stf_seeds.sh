@@ -8,7 +8,7 @@ M=${1:-2}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 R=experiments/results
 run() { echo "== $(date -u +%H:%M:%S) $*"; nice -n 10 .venv/bin/rnnchaos reproduce "$@" --json > /dev/null || echo "failed: $*"; }
-run stf-tau-sweep --dataset lorenz63 --models plrnn,lstm --minutes "$M" --out $R/stf_tau_sweep_lorenz63
-run stf-tau-sweep --dataset lorenz63 --models plrnn --seeds 3 --taus 5,10,20,30,50,70,100 --minutes "$M" \
+run stf-tau-sweep --dataset stf:lorenz63 --models plrnn,lstm --minutes "$M" --out $R/stf_tau_sweep_lorenz63
+run stf-tau-sweep --dataset stf:lorenz63 --models plrnn --seeds 3 --taus 5,10,20,30,50,70,100 --minutes "$M" \
     --out $R/stf_tau_sweep_lorenz63
 echo "== $(date -u +%H:%M:%S) done"

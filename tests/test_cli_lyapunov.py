@@ -112,7 +112,7 @@ def test_json_is_one_object_even_with_warnings(run_cli):
     ("lorenz96", [("sum", -40.0, 0.005), (0, 1.68, 0.05)]),
 ])
 def test_must_show_at_cli_defaults(run_cli, system, checks):
-    """The issue's reference values from ``rnnchaos lyapunov SYSTEM`` at its defaults (DESIGN.md table)."""
+    """The issue's reference values from ``rnnchaos lyapunov SYSTEM`` at its defaults (docs/architecture.md, reference table)."""
     d = run_json(run_cli, system)
     assert d["warnings"] == []
     for index, ref, rel in checks:

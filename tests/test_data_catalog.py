@@ -61,3 +61,12 @@ def test_reproduce_accepts_catalog_and_bare_names(run_cli, tmp_path: Path) -> No
         assert code == 2 and "stf_rossler.npy" in err and err.count("\n") == 1
     code, _, err = run_cli("reproduce", "stf-tau-sweep", "--dataset", "gtf:ecg")
     assert code == 2 and "stf:lorenz63" in err
+
+
+def test_benchmark_data_sets_are_catalog_files() -> None:
+    """The DSR benchmark's data sets name the same files as catalog entries (no file outside the catalog)."""
+    from rnnchaos.reproductions.dsr_benchmark import DATASETS as BENCH
+
+    files = {(e.train_file, e.test_file) for e in CATALOG.values()}
+    for ds in BENCH.values():
+        assert (ds.train_file, ds.test_file) in files, ds

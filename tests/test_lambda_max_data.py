@@ -19,7 +19,7 @@ from rnnchaos.dynamics.lambda_max_data import (
     scaling_region,
 )
 
-LORENZ_LAMBDA = 0.9056  # per time unit (Sprott 2003; DESIGN.md)
+LORENZ_LAMBDA = 0.9056  # per time unit (Sprott 2003; docs/architecture.md)
 HENON_LAMBDA = 0.41922  # per step (Sprott 2003)
 KEYS = {"lambda_max", "lambda_max_per_time", "predictability_steps", "method", "lag", "embedding_dim",
         "theiler", "fit_range", "warning"}

@@ -90,7 +90,7 @@ def test_logistic_r4_is_ln2():
 
 
 def test_logistic_r383_has_negative_exponent():
-    """Period 3 exists at r = 3.83 (DESIGN.md) but the attracting 3-cycle gives λ < 0."""
+    """Period 3 exists at r = 3.83 (docs/architecture.md) but the attracting 3-cycle gives λ < 0."""
     lg = get_system("logistic", r=3.83)
     res = lyapunov_spectrum(lg.as_map(), lg.default_initial_conditions(8, seed=1), 2000, transient=500, seed=1)
     assert res.lambda_max < 0

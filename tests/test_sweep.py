@@ -321,7 +321,7 @@ def test_ray_worker_death_fails_only_its_trial(ray_local, tmp_path):
 # --- built-in kinds -------------------------------------------------------------------------------------
 
 def test_lyapunov_kind_gives_the_exact_henon_sum(tmp_path):
-    """Hénon: λ1 + λ2 = ln|det J| = ln b exactly, for every a (DESIGN.md table)."""
+    """Hénon: λ1 + λ2 = ln|det J| = ln b exactly, for every a (docs/architecture.md, reference table)."""
     cfg = parse_config('[sweep]\nkind = "lyapunov"\n[fixed]\nsystem = "henon"\nn_steps = 500\nics = 2\n'
                        'transient = 200\n[grid]\nb = [0.3, 0.2]\n')
     res = run_sweep(cfg, tmp_path / "o", workers=1, show_progress=False)

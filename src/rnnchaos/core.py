@@ -35,6 +35,32 @@ class TangentMap(Protocol):
     def tangent_step(self, z: Array, q: Array) -> tuple[Array, Array]: ...
 
 
+@runtime_checkable
+class ParametricMap(Protocol):
+    """A latent map written in PyTorch with trainable parameters θ and an observation model: what the
+    gradient analyses (:mod:`rnnchaos.dynamics.gradient_growth`) read, since ``∂L/∂θ`` needs autograd.
+
+    ``step(z)`` maps ``(B, M) -> (B, M)``, ``tangent(z, Q)`` returns ``(F(z), J(z) @ Q)`` for ``Q``
+    ``(B, M, k)``, ``observe(z)`` maps ``(B, M) -> (B, N)``; ``parameters()`` yields θ and ``to(dtype)``
+    returns the map in that precision (``torch.nn.Module`` semantics). Every
+    :class:`rnnchaos.models.base.LatentModel` is one. Tensors are ``torch.Tensor``, typed ``Any`` here so
+    that this module does not import torch.
+    """
+
+    latent_dim: int
+    obs_dim: int
+
+    def step(self, z: Any) -> Any: ...
+
+    def tangent(self, z: Any, q: Any) -> Any: ...
+
+    def observe(self, z: Any) -> Any: ...
+
+    def parameters(self) -> Any: ...
+
+    def to(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class JacobianMap:
     """Base class for maps with an explicit Jacobian ``(B, N) -> (B, N, N)``; derives ``tangent_step``."""
 

@@ -1,4 +1,4 @@
-"""Thread pinning for small-matrix workloads (DESIGN.md, "Threads")."""
+"""Thread pinning for small-matrix workloads (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 

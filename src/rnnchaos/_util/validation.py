@@ -1,5 +1,5 @@
 """Input validation shared by every layer. Errors are ``ValueError`` with a message that says
-what was wrong and what would be right (DESIGN.md, "Errors")."""
+what was wrong and what would be right (docs/architecture.md, "Conventions")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Every command lives in its own module under ``rnnchaos.cli`` and is loaded lazily, so that
 ``rnnchaos --help`` is fast and one command's heavy imports (torch, matplotlib) never slow another.
-Errors are printed as one line on stderr with exit code 2 (DESIGN.md, "Errors").
+Errors are printed as one line on stderr with exit code 2 (docs/architecture.md, "Conventions").
 """
 
 from __future__ import annotations

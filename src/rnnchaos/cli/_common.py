@@ -1,9 +1,12 @@
-"""Helpers shared by the CLI modules: printing results as text or as exactly one JSON object."""
+"""Helpers shared by the CLI modules: printing results as text or as exactly one JSON object, and option
+choices taken from the library's constants (``LibraryChoice``)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -12,6 +15,35 @@ from rnnchaos._util.atomic import json_default
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+
+
+class LibraryChoice(click.Choice):
+    """A ``click.Choice`` whose values are a library constant ``"module:NAME"`` (a sequence of names, or a
+    function returning one), imported when the choices are first needed (parsing, the command's --help).
+
+    The CLI never keeps its own copy of a list the library defines, and loading a CLI module (which
+    ``rnnchaos --help`` does for every command) never imports the layer behind it (torch). ``extra``:
+    values the command adds in front (e.g. ``auto``).
+    """
+
+    def __init__(self, target: str, *, extra: Sequence[str] = (), case_sensitive: bool = True) -> None:
+        self._target = target
+        self._extra = tuple(extra)
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__((), case_sensitive=case_sensitive)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            module, _, name = self._target.partition(":")
+            value = getattr(importlib.import_module(module), name)
+            names = value() if callable(value) else value
+            self._loaded = self._extra + tuple(str(v) for v in names)
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: Any) -> None:  # called by click.Choice.__init__; the values come from _target
+        pass
 
 
 def _clean(obj: Any) -> Any:

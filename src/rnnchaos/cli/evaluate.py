@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rnnchaos.cli._common import emit, json_option, seed_option
+from rnnchaos.cli._common import LibraryChoice, emit, json_option, seed_option
 from rnnchaos.metrics.presets import DEFAULT_PRESET, PRESETS
 
 preset_option = click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET,
@@ -22,7 +22,7 @@ preset_option = click.option("--preset", type=click.Choice(list(PRESETS)), defau
 @click.option("--generated", "generated", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Model trajectory (T', N) with the same N (for stf2022: one 100,000-step free run).")
 @preset_option
-@click.option("--method", type=click.Choice(["auto", "bins", "gmm"]), default="auto", show_default=True,
+@click.option("--method", type=LibraryChoice("rnnchaos.metrics.state_space:METHODS", extra=("auto",)), default="auto", show_default=True,
               help="D_stsp estimator: histogram or Gaussian mixture (auto: bins for N <= 5).")
 @seed_option
 @json_option

@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 
 import click
 
-from rnnchaos.cli._common import emit, json_option, parse_params, seed_option
+from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, seed_option
 
 _SYSTEM_ONLY = ("params", "steps", "transient", "ics", "exponents")
 _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
@@ -28,7 +28,7 @@ _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
 @click.option("--transient", type=int, default=None, help="State-only steps discarded first [system default].")
 @click.option("--ics", type=int, default=None, help="Initial conditions averaged (batched) [system default].")
 @click.option("--exponents", type=int, default=None, help="Number of exponents k [system default: all].")
-@click.option("--method", type=click.Choice(["rosenstein", "kantz"]), default=None,
+@click.option("--method", type=LibraryChoice("rnnchaos.dynamics.lambda_max_data:METHODS"), default=None,
               help="Data: divergence estimator [rosenstein].")
 @click.option("--lag", type=int, default=None, help="Data: embedding lag [first minimum of mutual information].")
 @click.option("--dim", type=int, default=None, help="Data: embedding dimension [false nearest neighbours].")

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from rnnchaos.cli._common import emit, json_option, seed_option
+from rnnchaos.cli._common import LibraryChoice, emit, json_option, seed_option
+from rnnchaos.maps1d.init import SCHEMES
 
 _TEXT_KEYS = ("period3", "li_yorke_chaotic", "witness", "periods", "periods_truncated_at", "sharkovsky_type", "laps", "laps_interval", "laps_domain",
               "entropy_lower_bound", "entropy_estimate", "lyapunov_exponent", "lyapunov_positive", "lyapunov_units",
@@ -46,15 +47,14 @@ def periods(weights: str, max_period: int, as_json: bool) -> None:
 @click.command("chaos-probability")
 @click.option("--width", type=int, required=True, help="Hidden width k (up to 4096).")
 @click.option("--init", "init", default="he", show_default=True,
-              help="Weight scheme: he, he_uniform, glorot, glorot_uniform, lecun, normal, normal_1_over_k, "
-                   "truncated_normal, uniform, ones, zeros.")
+              help=f"Weight scheme: {', '.join(SCHEMES)}.")
 @click.option("--bias-init", default=None, help="Bias scheme [same as --init].")
 @click.option("--output-init", default=None, help="Output-layer weight scheme [same as --init].")
 @click.option("--output-bias-init", default=None, help="Output-layer bias scheme [same as --bias-init].")
 @click.option("--output-gain", type=float, default=1.0, show_default=True,
               help="Gain g multiplying the output layer's weights and bias.")
-@click.option("--hidden-activation", type=click.Choice(["relu", "tanh"]), default="relu", show_default=True)
-@click.option("--output-activation", type=click.Choice(["identity", "relu", "clip", "tanh", "clip_tanh"]),
+@click.option("--hidden-activation", type=LibraryChoice("rnnchaos.maps1d.network:HIDDEN_ACTIVATIONS"), default="relu", show_default=True)
+@click.option("--output-activation", type=LibraryChoice("rnnchaos.maps1d.network:OUTPUT_ACTIVATIONS"),
               default="identity", show_default=True, help="clip = clip to [0, 1]; clip_tanh = tanh(clip(z, 0, 1)).")
 @click.option("--depth", type=click.Choice(["2", "3"]), default="2", show_default=True,
               help="Number of weight layers (3 = two hidden layers).")

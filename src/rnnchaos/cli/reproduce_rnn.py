@@ -29,7 +29,7 @@ def rnn_gain(out: Path, trials: int, seed: int, steps: int, as_json: bool) -> No
 
     from rnnchaos.reproductions.random_rnn import run_rnn_gain, write_rnn_gain
 
-    with threadpool_limits(1):  # small batched mat-vecs: one BLAS thread is fastest (DESIGN.md, "Threads")
+    with threadpool_limits(1):  # small batched mat-vecs: one BLAS thread is fastest (docs/architecture.md, "Conventions")
         result = run_rnn_gain(trials=trials, seed=seed, n_steps=steps, show_progress=not as_json)
     paths = write_rnn_gain(result, out)
     crossing = {}

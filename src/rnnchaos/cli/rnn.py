@@ -18,18 +18,15 @@ from typing import Any
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import apply_options, emit, json_option, seed_option
-
-ARCHS = ("rnn", "lstm", "gru", "plrnn", "shplrnn")
-INIT_CHOICES = ("normal", "he", "glorot", "orthogonal", "pytorch")
+from rnnchaos.cli._common import LibraryChoice, apply_options, emit, json_option, seed_option
 
 model_options = [
-    click.option("--arch", type=click.Choice(ARCHS), default=None, help="Architecture [rnn]."),
+    click.option("--arch", type=LibraryChoice("rnnchaos.models.base:buildable_architectures"), default=None, help="Architecture [rnn]."),
     click.option("--hidden", type=click.IntRange(1), default=None,
                  help="Recurrent units: the latent size M (an LSTM's state [h, c] has 2M entries) [64]."),
     click.option("--gain", type=click.FloatRange(min=0), default=None,
                  help="rnn/lstm/gru: gain g multiplying the recurrent weights [1]."),
-    click.option("--init", "init", type=click.Choice(INIT_CHOICES), default=None,
+    click.option("--init", "init", type=LibraryChoice("rnnchaos.models.gated:INITS"), default=None,
                  help="rnn/lstm/gru: recurrent weight initialisation [rnn: normal N(0, g²/M); lstm/gru: pytorch]."),
     click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant."),
     click.option("--width", type=click.IntRange(1), default=None, help="shplrnn: hidden width L [4M]."),

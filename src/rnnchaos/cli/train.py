@@ -10,7 +10,7 @@ import warnings
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import emit, json_option, parse_params, seed_option
+from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, seed_option
 
 
 def _tau(value: str) -> int | str:
@@ -48,23 +48,23 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--embed-lag", type=int, default=1, show_default=True, help="Delay-embedding lag (steps).")
 @click.option("--test-fraction", type=float, default=0.2, show_default=True,
               help="Last fraction of the series held out (train/test split in time).")
-@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru"]),
+@click.option("--model", "arch", type=LibraryChoice("rnnchaos.models.base:buildable_architectures"),
               default="plrnn", show_default=True)
 @click.option("--hidden", type=int, default=30, show_default=True, help="Latent size M (LSTM: number of cells).")
 @click.option("--width", type=int, default=None,
               help="shplrnn: hidden width L [4M]; alrnn: number P of ReLU units [M // 2].")
 @click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant.")
-@click.option("--observation", type=click.Choice(["linear", "affine", "identity"]), default="linear",
+@click.option("--observation", type=LibraryChoice("rnnchaos.models.base:OBSERVATIONS"), default="linear",
               show_default=True, help="x = B z, x = B z + b, or the first N latent units.")
-@click.option("--forcing", type=click.Choice(["stf", "gtf", "bptt", "tbptt", "window"]), default="stf",
+@click.option("--forcing", type=LibraryChoice("rnnchaos.training.forcing:METHODS"), default="stf",
               show_default=True)
 @click.option("--tau", "tau_text", default="auto", show_default=True, metavar="auto|INT",
               help="Forcing interval in steps; auto = c * ln2 / lambda_max of the data.")
-@click.option("--tau-mode", type=click.Choice(["fixed", "random", "anneal"]), default="fixed", show_default=True)
+@click.option("--tau-mode", type=LibraryChoice("rnnchaos.training.forcing:TAU_MODES"), default="fixed", show_default=True)
 @click.option("--delta", type=int, default=0, show_default=True, help="Random tau: half-width of [tau-delta, tau+delta].")
 @click.option("--anneal-epochs", type=int, default=None, help="Annealed tau: epoch at which tau is reached.")
 @click.option("--alpha", "alpha_text", default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
-@click.option("--alpha-rule", type=click.Choice(["product_upper_bound", "pooled_geomean"]),
+@click.option("--alpha-rule", type=LibraryChoice("rnnchaos.training.gtf:ALPHA_RULES"),
               default="product_upper_bound", show_default=True,
               help="Estimate of --alpha auto (Hess et al. 2023: per-sequence Jacobian product bound, batch max).")
 @click.option("--alpha-every", type=int, default=5, show_default=True,
@@ -83,12 +83,12 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--batches-per-epoch", type=int, default=10, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--optimizer", type=click.Choice(["adam", "radam"]), default="adam", show_default=True)
-@click.option("--lr-schedule", type=click.Choice(["constant", "cosine", "exponential"]), default=None,
+@click.option("--optimizer", type=LibraryChoice("rnnchaos.training.trainer:OPTIMIZERS"), default="adam", show_default=True)
+@click.option("--lr-schedule", type=LibraryChoice("rnnchaos.training.trainer:LR_SCHEDULES"), default=None,
               help="[constant; exponential when --lr-final is given]")
 @click.option("--lr-final", type=float, default=None, metavar="RATE",
               help="Final learning rate: lr decays exponentially from --lr to RATE over the epochs or the budget.")
-@click.option("--clip", type=click.Choice(["norm", "value", "none"]), default="norm", show_default=True)
+@click.option("--clip", type=LibraryChoice("rnnchaos.training.trainer:CLIP_MODES"), default="norm", show_default=True)
 @click.option("--clip-value", type=float, default=10.0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
 @click.option("--log-every", type=int, default=10, show_default=True, help="Epochs between metrics.jsonl lines.")

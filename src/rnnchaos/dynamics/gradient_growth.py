@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import positive_int
+from rnnchaos.core import ParametricMap
 
 __all__ = ["GradientGrowth", "fit_rate", "gradient_growth"]
 
@@ -184,7 +185,8 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
 
     Parameters
     ----------
-    model : a :class:`rnnchaos.models.base.LatentModel` (a float64 copy is used; the original is untouched).
+    model : a :class:`rnnchaos.core.ParametricMap`, e.g. an :class:`rnnchaos.models.base.LatentModel`
+        (a float64 copy is used; the original is untouched).
     z0 : initial states ``(B, M)``; default ``n_initial_conditions`` draws of ``N(0, 1)``.
     n_steps : largest ``T``.
     transient : steps before ``z_1`` so that the orbit is on its attractor.
@@ -200,10 +202,9 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
 
     Cost: ``n_steps`` Jacobian-product steps ``O(B M^3)`` plus ``sum(loss_steps)`` forward/backward steps.
     """
-    from rnnchaos.models.base import LatentModel
-
-    if not isinstance(model, LatentModel):
-        raise ValueError(f"model must be an rnnchaos LatentModel, got {type(model).__name__}")
+    if not isinstance(model, ParametricMap):
+        raise ValueError("model must be a parametric latent map (rnnchaos.core.ParametricMap, e.g. an rnnchaos "
+                         f"LatentModel), got {type(model).__name__}")
     n_steps = positive_int(n_steps, "n_steps")
     if n_steps < 3:
         raise ValueError(f"n_steps must be at least 3 to fit a rate, got {n_steps}")
@@ -219,7 +220,11 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
     if z0 is None:
         b = positive_int(n_initial_conditions, "n_initial_conditions")
         z0 = rng.normal(size=(b, mdim))
-    z = m64._check_z(torch.as_tensor(np.asarray(z0, dtype=np.float64)), "z0")
+    z = torch.as_tensor(np.asarray(z0, dtype=np.float64))
+    if z.dim() == 1:
+        z = z[None, :]
+    if z.dim() != 2 or z.shape[1] != mdim:
+        raise ValueError(f"z0 must have shape (B, {mdim}), got {tuple(z.shape)}")
     b = z.shape[0]
     if loss_steps is None:
         loss_steps = np.unique(np.linspace(1, n_steps, min(25, n_steps)).round().astype(np.int64))

@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,8 @@ from rnnchaos.dynamics.embedding import (
 __all__ = ["MaxLyapunovFromData", "lambda_max_from_series", "mean_period", "scaling_region"]
 
 Method = Literal["rosenstein", "kantz"]
+#: the divergence estimators ``lambda_max_from_series`` offers (Rosenstein 1993, Kantz 1994)
+METHODS: tuple[str, ...] = get_args(Method)
 R2_MIN = 0.99
 SATURATION = 0.75
 KANTZ_NEIGHBOURS = 4  # Lorenz-x: 2 -> -3%, 4 -> +5%, 8 -> +12% (initial transient weighs more with more neighbours)
@@ -289,7 +291,7 @@ def lambda_max_from_series(
     Raises ``ValueError`` for NaN/inf, a wrong shape, a constant series, a series too short for the
     embedding, or bad parameters.
     """
-    if method not in ("rosenstein", "kantz"):
+    if method not in METHODS:
         raise ValueError(f"method must be 'rosenstein' or 'kantz', got {method!r}")
     arr = as_trajectory(x, name="series", min_length=10)
     T, N = arr.shape

@@ -1,6 +1,6 @@
 """One call that analyses a 1-D recurrent map: periods, Li–Yorke certificate, laps, entropy, Lyapunov.
 
-The notions are kept apart on purpose (DESIGN.md): ``period3`` / ``li_yorke_chaotic`` are topological
+The notions are kept apart on purpose (docs/architecture.md, "Conventions"): ``period3`` / ``li_yorke_chaotic`` are topological
 (a 3-cycle, or any period that is not a power of two, implies Li–Yorke chaos: Li & Yorke 1975; positive
 entropy implies Li–Yorke chaos, Smítal 1986), while ``lyapunov_exponent`` (per step) is measured along
 one typical orbit and can be negative for a Li–Yorke chaotic map whose attractor is a stable cycle

@@ -168,6 +168,10 @@ def gmm_kl(x_from: Array, x_to: Array, *, sigma2: float, mc_samples: int, seed: 
     return float(np.mean(log_p[keep] - log_q[keep]))
 
 
+#: the D_stsp estimators: histogram (bins) and Gaussian mixture (gmm)
+METHODS: tuple[str, ...] = ("bins", "gmm")
+
+
 def state_space_divergence(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = DEFAULT_PRESET,
                            method: Literal["bins", "gmm"] | None = None, n_bins: int | None = None,
                            sigma2: float | None = None, max_T: int | None = None,

@@ -345,6 +345,10 @@ def _standardisation(value: Any, n: int, name: str) -> Array:
 
 
 # ---------------------------------------------------------------------- registry
+#: architecture name -> class, filled by the ``@register`` decorator in the modules that define the
+#: architectures (gated.py, plrnn.py, wrappers.py); ``rnnchaos/models/__init__.py`` imports them, and
+#: Python imports that package before this module, so the registry is full whenever it is read. This module
+#: imports no architecture module (no import circle inside models/).
 _REGISTRY: dict[str, type[LatentModel]] = {}
 
 
@@ -354,14 +358,14 @@ def register(cls: type[LatentModel]) -> type[LatentModel]:
     return cls
 
 
-def _ensure_registered() -> None:
-    # importing the architecture modules registers them
-    from rnnchaos.models import alrnn, gated, plrnn, wrappers  # noqa: F401
-
-
 def available_architectures() -> list[str]:
-    _ensure_registered()
     return sorted(_REGISTRY)
+
+
+def buildable_architectures() -> list[str]:
+    """Names :func:`build_model` accepts: the registry less the wrappers of user code (``torch_*``,
+    ``function``), which are built with :func:`rnnchaos.models.wrappers.wrap_model` instead."""
+    return [a for a in sorted(_REGISTRY) if not a.startswith("torch_") and a != "function"]
 
 
 def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = "identity",
@@ -372,10 +376,8 @@ def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = 
     ``M = 2 H`` must be even). Extra keyword arguments go to the architecture (e.g. ``clipped=True``,
     ``hidden_dim=L`` for ``shplrnn``, ``relu_units=P`` for ``alrnn``, ``gain``/``init`` for ``rnn``, ``dtype=torch.float64``).
     """
-    _ensure_registered()
-    if arch not in _REGISTRY or arch.startswith("torch_") or arch == "function":
-        names = [a for a in sorted(_REGISTRY) if not a.startswith("torch_") and a != "function"]
-        raise ValueError(f"unknown architecture {arch!r}; choose one of {names}")
+    if arch not in buildable_architectures():
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {buildable_architectures()}")
     try:
         return _REGISTRY[arch](latent_dim=latent_dim, obs_dim=obs_dim, observation=observation, seed=seed,
                                **kwargs)
@@ -389,7 +391,6 @@ def model_from_config(config: dict[str, Any]) -> LatentModel:
     Checkpoint format used across rnnchaos: ``torch.save({"config": model.config(),
     "state_dict": model.state_dict()}, path)``, read back with :func:`load_checkpoint`.
     """
-    _ensure_registered()
     if not isinstance(config, dict) or "arch" not in config:
         raise ValueError("config must be a dict with an 'arch' key, as returned by model.config()")
     cfg = dict(config)

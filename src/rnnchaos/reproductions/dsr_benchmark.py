@@ -459,14 +459,11 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _write_tables(rows: list[dict[str, Any]], out: Path, stem: str, meta: dict[str, Any]) -> dict[str, Path]:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=TABLE_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in r.items()})
-    paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "md": out / f"{stem}.md"}
-    write_text_atomic(paths["csv"], buf.getvalue())
-    write_json_atomic(paths["json"], {"meta": meta, "rows": rows})
+    """``stem.csv`` / ``stem.json`` (``rnnchaos._util.tables.write_table``) and ``stem.md`` (``markdown_table``)."""
+    from rnnchaos._util.tables import write_table
+
+    paths = write_table(rows, out, stem, fields=TABLE_FIELDS, meta=meta, nonfinite="string")
+    paths["md"] = out / f"{stem}.md"
     write_text_atomic(paths["md"], markdown_table(rows))
     return paths
 

@@ -186,7 +186,7 @@ class Lorenz96(Flow):
         return ReferenceExponents(
             exponents=(1.68,) if known else None, exact_sum=-float(self._p["N"]), units="per_time",
             parameters=self.params,
-            source="DESIGN.md table (standard value for N=40, F=8); sum exact: divergence = -N",
+            source="docs/architecture.md reference table (standard value for N=40, F=8); sum exact: divergence = -N",
             note="only lambda_1 is given (approximately); sum exact for any N and F")
 
     def default_initial_conditions(self, n: int = 1, seed: SeedLike = None) -> Array:

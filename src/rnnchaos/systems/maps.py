@@ -19,7 +19,7 @@ from rnnchaos.systems.flows import SPROTT_2003
 class Logistic(Map):
     """Logistic map x ← r x (1 − x) on [0, 1], 0 < r ≤ 4. Default r = 4, where λ = ln 2 exactly
     (conjugate to the tent map with slope 2; Ulam & von Neumann 1947). At r = 3.83 a period-3 orbit
-    exists but λ < 0 (DESIGN.md): period 3 does not imply a positive exponent."""
+    exists but λ < 0 (docs/architecture.md): period 3 does not imply a positive exponent."""
 
     name = "logistic"
     PARAMS: ClassVar[dict[str, float]] = {"r": 4.0}

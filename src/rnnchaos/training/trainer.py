@@ -39,7 +39,7 @@ from rnnchaos._util.progress import progress_bar
 from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
-from rnnchaos.training.gtf import adaptive_alpha
+from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
 OPTIMIZERS = ("adam", "radam")
@@ -52,10 +52,17 @@ CHECKPOINT_VERSION = 1
 class TrainSettings:
     """All settings of one training run (stored in ``config.json`` under ``"training"``).
 
-    ``alpha_mode="auto"`` (GTF) re-estimates α every ``alpha_every`` epochs from Jacobian norms
-    (:func:`rnnchaos.training.gtf.adaptive_alpha`).  ``lr_schedule``: ``constant``; ``cosine`` from
-    ``lr`` to ``lr * lr_final`` over the run (over the epochs, or over the time budget when ``minutes``
-    ends it first); ``exponential`` multiplies by ``lr_gamma`` every epoch.  ``clip``: ``norm`` (global
+    ``epochs=None`` (allowed only with ``minutes``) trains until the time budget ends.
+    ``alpha_mode="auto"`` (GTF, Hess et al. 2023) starts α at ``alpha_max`` and every ``alpha_every``
+    optimizer steps (counted within an epoch) re-estimates it on that step's batch by ``alpha_rule``,
+    smoothed with ``alpha_smoothing`` (:func:`rnnchaos.training.gtf.update_alpha`).  A fixed α decays
+    per epoch when ``alpha_decay`` < 1: α_e = max(``alpha_min``, α·``alpha_decay``^(e−1)).  ``noise`` > 0
+    adds fresh Gaussian noise of that standard deviation (standardised units) to every training batch,
+    inputs and targets alike (as the GTF code does), drawn from the run's seeded generator.
+    ``lr_schedule``: ``constant``; ``cosine`` from ``lr`` to ``lr_end`` (when given) or ``lr * lr_final``;
+    ``exponential`` to ``lr_end`` when given, lr·(lr_end/lr)^f (the GTF paper's RAdam 1e−3 → 1e−6),
+    else multiplied by ``lr_gamma`` every epoch.  f, the fraction of the run done, is the larger of
+    (epoch − 1)/(epochs − 1) (when ``epochs`` is set) and training time / ``minutes`` (when set).  ``clip``: ``norm`` (global
     gradient-norm clipping at ``clip_value``), ``value`` (each entry clipped to ±``clip_value``) or
     ``none``.  ``divergence_threshold``: a loss above it (the data are standardised, so a constant
     prediction scores about 1) counts as divergence.  ``select_every`` > 0 turns on model selection:
@@ -68,9 +75,14 @@ class TrainSettings:
 
     forcing: ForcingSchedule = field(default_factory=lambda: ForcingSchedule("stf", tau=30))
     alpha_mode: str = "fixed"
-    alpha_every: int = 50
+    alpha_every: int = 5
     alpha_max: float = 1.0
-    epochs: int = 1000
+    alpha_rule: str = "product_upper_bound"
+    alpha_smoothing: float = 0.999
+    alpha_decay: float = 1.0
+    alpha_min: float = 0.0
+    noise: float = 0.0
+    epochs: int | None = 1000
     minutes: float | None = None
     seq_len: int = 100
     batch_size: int = 32
@@ -79,6 +91,7 @@ class TrainSettings:
     optimizer: str = "adam"
     lr_schedule: str = "constant"
     lr_final: float = 0.01
+    lr_end: float | None = None
     lr_gamma: float = 0.999
     clip: str = "norm"
     clip_value: float = 10.0
@@ -102,9 +115,13 @@ class TrainSettings:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
         if self.alpha_mode not in ("fixed", "auto"):
             raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
+        if self.epochs is None and self.minutes is None:
+            raise ValueError("give epochs, minutes or both: with neither the run would never stop")
         for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "checkpoint_every", "log_every",
                      "alpha_every"):
             v = getattr(self, name)
+            if name == "epochs" and v is None:
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.seq_len < 2:
@@ -120,6 +137,22 @@ class TrainSettings:
             v = float(getattr(self, name))
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive finite number, got {getattr(self, name)!r}")
+        if self.alpha_rule not in ALPHA_RULES:
+            raise ValueError(f"alpha_rule must be one of {ALPHA_RULES}, got {self.alpha_rule!r}")
+        for name, lo_open in (("alpha_smoothing", False), ("alpha_decay", True), ("alpha_max", True),
+                              ("alpha_min", False)):
+            v = float(getattr(self, name))
+            if not (math.isfinite(v) and (v > 0 if lo_open else v >= 0) and v <= 1):
+                raise ValueError(f"{name} must be in {'(0, 1]' if lo_open else '[0, 1]'}, got {getattr(self, name)!r}")
+        if self.alpha_decay != 1.0 and self.alpha_mode == "auto":
+            raise ValueError("alpha_decay applies to a fixed alpha; the adaptive alpha anneals by alpha_smoothing")
+        if not (math.isfinite(float(self.noise)) and float(self.noise) >= 0):
+            raise ValueError(f"noise must be a standard deviation >= 0 (standardised units), got {self.noise!r}")
+        if self.lr_end is not None:
+            if not (math.isfinite(float(self.lr_end)) and 0 < float(self.lr_end) <= float(self.lr)):
+                raise ValueError(f"lr_end (the final learning rate) must be in (0, lr={self.lr:g}], got {self.lr_end!r}")
+            if self.lr_schedule == "constant":
+                raise ValueError("a final learning rate needs lr_schedule 'exponential' or 'cosine', not 'constant'")
         if self.minutes is not None and not (math.isfinite(float(self.minutes)) and float(self.minutes) > 0):
             raise ValueError(f"minutes must be a positive number, got {self.minutes!r}")
         if self.device not in ("cpu", "cuda", "auto"):
@@ -297,13 +330,28 @@ class Trainer:
         s = self.settings
         if s.lr_schedule == "constant":
             return s.lr
-        if s.lr_schedule == "exponential":
+        if s.lr_schedule == "exponential" and s.lr_end is None:
             return s.lr * s.lr_gamma ** (epoch - 1)
-        frac = (epoch - 1) / max(1, s.epochs - 1)
+        frac = min(1.0, self._run_fraction(epoch))
+        lo = s.lr * s.lr_final if s.lr_end is None else float(s.lr_end)
+        if s.lr_schedule == "exponential":
+            return s.lr * (lo / s.lr) ** frac
+        return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * frac))
+
+    def _run_fraction(self, epoch: int) -> float:
+        """Fraction of the run done at the start of ``epoch``: by epochs, by time, the larger of both."""
+        s = self.settings
+        frac = 0.0 if s.epochs is None else (epoch - 1) / max(1, s.epochs - 1)
         if s.minutes is not None:
             frac = max(frac, min(1.0, self.elapsed / (60.0 * s.minutes)))
-        lo = s.lr * s.lr_final
-        return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * min(1.0, frac)))
+        return frac
+
+    def _fixed_alpha(self, epoch: int) -> float | None:
+        """α of a fixed-α GTF run at ``epoch``, with the per-epoch decay to ``alpha_min``."""
+        a0 = self.settings.forcing.alpha
+        if a0 is None or self.settings.alpha_decay == 1.0:
+            return a0
+        return max(self.settings.alpha_min, a0 * self.settings.alpha_decay ** (epoch - 1))
 
     # ------------------------------------------------------------------ checkpoints
     def _state(self) -> dict[str, Any]:
@@ -412,7 +460,7 @@ class Trainer:
         last_loss = float("nan")
         bar = progress_bar(desc="train", total=s.epochs, enabled=self.progress, initial=self.epoch)
         try:
-            while self.epoch < s.epochs:
+            while s.epochs is None or self.epoch < s.epochs:
                 if s.minutes is not None and self.elapsed >= 60.0 * s.minutes:
                     status, message = "time_budget", f"stopped by the time budget of {s.minutes:g} min"
                     break
@@ -424,9 +472,18 @@ class Trainer:
                 losses, norms = [], []
                 tau_used: int | None = None
                 bad = ""
-                for _ in range(s.batches_per_epoch):
+                adaptive = sched.method == "gtf" and s.alpha_mode == "auto"
+                if sched.method == "gtf" and not adaptive:
+                    self.alpha = self._fixed_alpha(epoch)
+                for batch in range(1, s.batches_per_epoch + 1):
                     X = self.sampler.sample()
+                    if s.noise > 0:
+                        X = X + (s.noise * self.rng.standard_normal(X.shape)).astype(np.float32)
                     tau_used = sched.tau_for(epoch, self.rng)
+                    if adaptive and batch % s.alpha_every == 0:
+                        assert self.alpha is not None
+                        self.alpha = update_alpha(self.model, X, self.alpha, smoothing=s.alpha_smoothing,
+                                                  alpha_max=s.alpha_max, rule=s.alpha_rule)
                     masks = sched.masks(s.seq_len, tau_used, self.alpha)
                     loss = self._batch_loss_and_grad(X, masks)
                     norm = self._clip()
@@ -453,8 +510,6 @@ class Trainer:
                 self.epoch = epoch
                 self.elapsed += time.perf_counter() - t0
                 last_loss = float(np.mean(losses))
-                if sched.method == "gtf" and s.alpha_mode == "auto" and epoch % s.alpha_every == 0:
-                    self.alpha = adaptive_alpha(self.model, self.sampler.sample(), alpha_max=s.alpha_max)
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
                 score: float | None = None
                 if s.select_every and (epoch % s.select_every == 0 or (final and epoch >= s.select_every)):

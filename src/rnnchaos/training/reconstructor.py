@@ -6,7 +6,8 @@
     rec.save("runs/lorenz"); Reconstructor.load("runs/lorenz")
 
 ``fit`` standardises X (mean and standard deviation are stored), picks τ (``"auto"``: τ = c·ln2/λ_max of
-the data, :mod:`rnnchaos.training.tau`), builds the model with :func:`rnnchaos.models.base.build_model`
+the data, or a documented fallback when λ_max cannot be confirmed; :mod:`rnnchaos.training.tau`; the
+rule is recorded in ``config.json`` under ``tau_rule.rule``), builds the model with :func:`rnnchaos.models.base.build_model`
 and trains it with :class:`rnnchaos.training.trainer.Trainer` (sparse or generalized teacher forcing,
 BPTT, truncated BPTT or windowing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023).  With
 ``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt`` and ``model.pt``;
@@ -257,8 +258,10 @@ class Reconstructor:
                 # λ_max from the longest trial (an estimate must not run across a trial boundary)
                 res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
                 lam = res.lambda_max
-                tau_rule = {"factor": res.factor, "predictability_steps": res.predictability_steps,
-                            "warning": res.warning}
+                # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
+                tau_rule = res.to_dict()
+                if self.tau != "auto":
+                    tau_rule["rule"] = "given"
                 if self.tau == "auto":
                     tau = res.tau
                     if res.warning:

@@ -17,6 +17,7 @@ EXPERIMENTS: dict[str, str] = {
     "rnn-gain": "reproduce_rnn:rnn_gain",
     "stf-tau-sweep": "reproduce_stf:stf_tau_sweep",
     "stf-ablations": "reproduce_stf:stf_ablations",
+    "dsr-benchmark": "reproduce_dsr:dsr_benchmark",
 }
 
 

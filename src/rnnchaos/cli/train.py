@@ -39,8 +39,9 @@ def _alpha(value: str | None) -> float | str | None:
 
 @click.command("train")
 @click.option("--data", "data", required=True, multiple=True, metavar="NAME|FILE",
-              help="A .npy/.npz/.csv file (time x dims), a built-in system (lorenz63, rossler, ...) or a shared data "
-                   "stem. Several trials: repeat --data, a glob, an .npz of several arrays or a trials x time x dims .npy.")
+              help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
+                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...). Several "
+                   "trials: repeat --data, a glob, an .npz of several arrays or a trials x time x dims .npy.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")
 @click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")
@@ -48,10 +49,14 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--embed-lag", type=int, default=1, show_default=True, help="Delay-embedding lag (steps).")
 @click.option("--test-fraction", type=float, default=0.2, show_default=True,
               help="Last fraction of the series held out (train/test split in time).")
-@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "rnn", "lstm", "gru"]), default="plrnn",
-              show_default=True)
+@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru"]),
+              default="plrnn", show_default=True)
 @click.option("--hidden", type=int, default=30, show_default=True, help="Latent size M (LSTM: number of cells).")
-@click.option("--observation", type=click.Choice(["linear", "identity"]), default="linear", show_default=True)
+@click.option("--width", type=int, default=None,
+              help="shplrnn: hidden width L [4M]; alrnn: number P of ReLU units [M // 2].")
+@click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant.")
+@click.option("--observation", type=click.Choice(["linear", "affine", "identity"]), default="linear",
+              show_default=True, help="x = B z, x = B z + b, or the first N latent units.")
 @click.option("--forcing", type=click.Choice(["stf", "gtf", "bptt", "tbptt", "window"]), default="stf",
               show_default=True)
 @click.option("--tau", "tau_text", default="auto", show_default=True, metavar="auto|INT",
@@ -100,12 +105,14 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @seed_option
 @json_option
-def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None, embed_lag: int,
-          test_fraction: float, arch: str, hidden: int, observation: str, forcing: str, tau_text: str, tau_mode: str,
+def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None,
+          embed_lag: int, test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool,
+          observation: str, forcing: str, tau_text: str, tau_mode: str,
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float, alpha_min: float,
           noise: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
-          lr_schedule: str | None, lr_final: float | None, clip: str, clip_value: float, checkpoint_every: int, log_every: int, lyap_every: int, select_every: int,
+          lr_schedule: str | None, lr_final: float | None, clip: str, clip_value: float, checkpoint_every: int,
+          log_every: int, lyap_every: int, select_every: int,
           tensorboard: bool, device: str,
           out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
     """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
@@ -119,6 +126,8 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
     alpha = _alpha(alpha_text)
     if forcing == "gtf" and alpha is None:
         raise click.UsageError("--forcing gtf needs --alpha A (in [0, 1]) or --alpha auto")
+    if clipped and arch not in ("plrnn", "shplrnn"):
+        raise click.UsageError(f"--clipped applies to plrnn and shplrnn only, not to --model {arch}")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the run directory to continue)")
     if lr_schedule is None:
@@ -127,8 +136,9 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
     with single_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, summary = train_from_source(
-            data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt, embedding=embedding,
-            test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, observation=observation,
+            data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt,
+            embedding=embedding, test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
+            **({"clipped": True} if clipped else {}), observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
             epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,

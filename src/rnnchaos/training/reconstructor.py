@@ -42,7 +42,9 @@ from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
 
 RUN_FORMAT = "rnnchaos-run"
 RUN_VERSION = 1
-ARCHS = ("plrnn", "shplrnn", "rnn", "lstm", "gru")
+ARCHS = ("plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru")
+#: the model keyword that ``width`` sets, per architecture
+_WIDTH_KWARG = {"shplrnn": "hidden_dim", "alrnn": "relu_units"}
 #: epochs of a run given neither ``epochs`` nor ``minutes``
 DEFAULT_EPOCHS = 1000
 #: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
@@ -54,9 +56,13 @@ class Reconstructor:
 
     Parameters (all stored in ``config.json``)
     ------------------------------------------
-    model : ``plrnn``, ``shplrnn``, ``rnn``, ``lstm`` or ``gru``.
+    model : ``plrnn``, ``shplrnn``, ``alrnn``, ``rnn``, ``lstm`` or ``gru``.
     hidden : size of the recurrent state: the latent dimension M (for ``lstm`` the number of cells H;
         its map state [h, c] has 2H units).
+    width : the second size of the GTF-line models: for ``shplrnn`` the hidden width L of
+        ``W1 relu(W2 z + h2)`` (default 4M; Hess et al. 2023 use L = 250 for M = 5 on ECG), for ``alrnn``
+        the number P of rectified units (default M // 2; Brenner et al. 2024).  None: the model's
+        default; other models refuse it.  ``clipped=True`` (a model keyword) gives the clipped variants.
     forcing : ``stf``, ``gtf``, ``bptt``, ``tbptt`` or ``window`` (:mod:`rnnchaos.training.forcing`).
     tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
         ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
@@ -71,7 +77,8 @@ class Reconstructor:
         time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
     seq_len, batch_size, batches_per_epoch, lr, optimizer (``adam``/``radam``), lr_schedule, clip,
     clip_value : see :class:`rnnchaos.training.trainer.TrainSettings`.
-    observation : ``"linear"`` (default) or ``"identity"``.
+    observation : ``"linear"`` (default), ``"affine"`` (``x = B z + b``, as in Hess et al. 2023) or
+        ``"identity"``.
     seed : seeds the model initialisation, the batches and random τ.  device : ``cpu``/``cuda``/``auto``.
     select_every, select_steps, select_starts : model selection (default on, every 250 epochs; off with
         0): every ``select_every`` epochs the model is scored by D_stsp of free runs against the
@@ -84,8 +91,9 @@ class Reconstructor:
     ``lambda_max_data_`` (per step), ``mean_``, ``std_``, ``history_``, ``result_``.
     """
 
-    def __init__(self, model: str = "plrnn", hidden: int = 30, *, forcing: str = "stf", tau: int | str = "auto",
-                 alpha: float | str | None = None, epochs: int | None = None, minutes: float | None = None,
+    def __init__(self, model: str = "plrnn", hidden: int = 30, *, width: int | None = None, forcing: str = "stf",
+                 tau: int | str = "auto", alpha: float | str | None = None, epochs: int | None = None,
+                 minutes: float | None = None,
                  seq_len: int = 100, batch_size: int = 32, batches_per_epoch: int = 10, lr: float = 1e-3,
                  optimizer: str = "adam", observation: str | None = None, seed: int = 0, device: str = "cpu",
                  out: str | os.PathLike[str] | None = None, progress: bool = False, tau_mode: str = "fixed",
@@ -98,6 +106,7 @@ class Reconstructor:
                  noise: float = 0.0, lr_end: float | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
+        self.width = width
         self.forcing = forcing
         self.tau = tau
         self.alpha = alpha
@@ -139,7 +148,7 @@ class Reconstructor:
 
     # ------------------------------------------------------------------ configuration
     def get_params(self) -> dict[str, Any]:
-        names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
+        names = ["model", "hidden", "width", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
@@ -165,8 +174,19 @@ class Reconstructor:
                 a = float(self.alpha)
                 if not 0.0 <= a <= 1.0:
                     raise ValueError(f"alpha must be in [0, 1] or 'auto', got {self.alpha!r}")
-        if self.observation not in (None, "linear", "identity"):
-            raise ValueError(f"observation must be 'linear' or 'identity', got {self.observation!r}")
+        if self.observation not in (None, "linear", "affine", "identity"):
+            raise ValueError(f"observation must be 'linear', 'affine' or 'identity', got {self.observation!r}")
+        if self.width is not None:
+            if self.model not in _WIDTH_KWARG:
+                raise ValueError(f"width applies to shplrnn (hidden width L) and alrnn (ReLU units P) only, "
+                                 f"not to {self.model!r}; leave it None")
+            w = positive_int(self.width, "width") if self.model == "shplrnn" else self.width
+            if isinstance(w, bool) or not isinstance(w, int | np.integer) or int(w) < 0:
+                raise ValueError(f"width (alrnn: the number P of ReLU units, 0 <= P <= hidden) must be a "
+                                 f"non-negative integer, got {self.width!r}")
+            if _WIDTH_KWARG[self.model] in self.model_kwargs:
+                raise ValueError(f"give the {self.model} width once: width={self.width!r} and "
+                                 f"{_WIDTH_KWARG[self.model]}={self.model_kwargs[_WIDTH_KWARG[self.model]]!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
@@ -178,9 +198,12 @@ class Reconstructor:
         from rnnchaos.models.base import build_model
 
         obs = self.observation or "linear"
+        kwargs = dict(self.model_kwargs)
+        if self.width is not None:
+            kwargs[_WIDTH_KWARG[self.model]] = int(self.width)
         try:
             return build_model(self.model, obs_dim, self._latent_dim(), observation=obs, seed=int(self.seed),
-                               **self.model_kwargs)
+                               **kwargs)
         except TypeError as exc:
             raise ValueError(f"invalid model options {self.model_kwargs} for {self.model!r}: {exc}") from None
 

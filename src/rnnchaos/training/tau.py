@@ -108,8 +108,11 @@ def leading_components(x: NDArray[np.float64], variance: float = PC_VARIANCE, ma
     return np.asarray(z @ vt[:k].T, dtype=np.float64)
 
 
-def _confirmed(res: Any) -> bool:
-    return res.warning is None and res.lambda_max > 0 and res.predictability_steps is not None
+def _confirmed_steps(res: Any) -> float | None:
+    """ln 2 / λ_max of an estimate without a warning and with λ_max > 0, else None."""
+    if res.warning is None and res.lambda_max > 0 and res.predictability_steps is not None:
+        return float(res.predictability_steps)
+    return None
 
 
 def _clip_tau(value: float) -> int:
@@ -126,9 +129,10 @@ def auto_tau(x: Any, *, factor: float = TAU_FACTOR, seed: SeedLike = 0, max_samp
     arr = as_trajectory(x, name="series", min_length=10)[:max_samples]
     res = lambda_max_from_series(arr, seed=seed)
     lam = float(res.lambda_max)
-    if _confirmed(res):
-        return AutoTau(tau=_clip_tau(float(factor) * float(res.predictability_steps)), lambda_max=lam,
-                       predictability_steps=float(res.predictability_steps), factor=float(factor), warning=None)
+    steps = _confirmed_steps(res)
+    if steps is not None:
+        return AutoTau(tau=_clip_tau(float(factor) * steps), lambda_max=lam, predictability_steps=steps,
+                       factor=float(factor), warning=None)
     why = res.warning or f"λ_max {lam:.3g} ≤ 0 per step"
     reasons = [f"λ_max of the data ({lam:.3g} per step) is not confirmed: {why}"]
     n_comp: int | None = None
@@ -143,8 +147,8 @@ def auto_tau(x: Any, *, factor: float = TAU_FACTOR, seed: SeedLike = 0, max_samp
                 reasons.append(f"λ_max of the leading {n_comp} principal components failed: {exc}")
             else:
                 lam_pcs = float(res_pcs.lambda_max)
-                if _confirmed(res_pcs):
-                    steps = float(res_pcs.predictability_steps)
+                steps = _confirmed_steps(res_pcs)
+                if steps is not None:
                     tau = _clip_tau(float(factor) * steps)
                     msg = (f"{reasons[0]}; tau = {tau} from λ_max {lam_pcs:.3g} per step of the leading {n_comp} "
                            "principal components (confirmed)")

@@ -2,9 +2,9 @@
 
 One epoch is ``batches_per_epoch`` optimizer steps, each on a batch of ``batch_size`` random
 subsequences of length ``seq_len`` of the (standardised) training series, with the loss and forcing of
-:mod:`rnnchaos.training.forcing`.  The gradient comes from the fused PLRNN kernel
-(:mod:`rnnchaos.training.plrnn_kernel`) when the model is a plain PLRNN on the CPU, otherwise from
-PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give the same numbers.
+:mod:`rnnchaos.training.forcing`.  The gradient comes from a fused kernel
+(:mod:`rnnchaos.training.fused_kernels`) when the model is a plain PLRNN, an ALRNN or a shPLRNN on the CPU,
+otherwise from PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give the same numbers.
 
 Runs (when ``run_dir`` is given): ``metrics.jsonl`` gets one JSON object per logged epoch (``epoch``,
 ``loss``, ``grad_norm``, ``tau`` or ``alpha``, ``lr``, ``seconds``, and every ``lyap_every`` epochs
@@ -38,8 +38,8 @@ from rnnchaos._util.atomic import atomic_path, json_default
 from rnnchaos._util.progress import progress_bar
 from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
+from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
-from rnnchaos.training.plrnn_kernel import identity_observation, plrnn_loss_and_grad
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
 OPTIMIZERS = ("adam", "radam")
@@ -200,9 +200,9 @@ class TrainResult:
 
 
 def uses_fast_path(model: Any, device: torch.device) -> bool:
-    """True when the fused PLRNN kernel applies: a plain (unclipped) PLRNN, no inputs, float32, CPU."""
-    return (getattr(model, "arch", None) == "plrnn" and not getattr(model, "clipped", True)
-            and getattr(model, "input_dim", 1) == 0 and model.dtype == torch.float32 and device.type == "cpu")
+    """True when a fused kernel applies (:func:`rnnchaos.training.fused_kernels.has_fused_kernel`): a plain
+    PLRNN, an ALRNN or a (clipped) shPLRNN, no inputs, float32, CPU."""
+    return has_fused_kernel(model, device)
 
 
 def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000, transient: int = 500,
@@ -225,26 +225,26 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
 @torch.no_grad()
 def free_run_observations(model: Any, x0: NDArray[Any], n_steps: int) -> NDArray[np.float64]:
     """Free runs of ``model`` from the latent states inferred from ``x0`` (k, N) (model units):
-    observations (k, n_steps, N) float64, ``inf`` after an overflow.  PLRNNs use the compiled loop
-    :func:`rnnchaos.training.plrnn_kernel.plrnn_free_run`; other models step in PyTorch."""
-    from rnnchaos.training.plrnn_kernel import plrnn_free_run
+    observations (k, n_steps, N) float64, ``inf`` after an overflow.  Plain PLRNNs and ALRNNs use the
+    compiled loop :func:`rnnchaos.models.alrnn_free_run.alrnn_free_run`, shPLRNNs
+    :func:`rnnchaos.models.shplrnn_free_run.shplrnn_free_run`; other models step in PyTorch."""
+    from rnnchaos.models.alrnn_free_run import alrnn_free_run
+    from rnnchaos.models.shplrnn_free_run import shplrnn_free_run
     from rnnchaos.training.torch_loss import free_run
 
     p = next(model.parameters())
     z0 = model.infer_latent(torch.as_tensor(np.asarray(x0), dtype=model.dtype).to(p.device))
+    kernel = {"plrnn": alrnn_free_run, "alrnn": alrnn_free_run, "shplrnn": shplrnn_free_run}.get(
+        str(getattr(model, "arch", "")))
+    if kernel is not None:
+        fast = kernel(model, z0.detach().cpu().double().numpy(), int(n_steps))
+        if fast is not None:
+            return fast
     out = np.empty((z0.shape[0], int(n_steps), model.obs_dim))
-    fast = getattr(model, "arch", None) == "plrnn" and not model.clipped and model.input_dim == 0
-    if fast:
-        Bm = (model.B.detach().cpu().double().numpy() if model.observation == "linear"
-              else np.eye(model.obs_dim, model.latent_dim))
-        A, W, h = (t.detach().cpu().double().numpy() for t in (model.A, model.W_eff, model.h))
     for k in range(z0.shape[0]):
-        if fast:
-            out[k] = plrnn_free_run(z0[k].detach().cpu().double().numpy(), A, W, h, Bm, int(n_steps))
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
     out[~np.isfinite(out)] = np.inf
     return out
 
@@ -298,8 +298,6 @@ class Trainer:
         self.optimizer = opt_cls(params, lr=settings.lr)
         self.params = params
         self.fast = uses_fast_path(model, self.device)
-        if self.fast and model.observation == "identity":
-            self._B_id, self._P_id = identity_observation(model.obs_dim, model.latent_dim)
         self.alpha = settings.forcing.alpha
         self.epoch = 0
         self.elapsed = 0.0
@@ -311,21 +309,7 @@ class Trainer:
         m_obs, reset, cut = masks
         model = self.model
         if self.fast:
-            A = model.A.detach().numpy()
-            W = model.W_eff.detach().numpy()
-            h = model.h.detach().numpy()
-            if model.observation == "identity":
-                loss, gA, gW, gh, _, _ = plrnn_loss_and_grad(X, A, W, h, self._B_id, self._P_id, m_obs, reset, cut)
-            else:
-                P = torch.linalg.pinv(model.B)
-                loss, gA, gW, gh, gB, gP = plrnn_loss_and_grad(X, A, W, h, model.B.detach().numpy(),
-                                                               P.detach().numpy(), m_obs, reset, cut)
-                (gPB,) = torch.autograd.grad(P, model.B, torch.from_numpy(gP))
-                model.B.grad = torch.from_numpy(gB) + gPB
-            model.A.grad = torch.from_numpy(gA)
-            model.W.grad = torch.from_numpy(gW)
-            model.h.grad = torch.from_numpy(gh)
-            return loss
+            return fused_loss_and_grad(model, X, m_obs, reset, cut)
         self.optimizer.zero_grad(set_to_none=True)
         Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
         loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut)

@@ -1,0 +1,58 @@
+"""``rnnchaos reproduce dsr-benchmark``: the reconstruction benchmark on every held data set (issue #11).
+
+Thin wrapper of :func:`rnnchaos.reproductions.dsr_benchmark.run_benchmark`. Resumable: rerun the same
+command with the same ``--out`` and finished runs are skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rnnchaos.cli._common import emit, json_option
+
+
+def _names(text: str, option: str, known: list[str]) -> list[str]:
+    vals = [t.strip() for t in text.split(",") if t.strip()]
+    if not vals:
+        raise click.BadParameter(f"expected comma-separated names from {', '.join(known)}", param_hint=option)
+    bad = [v for v in vals if v not in known]
+    if bad:
+        raise click.BadParameter(f"unknown name {bad[0]!r}; choose from {', '.join(known)}", param_hint=option)
+    return vals
+
+
+@click.command("dsr-benchmark")
+@click.option("--datasets", default=None, help="Comma-separated data sets, in priority order (default: all).")
+@click.option("--models", default=None, help="Comma-separated configurations (default: all).")
+@click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
+              help="Seeds of each data set's best configuration.")
+@click.option("--other-seeds", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Seeds of the other configurations.")
+@click.option("--only-best", is_flag=True, help="Run only each data set's best configuration.")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True, max=24 * 60), default=10.0,
+              show_default=True, help="Training budget per run (one core).")
+@click.option("--best-minutes", type=click.FloatRange(min=0, min_open=True, max=24 * 60), default=None,
+              help="Training budget of the best configurations (default: --minutes).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dsr_benchmark"),
+              show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory with the benchmark .npy files (default $RNNCHAOS_DATA_DIR or ../shared/data).")
+@click.option("--workers", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="Local processes (1: in this process).")
+@click.option("--ray", "ray_address", default=None, help="Run on Ray: 'auto' or a cluster address.")
+@json_option
+def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_seeds: int, only_best: bool,
+                  minutes: float, best_minutes: float | None, out: Path, data_dir: Path | None, workers: int,
+                  ray_address: str | None, as_json: bool) -> None:
+    """Train each configuration on each data set and score it on held-out data against the data's floors."""
+    from rnnchaos.reproductions.dsr_benchmark import CONFIGS, DATASETS, run_benchmark
+
+    ds = _names(datasets, "--datasets", list(DATASETS)) if datasets is not None else list(DATASETS)
+    cf = _names(models, "--models", list(CONFIGS)) if models is not None else list(CONFIGS)
+    bm = {d: best_minutes for d in ds} if best_minutes is not None else None
+    summary = run_benchmark(ds, cf, best_seeds=seeds, other_seeds=other_seeds, only_best=only_best,
+                            minutes=minutes, best_minutes=bm, out=out, data_dir=data_dir, workers=workers,
+                            ray_address=ray_address, show_progress=not as_json)
+    emit({"out": str(out), **summary}, as_json)

@@ -1,0 +1,614 @@
+"""The dynamical-systems-reconstruction benchmark: every held data set, each at its own floor.
+
+For each data set (ECG-5D, Lorenz-96-10D and the bursting neuron with separate train and test files;
+EEG-64 and the six STF sets split in time, the last 20 % held out) and each configuration of a small
+registry (:data:`CONFIGS`: the GTF paper's clipped shPLRNN, the ALRNN, our PLRNN with sparse teacher
+forcing), the recipe trains a :class:`rnnchaos.training.reconstructor.Reconstructor` on the training part
+only and scores it on the held-out part with the protocol of Hess, Monfared, Brenner & Durstewitz
+(ICML 2023, released code DurstewitzLab/GTF-shPLRNN ``src/evaluation.jl``), see :func:`gtf_protocol`;
+the STF sets are also scored with the protocol of Mikhaeil, Monfared & Durstewitz (NeurIPS 2022), see
+:func:`stf_protocol`.
+
+Every number is read against the data's own floors (:func:`floors`): the same distance between the two
+halves of the held-out data, and between the training data and the held-out data, as
+``/work/shared/reference/floors_gtf2023.csv`` defines them. The target of a data set is
+max(2 x halves floor, train-vs-test floor) for each metric (issue #11).
+
+Runs go through the sweep engine (:func:`rnnchaos.sweep.engine.run_sweep`, kind ``python``): a journal
+``trials.jsonl`` in the output directory, a rerun skips finished runs, local processes (one BLAS/torch
+thread each) or Ray. Model selection and early stopping inside the trainer see only the training part.
+
+Cost: each run trains for its ``minutes`` budget on one core; scoring costs a free run of 1.25 T steps
+plus PE(20) from every test point (T up to 100,000), a few seconds to a minute.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+
+__all__ = ["DATASETS", "CONFIGS", "BEST", "BenchConfig", "BenchDataset", "load_split", "floors", "targets",
+           "gtf_protocol", "stf_protocol", "plan", "run_trial", "run_benchmark", "summary_rows",
+           "reference_floors", "released_numbers"]
+
+Array = NDArray[np.float64]
+TEST_FRACTION = 0.2
+PE_STEPS = 20
+TRIAL_FUNCTION = "rnnchaos.reproductions.dsr_benchmark:run_trial"
+
+
+# ----------------------------------------------------------------------------------------- data sets
+@dataclass(frozen=True)
+class BenchDataset:
+    """A benchmark data set: its training file, its test file (``None``: the last 20 % of the training file
+    are held out), what its row is judged by (``goal``: ``"floor"`` = the issue's target, ``"released"`` = the
+    released STF numbers, ``"none"`` = floors only), and the released STF name (``stf_paper_curves.csv``)."""
+
+    name: str
+    train_file: str
+    test_file: str | None
+    goal: str
+    stf_name: str | None = None
+    label: str = ""
+
+
+DATASETS: dict[str, BenchDataset] = {d.name: d for d in [
+    BenchDataset("ecg_5d", "ecg_5d_train.npy", "ecg_5d_test.npy", "floor", label="ECG-5D"),
+    BenchDataset("stf_lorenz63", "stf_lorenz63.npy", None, "floor", "lorenz63", "Lorenz-63 (STF)"),
+    BenchDataset("bursting_neuron", "bursting_neuron_train.npy", "bursting_neuron_test.npy", "floor",
+                 label="bursting neuron"),
+    BenchDataset("lorenz96_10d", "lorenz96_10d_train.npy", "lorenz96_10d_test.npy", "floor", label="Lorenz-96-10D"),
+    BenchDataset("eeg_64ch", "eeg_64ch.npy", None, "released", label="EEG-64"),
+    BenchDataset("stf_eeg_tde", "stf_eeg_tde.npy", None, "released", "eeg_tde", "EEG-10 (delay emb.)"),
+    BenchDataset("stf_weather_tde", "stf_weather_tde.npy", None, "released", "weather_tde", "weather"),
+    BenchDataset("stf_lorenz63_yz", "stf_lorenz63_yz.npy", None, "none", "lorenz63_yz", "Lorenz-63 (y, z)"),
+    BenchDataset("stf_rossler", "stf_rossler.npy", None, "none", "rossler", "Rössler"),
+    BenchDataset("stf_duffing_forced", "stf_duffing_forced.npy", None, "none", "duffing_forced", "forced Duffing"),
+]}
+
+
+def _data_dir(path: str | os.PathLike[str] | None) -> Path:
+    from rnnchaos.reproductions.stf_common import data_dir
+
+    return data_dir(path)
+
+
+def _load(path: Path) -> Array:
+    from rnnchaos.data.io import load_series
+
+    if not path.is_file():
+        raise ValueError(f"data file {str(path)!r} not found; pass --data-dir (the directory holding the "
+                         f"benchmark files, see /work/shared/data/README.md) or set RNNCHAOS_DATA_DIR")
+    return load_series(path)
+
+
+def load_split(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Array, Array]:
+    """(train, test) of benchmark data set ``name``, both (T, N) float64 in data units.
+
+    A data set with a test file uses it whole; one without holds out its last ``TEST_FRACTION`` (20 %):
+    ``n_train = round(0.8 T)``, as the reference floors do.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown benchmark data set {name!r}; choose from {', '.join(DATASETS)}")
+    ds = DATASETS[name]
+    d = _data_dir(directory)
+    x = _load(d / ds.train_file)
+    if ds.test_file is not None:
+        test = _load(d / ds.test_file)
+        if test.shape[1] != x.shape[1]:
+            raise ValueError(f"{ds.test_file} has {test.shape[1]} columns, {ds.train_file} {x.shape[1]}")
+        return x, test
+    n_train = int(round((1.0 - TEST_FRACTION) * x.shape[0]))
+    return x[:n_train], x[n_train:]
+
+
+# ----------------------------------------------------------------------------------------- floors
+def floors(train: Array, test: Array, *, separate_test_file: bool, seed: int = 0, mc_seeds: int = 5
+           ) -> dict[str, Any]:
+    """The data's own floors under ``gtf2023`` (D_stsp and D_H), as ``floors_gtf2023.csv`` defines them.
+
+    ``test_halves``: truth = second half of ``test`` (from ``T // 2``), other = its first ``T // 2`` points.
+    ``train_vs_test``: truth = ``test``; other = the first ``len(test)`` training points when the test data
+    are a separate file, else the last ``len(test)`` training points (those just before the test segment).
+    For N > 5 the D_stsp is the Gaussian-mixture Monte Carlo estimate: the value at ``seed`` and the mean and
+    standard deviation over ``mc_seeds`` seeds (``*_mc_mean``, ``*_mc_sd``).  Scoring:
+    :func:`rnnchaos.metrics.scoring.score_trajectory`.
+    """
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    n = test.shape[0]
+    if train.shape[0] < n:
+        raise ValueError(f"the training data ({train.shape[0]} steps) are shorter than the test data ({n}); "
+                         "the train-vs-test floor needs at least as many")
+    other = train[:n] if separate_test_file else train[-n:]
+    h = n // 2
+    pairs = {"train_vs_test": (test, other), "test_halves": (test[h:], test[:h])}
+    out: dict[str, Any] = {}
+    for pair, (truth, gen) in pairs.items():
+        s = score_trajectory(truth, gen, preset="gtf2023", seed=seed)
+        out[f"{pair}_d_stsp"] = s.d_stsp
+        out[f"{pair}_d_h"] = s.d_h
+        out[f"{pair}_length"] = int(truth.shape[0])
+        if test.shape[1] > 5 and mc_seeds > 1:
+            vals = [score_trajectory(truth, gen, preset="gtf2023", seed=seed + k).d_stsp for k in range(mc_seeds)]
+            out[f"{pair}_d_stsp_mc_mean"] = float(np.mean(vals))
+            out[f"{pair}_d_stsp_mc_sd"] = float(np.std(vals, ddof=1))
+    return out
+
+
+def targets(fl: dict[str, Any]) -> dict[str, float]:
+    """Target of each metric: max(2 x test-halves floor, train-vs-test floor) (issue #11)."""
+    return {m: float(max(2.0 * fl[f"test_halves_{m}"], fl[f"train_vs_test_{m}"])) for m in ("d_stsp", "d_h")}
+
+
+def reference_floors(path: str | os.PathLike[str] | None = None) -> dict[tuple[str, str], dict[str, float]]:
+    """``floors_gtf2023.csv`` as ``{(dataset, pair): {"length", "d_stsp", "d_h"}}`` (``{}`` if absent)."""
+    p = Path(path) if path is not None else _data_dir(None).parent / "reference" / "floors_gtf2023.csv"
+    if not p.is_file():
+        return {}
+    lines = [ln for ln in p.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    return {(r["dataset"], r["pair"]): {"length": float(r["length"]), "d_stsp": float(r["d_stsp"]),
+                                        "d_h": float(r["d_h"])}
+            for r in csv.DictReader(io.StringIO("\n".join(lines)))}
+
+
+def released_numbers(stf_name: str | None, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The best released STF numbers of a data set (``stf_paper_curves.csv``; preset ``stf2022``): the
+    smallest D_stsp (bins or GMM) and D_H over models and tau, with the model and tau that gave them."""
+    from rnnchaos.reproductions.stf_common import load_paper_curves
+
+    if stf_name is None:
+        return {}
+    rows = [r for r in load_paper_curves(path) if r["dataset"] == stf_name and r["method"] == "stf"]
+    out: dict[str, Any] = {}
+    for key, metrics in (("d_stsp", ("dstsp_bins", "dstsp_gmm")), ("d_h", ("d_h",))):
+        cand = [r for r in rows if r["metric"] in metrics]
+        if cand:
+            best = min(cand, key=lambda r: r["value"])
+            out[f"released_{key}"] = best["value"]
+            out[f"released_{key}_by"] = f"{best['model']} tau={best['tau']:g}"
+    return out
+
+
+# ----------------------------------------------------------------------------------------- protocols
+GenerateFn = Callable[..., Any]
+StateFns = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
+
+
+def gtf_protocol(generate: GenerateFn, test: Array, *, seed: int = 0, pe_functions: StateFns | None = None,
+                 pe_steps: int = PE_STEPS) -> dict[str, Any]:
+    """Score a model on held-out data as Hess et al. (2023, ``src/evaluation.jl``) do.
+
+    ``generate(T, x0=...)`` returns a free run (T, N) in data units; it is asked for floor(1.25 T) steps from
+    the latent state inferred from ``test[0]``, the first floor(0.25 T) are discarded, and the remaining T
+    are scored against ``test`` with :func:`rnnchaos.metrics.scoring.score_trajectory` under ``gtf2023``.
+    PE(``pe_steps``) (:func:`rnnchaos.metrics.prediction.prediction_error`) is started from every test
+    point with ``pe_functions = (encode, step, decode)`` (data units; ``None``: not computed).
+    """
+    from rnnchaos.metrics.prediction import prediction_error
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    n = int(test.shape[0])
+    gen = np.asarray(generate(int(math.floor(1.25 * n)), x0=test[0]), dtype=np.float64)
+    gen = gen[int(math.floor(0.25 * n)):]
+    s = score_trajectory(test, gen, preset="gtf2023", seed=seed)
+    out: dict[str, Any] = {"d_stsp": s.d_stsp, "d_h": s.d_h, "diverged_at": s.diverged_at, "n_scored": s.n_used}
+    if pe_functions is not None:
+        enc, step, dec = pe_functions
+        out["pe"] = prediction_error(step, test, pe_steps, encode=enc, decode=dec)
+    return out
+
+
+def stf_protocol(generate: GenerateFn, test: Array, *, seed: int = 0, n_steps: int = 100_000) -> dict[str, Any]:
+    """Score as Mikhaeil et al. (2022) do (docs/results_stf.md), on the held-out part: one ``n_steps`` free run
+    from the latent state inferred from ``test[0]``, nothing discarded, D_stsp and D_H under ``stf2022``."""
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    gen = np.asarray(generate(int(n_steps), x0=test[0]), dtype=np.float64)
+    s = score_trajectory(test, gen, preset="stf2022", seed=seed)
+    return {"d_stsp": s.d_stsp, "d_h": s.d_h, "diverged_at": s.diverged_at}
+
+
+# ----------------------------------------------------------------------------------------- configurations
+@dataclass(frozen=True)
+class BenchConfig:
+    """A training configuration: ``Reconstructor`` keyword arguments, with per-data-set overrides
+    (``per_dataset[name]``) and a one-line description (its source) for the table."""
+
+    name: str
+    description: str
+    kwargs: dict[str, Any]
+    per_dataset: dict[str, dict[str, Any]] = field(default_factory=dict)
+    latent: str = "fixed"  # "obs": the latent dimension M is the observed dimension N unless overridden
+
+    def reconstructor_kwargs(self, dataset: str, obs_dim: int) -> dict[str, Any]:
+        kw = {**self.kwargs}
+        if self.latent == "obs":
+            kw["hidden"] = obs_dim
+        over = self.per_dataset.get(dataset, {})
+        mk = {**kw.pop("model_kwargs", {}), **over.get("model_kwargs", {})}
+        kw.update({k: v for k, v in over.items() if k != "model_kwargs"})
+        if mk:
+            kw["model_kwargs"] = mk
+        return kw
+
+
+#: training epochs cap: the time budget ends every run (``minutes``)
+EPOCH_CAP = 10_000_000
+
+_GTF_COMMON: dict[str, Any] = {
+    "model": "shplrnn", "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16,
+    "batches_per_epoch": 50, "optimizer": "radam", "lr": 1e-3, "lr_schedule": "cosine", "lr_final": 1e-3,
+    "observation": "linear", "select_every": 50, "model_kwargs": {"hidden_dim": 250, "clipped": True},
+}
+
+CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
+    BenchConfig(
+        "shplrnn-gtf",
+        "clipped shPLRNN + GTF, the GTF paper's settings (Hess et al. 2023, paper_experiments/*/Table1): "
+        "M = N, L = 250, alpha 0.3, RAdam 1e-3 -> 1e-6, sequences of 200, 16 x 50 batches",
+        _GTF_COMMON,
+        per_dataset={
+            "eeg_64ch": {"hidden": 16, "alpha": 0.1, "seq_len": 50, "model_kwargs": {"hidden_dim": 512}},
+            "stf_eeg_tde": {"alpha": 0.1, "seq_len": 50},
+            "stf_weather_tde": {"alpha": 0.1, "seq_len": 50},
+        },
+        latent="obs"),
+    BenchConfig(
+        "plrnn-stf",
+        "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
+        "1e-3, sequences of 100, 32 x 10 batches)",
+        {"model": "plrnn", "hidden": 30, "forcing": "stf", "tau": "auto"}),
+]}
+
+#: the configuration that gets the extra seeds, per data set (chosen before the runs, from the papers)
+BEST: dict[str, str] = {name: ("plrnn-stf" if name.startswith("stf_") and name not in ("stf_eeg_tde",
+                                                                                    "stf_weather_tde")
+                               else "shplrnn-gtf") for name in DATASETS}
+
+
+# ----------------------------------------------------------------------------------------- plan and trials
+def run_label(dataset: str, config: str, seed: int) -> str:
+    return f"{dataset}/{config}/{seed}"
+
+
+def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3, other_seeds: int = 1,
+         only_best: bool = False) -> list[str]:
+    """Run labels ``dataset/config/seed`` in priority order: data sets as given, the best configuration
+    first with ``best_seeds`` seeds, then the others with ``other_seeds`` seeds (none with ``only_best``)."""
+    for d in datasets:
+        if d not in DATASETS:
+            raise ValueError(f"unknown benchmark data set {d!r}; choose from {', '.join(DATASETS)}")
+    for c in configs:
+        if c not in CONFIGS:
+            raise ValueError(f"unknown benchmark configuration {c!r}; choose from {', '.join(CONFIGS)}")
+    if not datasets or not configs:
+        raise ValueError("give at least one data set and one configuration")
+    labels: list[str] = []
+    for d in datasets:
+        order = sorted(configs, key=lambda c: c != BEST[d])
+        for c in order:
+            if c == BEST[d]:
+                n = best_seeds
+            elif only_best:
+                continue
+            else:
+                n = other_seeds
+            labels.extend(run_label(d, c, s) for s in range(n))
+    return labels
+
+
+def _run_name(label: str, minutes: float) -> str:
+    d, c, s = label.split("/")
+    return f"{d}__{c}__seed{s}__{minutes:g}min"
+
+
+def run_trial(params: dict[str, Any]) -> dict[str, Any]:
+    """Sweep trial: train one ``dataset/config/seed`` (``params["run"]``) on the training part and score it
+    on the held-out part; returns one result row.  Files go to ``params["out"]/runs/<name>/``
+    (``config.json``, ``metrics.jsonl``, ``model.pt``); an interrupted run resumes from its checkpoint."""
+    from rnnchaos._util.threads import single_thread
+    from rnnchaos.report.evaluation import latent_functions
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    dataset, config, seed_text = str(params["run"]).split("/")
+    seed = int(seed_text)
+    cfg = CONFIGS[config]
+    minutes = float(params["minutes"])
+    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]), minutes)
+    with single_thread():
+        train, test = load_split(dataset, params.get("data_dir"))
+        kw = cfg.reconstructor_kwargs(dataset, train.shape[1])
+        mk = kw.pop("model_kwargs", {})
+        overrides = params.get("overrides") or {}
+        for part in (overrides.get("*", {}), overrides.get(config, {})):
+            mk.update(part.get("model_kwargs", {}))
+            kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
+        kw.setdefault("epochs", EPOCH_CAP)
+        t0 = time.time()
+        rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, out=str(run_dir))
+        resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
+        rec.fit(train, resume=resume)
+        rec.save(run_dir)
+        t_train = time.time() - t0
+        fns = latent_functions(rec.model_, rec.mean_, rec.std_)
+        gtf = gtf_protocol(rec.generate, test, seed=seed, pe_functions=fns)
+        row: dict[str, Any] = {
+            "dataset": dataset, "config": config, "seed": seed, "minutes": minutes,
+            "run_dir": str(run_dir), "train_seconds": t_train,
+            "epochs": getattr(rec.result_, "epochs", None), "training_status": getattr(rec.result_, "status", None),
+            "selected_epoch": getattr(rec.result_, "selected_epoch", None),
+            "tau": rec.tau_, "alpha": getattr(rec, "alpha_", None), "lambda_max_data": rec.lambda_max_data_,
+            "tau_rule": rec.tau_rule_, "settings": {k: v for k, v in kw.items()}, "model_kwargs": mk,
+            "d_stsp": gtf["d_stsp"], "d_h": gtf["d_h"], "pe": gtf["pe"], "diverged_at": gtf["diverged_at"],
+        }
+        if dataset.startswith("stf_"):
+            stf = stf_protocol(rec.generate, test, seed=seed, n_steps=int(params.get("stf_steps", 100_000)))
+            row.update(stf_d_stsp=stf["d_stsp"], stf_d_h=stf["d_h"])
+        row["seconds"] = time.time() - t0
+    return row
+
+
+# ----------------------------------------------------------------------------------------- table
+TABLE_FIELDS = ["dataset", "config", "best", "n_seeds", "minutes", "epochs", "d_stsp", "d_stsp_min", "d_stsp_max",
+                "d_h", "d_h_min", "d_h_max", "pe", "pe_min", "pe_max", "floor_halves_d_stsp", "floor_halves_d_h",
+                "floor_tvt_d_stsp", "floor_tvt_d_h", "goal", "target_d_stsp", "target_d_h", "ratio_d_stsp",
+                "ratio_d_h", "verdict", "stf_d_stsp", "stf_d_h", "released_d_stsp", "released_d_h", "released_by"]
+
+
+def _stats(vals: Iterable[Any]) -> tuple[float | None, float | None, float | None]:
+    v = [float(x) for x in vals if x is not None and math.isfinite(float(x))]
+    if not v:
+        return None, None, None
+    return float(statistics.median(v)), min(v), max(v)
+
+
+def summary_rows(records: list[dict[str, Any]], floors_by_set: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (data set, configuration) with finished runs: median and range over seeds of D_stsp,
+    D_H (``gtf2023``, held-out data) and PE(20), the floors, the target and the verdict."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rec in records:
+        if rec.get("status") != "ok" or not rec.get("result"):
+            continue
+        r = rec["result"]
+        groups.setdefault((r["dataset"], r["config"]), []).append(r)
+    rows = []
+    order = {d: i for i, d in enumerate(DATASETS)}
+    for (d, c), rs in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1] != BEST[kv[0][0]])):
+        fl = floors_by_set.get(d, {})
+        row: dict[str, Any] = {"dataset": d, "config": c, "best": c == BEST[d], "n_seeds": len(rs),
+                               "minutes": max(float(r["minutes"]) for r in rs),
+                               "epochs": _stats(r.get("epochs") for r in rs)[0]}
+        for m in ("d_stsp", "d_h", "pe"):
+            row[m], row[f"{m}_min"], row[f"{m}_max"] = _stats(r.get(m) for r in rs)
+        for m in ("d_stsp", "d_h"):
+            row[f"floor_halves_{m}"] = fl.get(f"test_halves_{m}")
+            row[f"floor_tvt_{m}"] = fl.get(f"train_vs_test_{m}")
+            row[f"stf_{m}"] = _stats(r.get(f"stf_{m}") for r in rs)[0]
+        ds = DATASETS[d]
+        row["goal"] = ds.goal
+        verdicts = []
+        if fl:
+            tg = targets(fl)
+            for m in ("d_stsp", "d_h"):
+                row[f"target_{m}"] = tg[m]
+                row[f"ratio_{m}"] = None if row[m] is None else row[m] / tg[m]
+            if ds.goal == "floor":
+                for m, label in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
+                    ratio = row[f"ratio_{m}"]
+                    verdicts.append(f"{label} miss (no finite score)" if ratio is None else
+                                    f"{label} pass" if ratio <= 1 else f"{label} miss x{ratio:.2g}")
+        rel = released_numbers(ds.stf_name)
+        row["released_d_stsp"] = rel.get("released_d_stsp")
+        row["released_d_h"] = rel.get("released_d_h")
+        row["released_by"] = "; ".join(v for k, v in rel.items() if k.endswith("_by")) or None
+        if ds.goal == "released" and rel:
+            for m, label in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
+                ours, theirs = row[f"stf_{m}"], rel.get(f"released_{m}")
+                if theirs is not None:
+                    verdicts.append(f"{label}(stf2022) {'beats' if ours is not None and ours < theirs else 'misses'}"
+                                    f" released {theirs:g}" + (f" (ours {ours:.3g})" if ours is not None else ""))
+        row["verdict"] = "; ".join(verdicts) or None
+        rows.append({k: row.get(k) for k in TABLE_FIELDS})
+    return rows
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else ""
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The benchmark table in Markdown (medians with [min, max] over seeds)."""
+    head = ("| data | config | seeds | min/run | D_stsp [range] | D_H [range] | PE(20) | halves floor D_stsp / D_H "
+            "| train-vs-test D_stsp / D_H | target D_stsp / D_H | verdict | STF protocol D_stsp / D_H "
+            "| released (STF) |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        def rng(m: str, r: dict[str, Any] = r) -> str:
+            if r["n_seeds"] > 1 and r[m] is not None:
+                return f"{_fmt(r[m])} [{_fmt(r[m + '_min'])}, {_fmt(r[m + '_max'])}]"
+            return _fmt(r[m])
+        name = DATASETS[r["dataset"]].label or r["dataset"]
+        cfg = f"**{r['config']}**" if r["best"] else r["config"]
+        rel = (f"{_fmt(r['released_d_stsp'])} / {_fmt(r['released_d_h'])}" if r["released_d_stsp"] is not None
+               or r["released_d_h"] is not None else "–")
+        stf = f"{_fmt(r['stf_d_stsp'])} / {_fmt(r['stf_d_h'])}" if r["stf_d_stsp"] is not None else "–"
+        lines.append(f"| {name} | {cfg} | {r['n_seeds']} | {_fmt(r['minutes'])} | {rng('d_stsp')} | {rng('d_h')} | "
+                     f"{rng('pe')} | {_fmt(r['floor_halves_d_stsp'])} / {_fmt(r['floor_halves_d_h'])} | "
+                     f"{_fmt(r['floor_tvt_d_stsp'])} / {_fmt(r['floor_tvt_d_h'])} | "
+                     f"{_fmt(r['target_d_stsp'])} / {_fmt(r['target_d_h'])} | {_fmt(r['verdict'])} | {stf} | {rel} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_tables(rows: list[dict[str, Any]], out: Path, stem: str, meta: dict[str, Any]) -> dict[str, Path]:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=TABLE_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in r.items()})
+    paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "md": out / f"{stem}.md"}
+    write_text_atomic(paths["csv"], buf.getvalue())
+    write_json_atomic(paths["json"], {"meta": meta, "rows": rows})
+    write_text_atomic(paths["md"], markdown_table(rows))
+    return paths
+
+
+def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Per data set, each configuration's D_stsp and D_H (median, range over seeds) against the two floors
+    and the target, log scale."""
+    import matplotlib.pyplot as plt
+
+    from rnnchaos.report.figures import save_figure
+
+    sets = [d for d in DATASETS if any(r["dataset"] == d for r in rows)]
+    cfgs = list(CONFIGS)
+    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.3 * len(sets) + 2), 4.2))
+    for ax, m, label in ((axes[0], "d_stsp", "D_stsp (gtf2023)"), (axes[1], "d_h", "D_H (gtf2023)")):
+        for i, d in enumerate(sets):
+            rs = [r for r in rows if r["dataset"] == d]
+            fl = rs[0]
+            for key, style, lab in (("floor_halves", "k_", "test-halves floor"), ("floor_tvt", "b_",
+                                                                                  "train-vs-test floor"),
+                                    ("target", "r_", "target")):
+                v = fl.get(f"{key}_{m}")
+                if v is not None and v > 0:
+                    ax.plot([i], [v], style, markersize=22, label=lab if i == 0 else None)
+            for r in rs:
+                if r[m] is None or r[m] <= 0:
+                    continue
+                j = cfgs.index(r["config"])
+                x = i + 0.15 * (j - (len(cfgs) - 1) / 2)
+                lo, hi = r[f"{m}_min"], r[f"{m}_max"]
+                ax.errorbar([x], [r[m]], yerr=[[r[m] - lo], [hi - r[m]]], fmt="os^dv"[j % 5], color=f"C{j + 1}",
+                            label=r["config"])
+        ax.set_yscale("log")
+        ax.set_xlim(-0.5, len(sets) - 0.5)
+        ax.set_xticks(range(len(sets)), [DATASETS[d].label or d for d in sets], rotation=45, ha="right")
+        ax.set_ylabel(label)
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles, strict=False))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------------------- the recipe
+def compute_floors(datasets: Sequence[str], directory: str | os.PathLike[str] | None, out: Path) -> dict[str, Any]:
+    """Floors of each data set (cached in ``out/floors.json``)."""
+    import json
+
+    cache = out / "floors.json"
+    have: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
+    changed = False
+    for d in datasets:
+        if d in have:
+            continue
+        train, test = load_split(d, directory)
+        have[d] = floors(train, test, separate_test_file=DATASETS[d].test_file is not None)
+        changed = True
+    if changed:
+        write_json_atomic(cache, have)
+    return {d: have[d] for d in datasets}
+
+
+def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] | None = None, *,
+                  best_seeds: int = 3, other_seeds: int = 1, only_best: bool = False, minutes: float = 10.0,
+                  best_minutes: dict[str, float] | None = None, out: str | os.PathLike[str] = "dsr_benchmark",
+                  data_dir: str | os.PathLike[str] | None = None, workers: int | None = 1,
+                  ray_address: str | None = None, overrides: dict[str, Any] | None = None,
+                  show_progress: bool = False) -> dict[str, Any]:
+    """Plan, run (resumably, through the sweep engine) and tabulate the benchmark; returns a summary.
+
+    ``minutes`` is each run's training budget; ``best_minutes[dataset]`` overrides it for that data set's
+    best configuration.  ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
+    every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
+    """
+    from rnnchaos.sweep.config import SweepConfig
+    from rnnchaos.sweep.engine import run_sweep
+
+    datasets = list(datasets or DATASETS)
+    configs = list(configs or CONFIGS)
+    if not (math.isfinite(float(minutes)) and float(minutes) > 0):
+        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
+    labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ddir = str(_data_dir(data_dir).resolve())
+    compute_floors(datasets, ddir, out_dir)
+    best_minutes = best_minutes or {}
+    # one sweep per budget, so that each run's budget is part of its id (a rerun with another budget
+    # trains again instead of reusing a shorter run)
+    by_budget: dict[float, list[str]] = {}
+    for lab in labels:
+        d, c, _ = lab.split("/")
+        m = float(best_minutes.get(d, minutes)) if c == BEST[d] else float(minutes)
+        by_budget.setdefault(m, []).append(lab)
+    records: list[dict[str, Any]] = []
+    n_ran = n_skipped = 0
+    for m, labs in by_budget.items():
+        # paths as given (relative ones resolve against the working directory, as --out does), so that the
+        # same command from another checkout finds the same trial ids; Ray workers need absolute paths
+        fixed: dict[str, Any] = {"minutes": m, "out": str(out_dir.resolve() if ray_address else out_dir)}
+        if data_dir is not None:
+            fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
+        if overrides:
+            fixed["overrides"] = dict(overrides)
+        cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labs},
+                          fixed=fixed)
+        sub = out_dir / "sweeps" / f"minutes_{m:g}"
+        res = run_sweep(cfg, sub, workers=workers, ray_address=ray_address, show_progress=show_progress)
+        records.extend(res.records)
+        n_ran += res.n_ran
+        n_skipped += res.n_skipped
+    all_records = _all_records(out_dir)
+    rows = summary_rows(all_records, compute_floors(sorted({r["result"]["dataset"] for r in all_records
+                                                            if r.get("result")} | set(datasets),
+                                                           key=list(DATASETS).index), ddir, out_dir))
+    meta = {"protocol": "GTF (Hess et al. 2023): free run of 1.25 T from the state inferred from test[0], "
+                        "first 0.25 T discarded, gtf2023 against the test data; PE(20) from every test point",
+            "test_fraction": TEST_FRACTION, "configs": {c: CONFIGS[c].description for c in CONFIGS},
+            "best": BEST}
+    paths = _write_tables(rows, out_dir, "dsr_benchmark", meta)
+    if rows:
+        paths["png"] = plot_benchmark(rows, out_dir / "dsr_benchmark.png")
+    failed = [r for r in records if r["status"] == "error"]
+    return {"runs": len(labels), "ran": n_ran, "skipped": n_skipped, "failed": len(failed),
+            "errors": [f"{r['params']['run']}: {r['error']}" for r in failed][:5],
+            **{k: str(v) for k, v in paths.items()}}
+
+
+def _all_records(out_dir: Path) -> list[dict[str, Any]]:
+    """Every finished run journaled under ``out_dir/sweeps/*`` (all budgets), last record per run label."""
+    from rnnchaos.sweep.journal import Journal
+
+    last: dict[str, dict[str, Any]] = {}
+    for j in sorted((out_dir / "sweeps").glob("*/trials.jsonl")):
+        for rec in Journal(j).load().values():
+            if rec.get("status") == "ok":
+                last[f"{rec['params']['run']}|{rec['params']['minutes']}"] = rec
+    # one budget per run label: the longest finished one
+    best: dict[str, dict[str, Any]] = {}
+    for rec in last.values():
+        lab = rec["params"]["run"]
+        if lab not in best or rec["params"]["minutes"] > best[lab]["params"]["minutes"]:
+            best[lab] = rec
+    return list(best.values())

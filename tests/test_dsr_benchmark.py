@@ -1,0 +1,206 @@
+"""The reconstruction benchmark (issue #11): floors against the independent reference, the GTF protocol on
+models whose answer is known exactly, and the journal (a rerun skips finished runs)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnchaos.metrics.scoring import score_trajectory
+from rnnchaos.reproductions import dsr_benchmark as bench
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # as conftest.shared_data
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Path:
+    """../shared/data, or $RNNCHAOS_DATA_DIR (a worktree's parent has no shared/); skip when neither exists."""
+    for cand in (SHARED_DATA, Path(os.environ.get("RNNCHAOS_DATA_DIR", "/nonexistent"))):
+        if (cand / "ecg_5d_test.npy").is_file() and (cand.parent / "reference" / "floors_gtf2023.csv").is_file():
+            return cand
+    pytest.skip("the shared data sets and reference floors are not present")
+
+
+def test_floors_agree_with_the_independent_reference(data_dir: Path) -> None:
+    """Every floor of floors_gtf2023.csv (an independent NumPy implementation of the GTF code) to its
+    printed precision (4 decimals: |difference| <= 5e-5); the lengths exactly. The CSV omits the
+    Gaussian-mixture D_stsp (N >= 6); ours must be finite there."""
+    ref = bench.reference_floors(data_dir.parent / "reference" / "floors_gtf2023.csv")
+    assert {d for d, _ in ref} == set(bench.DATASETS)
+    for name, ds in bench.DATASETS.items():
+        train, test = bench.load_split(name, data_dir)
+        fl = bench.floors(train, test, separate_test_file=ds.test_file is not None, mc_seeds=1)
+        for pair in ("train_vs_test", "test_halves"):
+            r = ref[(name, pair)]
+            assert fl[f"{pair}_length"] == r["length"], (name, pair)
+            assert abs(fl[f"{pair}_d_h"] - r["d_h"]) <= 5e-5, (name, pair, fl[f"{pair}_d_h"], r["d_h"])
+            if math.isnan(r["d_stsp"]):
+                assert test.shape[1] > 5 and math.isfinite(fl[f"{pair}_d_stsp"])
+            else:
+                assert abs(fl[f"{pair}_d_stsp"] - r["d_stsp"]) <= 5e-5, (name, pair, fl[f"{pair}_d_stsp"], r["d_stsp"])
+
+
+def test_target_is_the_larger_of_twice_halves_and_train_vs_test() -> None:
+    fl = {"test_halves_d_stsp": 0.398, "train_vs_test_d_stsp": 0.2945, "test_halves_d_h": 0.0225,
+          "train_vs_test_d_h": 0.0596}
+    tg = bench.targets(fl)
+    assert tg["d_stsp"] == 2 * 0.398 and tg["d_h"] == 0.0596  # ECG: D_stsp <= 0.80, D_H <= 0.060 (issue #11)
+
+
+def _series(T: int, N: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(T)[:, None]
+    return np.sin(0.07 * t * (1 + np.arange(N))) + 0.1 * rng.standard_normal((T, N))
+
+
+class Replay:
+    """A 'model' whose free run is ``junk`` for the discarded transient, then ``series``."""
+
+    def __init__(self, series: np.ndarray) -> None:
+        self.series = series
+        self.calls: list[tuple[int, np.ndarray]] = []
+
+    def generate(self, T: int, x0: np.ndarray) -> np.ndarray:
+        self.calls.append((T, np.asarray(x0)))
+        n_junk = T - self.series.shape[0]
+        return np.vstack([np.full((n_junk, self.series.shape[1]), 1e6), self.series])
+
+
+@settings(max_examples=15, deadline=None)
+@given(T=st.integers(200, 1500), N=st.integers(1, 4))
+def test_replaying_the_test_data_scores_zero(T: int, N: int) -> None:
+    """floor(1.25 T) steps are asked from test[0], floor(0.25 T) discarded (exactly T remain): a model
+    replaying the test data scores D_stsp = D_H = 0 whatever its transient was."""
+    test = _series(T, N, T)
+    model = Replay(test)
+    res = bench.gtf_protocol(model.generate, test)
+    (n_asked, x0), = model.calls
+    assert n_asked == math.floor(1.25 * T) and np.array_equal(x0, test[0])
+    assert res["n_scored"] == T
+    assert res["d_stsp"] == 0.0
+    # D_H = sqrt(1 - BC) of identical spectra: the square root of a rounding error, so ~1e-8, not 0
+    assert res["d_h"] == score_trajectory(test, test, preset="gtf2023").d_h and res["d_h"] < 1e-7
+
+
+def test_replaying_the_training_data_scores_the_train_vs_test_floor() -> None:
+    train, test = _series(3000, 3, 1), _series(1000, 3, 2)
+    res = bench.gtf_protocol(Replay(train[:1000]).generate, test)
+    fl = bench.floors(train, test, separate_test_file=True)
+    assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_h"] == fl["train_vs_test_d_h"]
+    # a split series: the training points just before the test segment
+    res = bench.gtf_protocol(Replay(train[-1000:]).generate, test)
+    fl = bench.floors(train, test, separate_test_file=False)
+    assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_h"] == fl["train_vs_test_d_h"]
+
+
+def test_replaying_ecg_training_file_gives_the_reference_floor(data_dir: Path) -> None:
+    train, test = bench.load_split("ecg_5d", data_dir)
+    res = bench.gtf_protocol(Replay(train[:test.shape[0]]).generate, test)
+    assert round(res["d_stsp"], 4) == 0.2945 and round(res["d_h"], 4) == 0.0596  # floors_gtf2023.csv
+
+
+def test_pe_of_known_maps() -> None:
+    """PE(20) from every test point: 0 for the exact shift map; mean (x_{t+20} - x_t)^2 for persistence."""
+    test = _series(500, 2, 3)
+    index = {row.tobytes(): i for i, row in enumerate(test)}
+
+    def encode(x: np.ndarray) -> np.ndarray:
+        return np.array([[index[r.tobytes()]] for r in np.asarray(x)], dtype=np.int64)
+
+    shift = (encode, lambda s: s + 1, lambda s: test[np.minimum(s[:, 0], len(test) - 1)])
+    res = bench.gtf_protocol(Replay(test).generate, test, pe_functions=shift)
+    assert res["pe"] == 0.0
+    ident = (lambda x: x, lambda s: s, lambda s: s)
+    res = bench.gtf_protocol(Replay(test).generate, test, pe_functions=ident)
+    assert res["pe"] == pytest.approx(np.mean((test[20:] - test[:-20]) ** 2), rel=1e-12)
+
+
+def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() -> None:
+    test = _series(800, 3, 4)
+    res = bench.stf_protocol(lambda n, x0: test[:n], test, n_steps=800)
+    s = score_trajectory(test, test, preset="stf2022")
+    assert res["d_stsp"] == s.d_stsp and res["d_h"] == s.d_h
+
+
+def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
+    labels = bench.plan(["ecg_5d", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3)
+    assert labels == ["ecg_5d/shplrnn-gtf/0", "ecg_5d/shplrnn-gtf/1", "ecg_5d/shplrnn-gtf/2", "ecg_5d/plrnn-stf/0",
+                      "stf_lorenz63/plrnn-stf/0", "stf_lorenz63/plrnn-stf/1", "stf_lorenz63/plrnn-stf/2",
+                      "stf_lorenz63/shplrnn-gtf/0"]
+    assert bench.plan(["ecg_5d"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True) == [
+        "ecg_5d/shplrnn-gtf/0"]
+    with pytest.raises(ValueError, match="unknown benchmark data set 'ecg'"):
+        bench.plan(["ecg"], ["plrnn-stf"])
+    with pytest.raises(ValueError, match="unknown benchmark configuration"):
+        bench.plan(["ecg_5d"], ["lstm"])
+
+
+def _tiny_data(tmp: Path) -> Path:
+    d = tmp / "data"
+    d.mkdir()
+    np.save(d / "bursting_neuron_train.npy", _series(1200, 3, 5))
+    np.save(d / "bursting_neuron_test.npy", _series(600, 3, 6))
+    return d
+
+
+TINY = {"epochs": 2, "hidden": 4, "tau": 5, "seq_len": 20, "batch_size": 4, "batches_per_epoch": 2,
+        "select_every": 0, "checkpoint_every": 1}
+
+
+def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
+    data = _tiny_data(tmp_path)
+    out = tmp_path / "bench"
+    kw = {"datasets": ["bursting_neuron"], "configs": ["shplrnn-gtf", "plrnn-stf"], "best_seeds": 2,
+          "minutes": 0.05, "out": out, "data_dir": data, "workers": 1,
+          "overrides": {"*": TINY, "shplrnn-gtf": {"model_kwargs": {"hidden_dim": 6}}}}
+    first = bench.run_benchmark(**kw)
+    assert (first["runs"], first["ran"], first["skipped"], first["failed"]) == (3, 3, 0, 0), first
+    runs = sorted((out / "runs").iterdir())
+    assert [p.name for p in runs] == ["bursting_neuron__plrnn-stf__seed0__0.05min",
+                                      "bursting_neuron__shplrnn-gtf__seed0__0.05min",
+                                      "bursting_neuron__shplrnn-gtf__seed1__0.05min"]
+    for p in runs:
+        assert {"config.json", "metrics.jsonl", "model.pt"} <= {f.name for f in p.iterdir()}
+    stamps = {p.name: (p / "model.pt").stat().st_mtime_ns for p in runs}
+    second = bench.run_benchmark(**kw)
+    assert (second["ran"], second["skipped"]) == (0, 3)
+    assert stamps == {p.name: (p / "model.pt").stat().st_mtime_ns for p in runs}
+    import json
+
+    rows = json.loads((out / "dsr_benchmark.json").read_text())["rows"]
+    assert [(r["config"], r["best"], r["n_seeds"]) for r in rows] == [("shplrnn-gtf", True, 2), ("plrnn-stf", False, 1)]
+    best = rows[0]
+    assert best["d_h_min"] <= best["d_h"] <= best["d_h_max"]
+    assert best["target_d_h"] == max(2 * best["floor_halves_d_h"], best["floor_tvt_d_h"])
+    assert (out / "dsr_benchmark.md").read_text().count("\n") == 4 and (out / "dsr_benchmark.png").is_file()
+
+
+def test_cli_rejects_unknown_names(run_cli) -> None:
+    code, out, err = run_cli("reproduce", "dsr-benchmark", "--datasets", "ecg,ecg_5d")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "unknown name 'ecg'" in err and "ecg_5d" in err
+    code, out, err = run_cli("reproduce", "dsr-benchmark", "--models", "lstm")
+    assert code == 2 and "unknown name 'lstm'" in err and "plrnn-stf" in err
+
+
+def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
+    """A single series is split in time: the model is fitted on the first 80 % only (its standardisation
+    and stored split say so); the STF protocol is scored beside the GTF one."""
+    import json
+
+    d = tmp_path / "data"
+    d.mkdir()
+    x = _series(1000, 3, 7)
+    np.save(d / "stf_rossler.npy", x)
+    row = bench.run_trial({"run": "stf_rossler/plrnn-stf/0", "minutes": 0.05, "out": str(tmp_path / "o"),
+                           "data_dir": str(d), "stf_steps": 400, "overrides": {"*": TINY}})
+    cfg = json.loads((Path(row["run_dir"]) / "config.json").read_text())
+    assert cfg["split"]["n_train"] == 800
+    np.testing.assert_allclose(cfg["standardization"]["mean"], x[:800].mean(0), rtol=1e-12)
+    assert all(math.isfinite(row[k]) for k in ("d_stsp", "d_h", "pe", "stf_d_stsp", "stf_d_h"))

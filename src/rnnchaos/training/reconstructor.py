@@ -6,7 +6,8 @@
     rec.save("runs/lorenz"); Reconstructor.load("runs/lorenz")
 
 ``fit`` standardises X (mean and standard deviation are stored), picks τ (``"auto"``: τ = c·ln2/λ_max of
-the data, :mod:`rnnchaos.training.tau`), builds the model with :func:`rnnchaos.models.base.build_model`
+the data, or a documented fallback when λ_max cannot be confirmed; :mod:`rnnchaos.training.tau`; the
+rule is recorded in ``config.json`` under ``tau_rule.rule``), builds the model with :func:`rnnchaos.models.base.build_model`
 and trains it with :class:`rnnchaos.training.trainer.Trainer` (sparse or generalized teacher forcing,
 BPTT, truncated BPTT or windowing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023).  With
 ``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt`` and ``model.pt``;
@@ -34,8 +35,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_json_atomic
-from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
+from rnnchaos.data.trials import as_trials
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
 from rnnchaos.training.run_directory import (
@@ -245,14 +247,19 @@ class Reconstructor:
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
-        """Train on ``X`` (T, N) (NaN/inf rejected with a ``ValueError``); ``resume=True`` continues the
-        run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
+        """Train on ``X``: a (T, N) series, or several trials as a list of (T_i, N) arrays or a (K, T, N)
+        array (:mod:`rnnchaos.data.trials`: standardised over all trials pooled, sequences never cross a
+        trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``;
+        ``resume=True`` continues the run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
         from rnnchaos.training.tau import TAU_FACTOR, auto_tau
 
         self._check_params()
-        x = as_trajectory(X, name="training data", min_length=3)
-        if x.shape[0] < int(self.seq_len):
-            raise ValueError(f"training data has {x.shape[0]} samples, fewer than seq_len={self.seq_len}")
+        trials = as_trials(X, name="training data", min_length=3)
+        longest = max(trials, key=lambda t: t.shape[0])
+        if longest.shape[0] < int(self.seq_len):
+            raise ValueError(f"training data has {longest.shape[0]} samples"
+                             f"{' in its longest trial' if len(trials) > 1 else ''}, fewer than seq_len={self.seq_len}")
+        x = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         run_dir = Path(self.out) if self.out is not None else None
         previous: dict[str, Any] | None = None
         if resume:
@@ -262,10 +269,10 @@ class Reconstructor:
         elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
             raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
                              "or choose another --out")
-        std = Standardizer.fit(x)
+        std = Standardizer.fit(x)  # over all trials pooled
         self.mean_, self.std_ = std.mean, std.std
         self.x0_ = x[0].copy()
-        xs = std.transform(x)
+        xs = [std.transform(t) for t in trials]
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
@@ -281,10 +288,13 @@ class Reconstructor:
         else:
             tau = None
             try:
-                res = auto_tau(x, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
+                # λ_max from the longest trial (an estimate must not run across a trial boundary)
+                res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
                 lam = res.lambda_max
-                tau_rule = {"factor": res.factor, "predictability_steps": res.predictability_steps,
-                            "warning": res.warning}
+                # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
+                tau_rule = res.to_dict()
+                if self.tau != "auto":
+                    tau_rule["rule"] = "given"
                 if self.tau == "auto":
                     tau = res.tau
                     if res.warning:
@@ -319,7 +329,7 @@ class Reconstructor:
             run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(run_dir / "config.json", self._config(settings))
             (run_dir / "metrics.jsonl").write_text("", encoding="utf-8")
-        trainer = Trainer(self.model_, xs, settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
+        trainer = Trainer(self.model_, xs if len(xs) > 1 else xs[0], settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
         if previous is not None:
             trainer.load_checkpoint()
         result = trainer.run()

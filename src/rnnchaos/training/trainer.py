@@ -244,9 +244,11 @@ def _rng_state_to_json(rng: np.random.Generator) -> str:
 
 
 class Trainer:
-    """Runs :class:`TrainSettings` on a model and a standardised series; see the module docstring."""
+    """Runs :class:`TrainSettings` on a model and a standardised series, or a list of standardised
+    trials (sequences never cross a trial boundary; :class:`rnnchaos.data.datasets.SequenceSampler`);
+    see the module docstring."""
 
-    def __init__(self, model: Any, x_train: NDArray[Any], settings: TrainSettings, *,
+    def __init__(self, model: Any, x_train: NDArray[Any] | list[NDArray[Any]], settings: TrainSettings, *,
                  run_dir: str | os.PathLike[str] | None = None, lambda_max_data: float | None = None,
                  progress: bool = False) -> None:
         settings.validate()
@@ -259,9 +261,11 @@ class Trainer:
         self.progress = progress
         seq = np.random.SeedSequence(settings.seed)
         self.rng = np.random.default_rng(seq.spawn(1)[0])
-        self.sampler = SequenceSampler(x_train, settings.seq_len, settings.batch_size, seed=self.rng)
-        self.x0 = np.asarray(x_train[0], dtype=np.float64)
-        self.x_train = x_train
+        trials = list(x_train) if isinstance(x_train, list | tuple) else [x_train]
+        self.sampler = SequenceSampler(trials, settings.seq_len, settings.batch_size, seed=self.rng)
+        self.x0 = np.asarray(trials[0][0], dtype=np.float64)
+        # model selection scores free runs against the training states pooled over the trials
+        self.x_train = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         self.best: dict[str, Any] | None = None
         params = [p for p in model.parameters() if p.requires_grad]
         opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam

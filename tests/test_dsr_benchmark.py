@@ -129,12 +129,15 @@ def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() 
 
 
 def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
-    labels = bench.plan(["ecg_5d", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3)
-    assert labels == ["ecg_5d/shplrnn-gtf/0", "ecg_5d/shplrnn-gtf/1", "ecg_5d/shplrnn-gtf/2", "ecg_5d/plrnn-stf/0",
-                      "stf_lorenz63/plrnn-stf/0", "stf_lorenz63/plrnn-stf/1", "stf_lorenz63/plrnn-stf/2",
-                      "stf_lorenz63/shplrnn-gtf/0"]
-    assert bench.plan(["ecg_5d"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True) == [
-        "ecg_5d/shplrnn-gtf/0"]
+    labels = bench.plan(["ecg_5d", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3, minutes=5,
+                        best_minutes={"ecg_5d": 12})
+    assert labels == ["ecg_5d/shplrnn-gtf/0/12", "ecg_5d/shplrnn-gtf/1/12", "ecg_5d/shplrnn-gtf/2/12",
+                      "ecg_5d/plrnn-stf/0/5", "stf_lorenz63/plrnn-stf/0/5", "stf_lorenz63/plrnn-stf/1/5",
+                      "stf_lorenz63/plrnn-stf/2/5", "stf_lorenz63/shplrnn-gtf/0/5"]
+    assert bench.plan(["ecg_5d"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
+        "ecg_5d/shplrnn-gtf/0/0.5"]
+    with pytest.raises(ValueError, match="minutes must be a positive number"):
+        bench.plan(["ecg_5d"], ["plrnn-stf"], minutes=math.nan)
     with pytest.raises(ValueError, match="unknown benchmark data set 'ecg'"):
         bench.plan(["ecg"], ["plrnn-stf"])
     with pytest.raises(ValueError, match="unknown benchmark configuration"):
@@ -187,6 +190,9 @@ def test_cli_rejects_unknown_names(run_cli) -> None:
     assert "unknown name 'ecg'" in err and "ecg_5d" in err
     code, out, err = run_cli("reproduce", "dsr-benchmark", "--models", "lstm")
     assert code == 2 and "unknown name 'lstm'" in err and "plrnn-stf" in err
+    for bad in ("ecg=3", "ecg_5d=0", "nan"):
+        code, out, err = run_cli("reproduce", "dsr-benchmark", "--best-minutes", bad)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--best-minutes" in err, (bad, err)
 
 
 def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
@@ -198,7 +204,7 @@ def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
     d.mkdir()
     x = _series(1000, 3, 7)
     np.save(d / "stf_rossler.npy", x)
-    row = bench.run_trial({"run": "stf_rossler/plrnn-stf/0", "minutes": 0.05, "out": str(tmp_path / "o"),
+    row = bench.run_trial({"run": "stf_rossler/plrnn-stf/0/0.05", "out": str(tmp_path / "o"),
                            "data_dir": str(d), "stf_steps": 400, "overrides": {"*": TINY}})
     cfg = json.loads((Path(row["run_dir"]) / "config.json").read_text())
     assert cfg["split"]["n_train"] == 800

@@ -281,14 +281,27 @@ BEST: dict[str, str] = {name: ("plrnn-stf" if name.startswith("stf_") and name n
 
 
 # ----------------------------------------------------------------------------------------- plan and trials
-def run_label(dataset: str, config: str, seed: int) -> str:
-    return f"{dataset}/{config}/{seed}"
+def run_label(dataset: str, config: str, seed: int, minutes: float) -> str:
+    """``dataset/config/seed/minutes``: what one run is (its budget included, so that a longer budget is
+    another run, not a reuse of a shorter one)."""
+    return f"{dataset}/{config}/{seed}/{float(minutes):g}"
+
+
+def parse_label(label: str) -> tuple[str, str, int, float]:
+    d, c, s, m = str(label).split("/")
+    return d, c, int(s), float(m)
 
 
 def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3, other_seeds: int = 1,
-         only_best: bool = False) -> list[str]:
-    """Run labels ``dataset/config/seed`` in priority order: data sets as given, the best configuration
-    first with ``best_seeds`` seeds, then the others with ``other_seeds`` seeds (none with ``only_best``)."""
+         only_best: bool = False, minutes: float = 10.0, best_minutes: dict[str, float] | None = None
+         ) -> list[str]:
+    """Run labels ``dataset/config/seed/minutes`` in priority order: data sets as given, the best
+    configuration first with ``best_seeds`` seeds and ``best_minutes[dataset]`` (default ``minutes``), then
+    the others with ``other_seeds`` seeds (none with ``only_best``) and ``minutes``."""
+    best_minutes = best_minutes or {}
+    for m in (minutes, *best_minutes.values()):
+        if not (math.isfinite(float(m)) and float(m) > 0):
+            raise ValueError(f"minutes must be a positive number, got {m!r}")
     for d in datasets:
         if d not in DATASETS:
             raise ValueError(f"unknown benchmark data set {d!r}; choose from {', '.join(DATASETS)}")
@@ -302,33 +315,31 @@ def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3
         order = sorted(configs, key=lambda c: c != BEST[d])
         for c in order:
             if c == BEST[d]:
-                n = best_seeds
+                n, m = best_seeds, float(best_minutes.get(d, minutes))
             elif only_best:
                 continue
             else:
-                n = other_seeds
-            labels.extend(run_label(d, c, s) for s in range(n))
+                n, m = other_seeds, float(minutes)
+            labels.extend(run_label(d, c, s, m) for s in range(n))
     return labels
 
 
-def _run_name(label: str, minutes: float) -> str:
-    d, c, s = label.split("/")
-    return f"{d}__{c}__seed{s}__{minutes:g}min"
+def _run_name(label: str) -> str:
+    d, c, s, m = parse_label(label)
+    return f"{d}__{c}__seed{s}__{m:g}min"
 
 
 def run_trial(params: dict[str, Any]) -> dict[str, Any]:
-    """Sweep trial: train one ``dataset/config/seed`` (``params["run"]``) on the training part and score it
+    """Sweep trial: train one ``dataset/config/seed/minutes`` (``params["run"]``) on the training part and score it
     on the held-out part; returns one result row.  Files go to ``params["out"]/runs/<name>/``
     (``config.json``, ``metrics.jsonl``, ``model.pt``); an interrupted run resumes from its checkpoint."""
     from rnnchaos._util.threads import single_thread
     from rnnchaos.report.evaluation import latent_functions
     from rnnchaos.training.reconstructor import Reconstructor
 
-    dataset, config, seed_text = str(params["run"]).split("/")
-    seed = int(seed_text)
+    dataset, config, seed, minutes = parse_label(params["run"])
     cfg = CONFIGS[config]
-    minutes = float(params["minutes"])
-    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]), minutes)
+    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]))
     with single_thread():
         train, test = load_split(dataset, params.get("data_dir"))
         kw = cfg.reconstructor_kwargs(dataset, train.shape[1])
@@ -547,38 +558,23 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
 
     datasets = list(datasets or DATASETS)
     configs = list(configs or CONFIGS)
-    if not (math.isfinite(float(minutes)) and float(minutes) > 0):
-        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
-    labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best)
+    labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best,
+                  minutes=minutes, best_minutes=best_minutes)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     ddir = str(_data_dir(data_dir).resolve())
     compute_floors(datasets, ddir, out_dir)
-    best_minutes = best_minutes or {}
-    # one sweep per budget, so that each run's budget is part of its id (a rerun with another budget
-    # trains again instead of reusing a shorter run)
-    by_budget: dict[float, list[str]] = {}
-    for lab in labels:
-        d, c, _ = lab.split("/")
-        m = float(best_minutes.get(d, minutes)) if c == BEST[d] else float(minutes)
-        by_budget.setdefault(m, []).append(lab)
-    records: list[dict[str, Any]] = []
-    n_ran = n_skipped = 0
-    for m, labs in by_budget.items():
-        # paths as given (relative ones resolve against the working directory, as --out does), so that the
-        # same command from another checkout finds the same trial ids; Ray workers need absolute paths
-        fixed: dict[str, Any] = {"minutes": m, "out": str(out_dir.resolve() if ray_address else out_dir)}
-        if data_dir is not None:
-            fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
-        if overrides:
-            fixed["overrides"] = dict(overrides)
-        cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labs},
-                          fixed=fixed)
-        sub = out_dir / "sweeps" / f"minutes_{m:g}"
-        res = run_sweep(cfg, sub, workers=workers, ray_address=ray_address, show_progress=show_progress)
-        records.extend(res.records)
-        n_ran += res.n_ran
-        n_skipped += res.n_skipped
+    # paths as given (relative ones resolve against the working directory, as --out does), so that the same
+    # command from another checkout finds the same trial ids; Ray workers need absolute paths
+    fixed: dict[str, Any] = {"out": str(out_dir.resolve() if ray_address else out_dir)}
+    if data_dir is not None:
+        fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
+    if overrides:
+        fixed["overrides"] = dict(overrides)
+    cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labels},
+                      fixed=fixed)
+    res = run_sweep(cfg, out_dir, workers=workers, ray_address=ray_address, show_progress=show_progress)
+    records = res.records
     all_records = _all_records(out_dir)
     rows = summary_rows(all_records, compute_floors(sorted({r["result"]["dataset"] for r in all_records
                                                             if r.get("result")} | set(datasets),
@@ -591,24 +587,21 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     if rows:
         paths["png"] = plot_benchmark(rows, out_dir / "dsr_benchmark.png")
     failed = [r for r in records if r["status"] == "error"]
-    return {"runs": len(labels), "ran": n_ran, "skipped": n_skipped, "failed": len(failed),
+    return {"runs": len(labels), "ran": res.n_ran, "skipped": res.n_skipped, "failed": len(failed),
             "errors": [f"{r['params']['run']}: {r['error']}" for r in failed][:5],
             **{k: str(v) for k, v in paths.items()}}
 
 
 def _all_records(out_dir: Path) -> list[dict[str, Any]]:
-    """Every finished run journaled under ``out_dir/sweeps/*`` (all budgets), last record per run label."""
+    """Every finished run in the journal ``out_dir/trials.jsonl`` (this command's and earlier ones'); of a
+    ``dataset/config/seed`` run with several budgets, the longest one."""
     from rnnchaos.sweep.journal import Journal
 
-    last: dict[str, dict[str, Any]] = {}
-    for j in sorted((out_dir / "sweeps").glob("*/trials.jsonl")):
-        for rec in Journal(j).load().values():
-            if rec.get("status") == "ok":
-                last[f"{rec['params']['run']}|{rec['params']['minutes']}"] = rec
-    # one budget per run label: the longest finished one
-    best: dict[str, dict[str, Any]] = {}
-    for rec in last.values():
-        lab = rec["params"]["run"]
-        if lab not in best or rec["params"]["minutes"] > best[lab]["params"]["minutes"]:
-            best[lab] = rec
+    best: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for rec in Journal(out_dir / "trials.jsonl").load().values():
+        if rec.get("status") != "ok":
+            continue
+        d, c, s, m = parse_label(rec["params"]["run"])
+        if (d, c, s) not in best or m > parse_label(best[(d, c, s)]["params"]["run"])[3]:
+            best[(d, c, s)] = rec
     return list(best.values())

@@ -97,6 +97,12 @@ def test_replaying_the_training_data_scores_the_train_vs_test_floor() -> None:
     res = bench.gtf_protocol(Replay(train[-1000:]).generate, test)
     fl = bench.floors(train, test, separate_test_file=False)
     assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_h"] == fl["train_vs_test_d_h"]
+    # N > 5: the Gaussian-mixture D_stsp, averaged over the same Monte Carlo seeds in both
+    train, test = _series(3000, 6, 1), _series(1000, 6, 2)
+    res = bench.gtf_protocol(Replay(train[:1000]).generate, test, mc_seeds=3)
+    fl = bench.floors(train, test, separate_test_file=True, mc_seeds=3)
+    assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_stsp_mc_sd"] == fl["train_vs_test_d_stsp_mc_sd"]
+    assert res["d_stsp_mc_sd"] > 0 and res["d_h"] == fl["train_vs_test_d_h"]
 
 
 def test_replaying_ecg_training_file_gives_the_reference_floor(data_dir: Path) -> None:

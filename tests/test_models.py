@@ -28,6 +28,8 @@ CASES = [
     ("plrnn", {"clipped": True}),
     ("shplrnn", {"hidden_dim": 12}),
     ("shplrnn", {"hidden_dim": 12, "clipped": True}),
+    ("alrnn", {"relu_units": 5}),
+    ("alrnn", {"relu_units": 8}),
     ("rnn", {"gain": 1.5}),
     ("rnn", {"nonlinearity": "relu", "bias": "uniform"}),
     ("lstm", {"gain": 2.0}),
@@ -153,10 +155,13 @@ def test_plrnn_structure_and_initial_stability():
     assert torch.isfinite(traj).all() and traj[:, -1].abs().max() < 1e3
 
 
-@pytest.mark.parametrize("observation", ["identity", "linear"])
+@pytest.mark.parametrize("observation", ["identity", "linear", "affine"])
 def test_infer_latent_reproduces_observation(observation):
     model = build_model("shplrnn", 3, 6, observation=observation, seed=2, dtype=F64)
     gen = torch.Generator().manual_seed(4)
+    if observation == "affine":  # a non-zero offset, so that b matters
+        with torch.no_grad():
+            model.b.copy_(torch.randn(3, generator=gen, dtype=F64))
     x = torch.randn(5, 3, generator=gen, dtype=F64)
     z = torch.randn(5, 6, generator=gen, dtype=F64)
     with torch.no_grad():
@@ -186,6 +191,37 @@ def test_config_roundtrip_and_checkpoint(arch, kw, tmp_path):
         assert torch.equal(loaded.step(z), model.step(z))
     data = torch.load(path, weights_only=True)
     assert set(data) == {"config", "state_dict"}
+
+
+def test_affine_observation_checkpoint_keeps_the_offset(tmp_path):
+    model = build_model("alrnn", 3, 8, seed=7, observation="affine", relu_units=3)
+    with torch.no_grad():
+        model.b.copy_(torch.tensor([0.5, -1.0, 2.0]))
+    save_checkpoint(model, tmp_path / "a.pt")
+    loaded = load_checkpoint(tmp_path / "a.pt")
+    z = torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(loaded.observe(z), model.observe(z))
+        assert torch.equal(loaded.observe(z) - z @ loaded.B.T, torch.tensor([0.5, -1.0, 2.0]).expand(4, 3))
+
+
+def test_alrnn_is_linear_on_its_first_units_and_a_plrnn_when_all_are_rectified():
+    gen = torch.Generator().manual_seed(1)
+    z = 2.0 * torch.randn(7, 6, generator=gen, dtype=F64)
+    lin = build_model("alrnn", 2, 6, seed=3, relu_units=0, dtype=F64)
+    with torch.no_grad():
+        want = lin.A * z + z @ lin.W_eff.T + lin.h
+        assert torch.allclose(lin.step(z), want, atol=1e-14, rtol=0)
+        full = build_model("alrnn", 2, 6, seed=3, relu_units=6, dtype=F64)
+        plrnn = build_model("plrnn", 2, 6, seed=3, dtype=F64)
+        plrnn.load_state_dict(full.state_dict())
+        assert torch.equal(full.step(z), plrnn.step(z))
+        part = build_model("alrnn", 2, 6, seed=3, relu_units=2, dtype=F64)
+        phi = torch.cat([z[:, :4], torch.relu(z[:, 4:])], dim=1)
+        assert torch.allclose(part.step(z), part.A * z + phi @ part.W_eff.T + part.h, atol=1e-14, rtol=0)
+        assert torch.all(torch.diagonal(part.W_eff) == 0) and part.linear_units == 4
+    with pytest.raises(ValueError, match="relu_units"):
+        build_model("alrnn", 2, 6, relu_units=7)
 
 
 def test_wrapped_module_checkpoint(tmp_path):

@@ -52,7 +52,7 @@ def test_linear_rnn_real_and_complex_eigenvalues(analytic):
 
 SUM_CASES = [
     ("plrnn", {}), ("plrnn", {"clipped": True}), ("shplrnn", {"hidden_dim": 16}),
-    ("shplrnn", {"hidden_dim": 16, "clipped": True}), ("rnn", {"gain": 1.8}), ("lstm", {"gain": 3.0}),
+    ("shplrnn", {"hidden_dim": 16, "clipped": True}), ("alrnn", {"relu_units": 3}), ("rnn", {"gain": 1.8}), ("lstm", {"gain": 3.0}),
     ("gru", {"gain": 3.0}),
 ]
 

@@ -98,10 +98,23 @@ def test_diverging_run_stops_and_keeps_last_good_checkpoint(tmp_path, lorenz):
     ({"model": "transformer"}, "model must be one of"), ({"forcing": "gtf"}, "needs alpha"),
     ({"tau": 0}, "tau must be"), ({"tau": "often"}, "tau must be"), ({"observation": "cubic"}, "observation"),
     ({"seq_len": 5000}, "fewer than seq_len"), ({"optimizer": "sgd"}, "optimizer must be"),
+    ({"width": 4}, "width applies to shplrnn"), ({"model": "shplrnn", "width": 0}, "width"),
+    ({"model": "alrnn", "width": -1}, "width"), ({"model": "alrnn", "width": 9}, "relu_units"),
+    ({"model": "shplrnn", "width": 5, "hidden_dim": 6}, "width once"),
 ])
 def test_bad_parameters_raise_value_error(kwargs, match, lorenz):
     with pytest.raises(ValueError, match=match):
         Reconstructor(**{**SMALL, "tau": 10, **kwargs}).fit(lorenz)
+
+
+@pytest.mark.parametrize("arch,width,attr", [("shplrnn", 13, "hidden_dim"), ("alrnn", 3, "relu_units")])
+def test_width_sets_the_second_size_and_survives_save_load(arch, width, attr, tmp_path, lorenz):
+    rec = Reconstructor(model=arch, width=width, observation="affine", forcing="gtf", alpha=0.3,
+                        out=tmp_path / "w", **{**SMALL, "epochs": 2}).fit(lorenz)
+    assert getattr(rec.model_, attr) == width and rec.model_.observation == "affine"
+    loaded = Reconstructor.load(tmp_path / "w")
+    assert loaded.width == width and getattr(loaded.model_, attr) == width
+    np.testing.assert_array_equal(loaded.generate(30), rec.generate(30))
 
 
 def test_existing_run_is_not_overwritten_without_resume(tmp_path, lorenz):
@@ -137,11 +150,26 @@ def test_cli_train_json(run_cli, tmp_path, lorenz):
     assert cfg["data"]["kind"] == "file" and cfg["tau"] == res["tau"]
 
 
+def test_cli_train_width_clipped_affine(run_cli, tmp_path, lorenz):
+    data = tmp_path / "l63.npy"
+    np.save(data, lorenz)
+    code, out, err = run_cli("train", "--data", str(data), "--model", "shplrnn", "--hidden", "5", "--width", "17",
+                             "--clipped", "--observation", "affine", "--forcing", "gtf", "--alpha", "0.3",
+                             "--epochs", "2", "--seq-len", "20", "--batch-size", "4", "--batches-per-epoch", "2",
+                             "--out", str(tmp_path / "run"), "--no-progress", "--json")
+    assert code == 0, err
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg["model"]["hidden_dim"] == 17 and cfg["model"]["clipped"] is True
+    assert cfg["model"]["observation"] == "affine" and cfg["estimator"]["width"] == 17
+
+
 @pytest.mark.parametrize("args,match", [
     (["--data", "no_such_thing"], "neither an existing file"),
     (["--data", "lorenz63", "--tau", "x"], "expected 'auto' or a positive integer"),
     (["--data", "lorenz63", "--forcing", "gtf"], "needs --alpha"),
     (["--data", "lorenz63", "--resume"], "--resume needs --out"),
+    (["--data", "lorenz63", "--model", "alrnn", "--clipped"], "--clipped applies to plrnn and shplrnn"),
+    (["--data", "lorenz63", "--width", "3"], "width applies to shplrnn"),
 ])
 def test_cli_errors_are_one_line_exit_2(run_cli, args, match):
     code, out, err = run_cli("train", *args, "--epochs", "1", "--no-progress")

@@ -13,7 +13,23 @@ from typing import Any
 import click
 
 from rnnchaos.cli._common import apply_options, emit, json_option
-from rnnchaos.reproductions.stf_common import DATASETS
+from rnnchaos.reproductions.stf_common import DATASETS, series_name
+
+
+class _STFDataset(click.Choice):
+    """The STF series by catalog name (``stf:lorenz63``); the older bare name (``lorenz63``) is accepted."""
+
+    def __init__(self) -> None:
+        super().__init__([f"stf:{k}" for k in DATASETS])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().lower() in DATASETS:
+            value = f"stf:{series_name(value)}"
+        return super().convert(value, param, ctx)
+
+
+_DATASET_HELP = ("Data set of the paper, by its catalog name (rnnchaos.data.catalog; the file stf_NAME.npy in "
+                 "--data-dir). The bare series name (lorenz63) is accepted too.")
 
 
 def _floats(text: str, name: str) -> list[float]:
@@ -49,7 +65,7 @@ common = [
 
 
 @click.command("stf-tau-sweep")
-@click.option("--dataset", type=click.Choice(list(DATASETS)), required=True)
+@click.option("--dataset", type=_STFDataset(), required=True, help=_DATASET_HELP)
 @click.option("--models", default="plrnn,rnn,lstm", show_default=True, help="Comma-separated architectures.")
 @click.option("--taus", default="5,10,20,30,50,70,100,200", show_default=True, help="Forcing intervals (steps).")
 @click.option("--no-clip", is_flag=True, help="Skip the gradient-clipped BPTT baseline.")
@@ -73,7 +89,7 @@ stf_tau_sweep = apply_options(common, _tau_sweep)
 
 
 @click.command("stf-ablations")
-@click.option("--dataset", type=click.Choice(list(DATASETS)), default="lorenz63", show_default=True)
+@click.option("--dataset", type=_STFDataset(), default="stf:lorenz63", show_default=True, help=_DATASET_HELP)
 @click.option("--model", default="plrnn", show_default=True)
 @click.option("--tau", type=click.FloatRange(min=1), default=30.0, show_default=True)
 @click.option("--delta", type=click.FloatRange(min=0), default=10.0, show_default=True,

@@ -39,7 +39,8 @@ def _alpha(value: str | None) -> float | str | None:
 
 @click.command("train")
 @click.option("--data", required=True, metavar="NAME|FILE",
-              help="A .npy/.npz/.csv file (time x dims), a built-in system (lorenz63, rossler, ...) or a shared data stem.")
+              help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
+                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")
 @click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")
@@ -47,10 +48,14 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--embed-lag", type=int, default=1, show_default=True, help="Delay-embedding lag (steps).")
 @click.option("--test-fraction", type=float, default=0.2, show_default=True,
               help="Last fraction of the series held out (train/test split in time).")
-@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "rnn", "lstm", "gru"]), default="plrnn",
-              show_default=True)
+@click.option("--model", "arch", type=click.Choice(["plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru"]),
+              default="plrnn", show_default=True)
 @click.option("--hidden", type=int, default=30, show_default=True, help="Latent size M (LSTM: number of cells).")
-@click.option("--observation", type=click.Choice(["linear", "identity"]), default="linear", show_default=True)
+@click.option("--width", type=int, default=None,
+              help="shplrnn: hidden width L [4M]; alrnn: number P of ReLU units [M // 2].")
+@click.option("--clipped", is_flag=True, default=False, help="plrnn/shplrnn: the clipped (bounded) variant.")
+@click.option("--observation", type=click.Choice(["linear", "affine", "identity"]), default="linear",
+              show_default=True, help="x = B z, x = B z + b, or the first N latent units.")
 @click.option("--forcing", type=click.Choice(["stf", "gtf", "bptt", "tbptt", "window"]), default="stf",
               show_default=True)
 @click.option("--tau", "tau_text", default="auto", show_default=True, metavar="auto|INT",
@@ -59,15 +64,30 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--delta", type=int, default=0, show_default=True, help="Random tau: half-width of [tau-delta, tau+delta].")
 @click.option("--anneal-epochs", type=int, default=None, help="Annealed tau: epoch at which tau is reached.")
 @click.option("--alpha", "alpha_text", default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
-@click.option("--epochs", type=int, default=1000, show_default=True)
+@click.option("--alpha-rule", type=click.Choice(["product_upper_bound", "pooled_geomean"]),
+              default="product_upper_bound", show_default=True,
+              help="Estimate of --alpha auto (Hess et al. 2023: per-sequence Jacobian product bound, batch max).")
+@click.option("--alpha-every", type=int, default=5, show_default=True,
+              help="--alpha auto: optimizer steps between alpha estimates (counted within an epoch).")
+@click.option("--alpha-smoothing", type=float, default=0.999, show_default=True,
+              help="--alpha auto: alpha <- g*alpha + (1-g)*estimate when the estimate is smaller.")
+@click.option("--alpha-decay", type=float, default=1.0, show_default=True,
+              help="Fixed --alpha: multiply alpha by this every epoch, down to --alpha-min.")
+@click.option("--alpha-min", type=float, default=0.0, show_default=True, help="Floor of the decayed alpha.")
+@click.option("--noise", type=float, default=0.0, show_default=True, metavar="SD",
+              help="Gaussian noise of this sd (standardised units) added to every training batch.")
+@click.option("--epochs", type=int, default=None,
+              help="Epoch cap [1000 without --minutes; unbounded with --minutes: train until the budget ends].")
 @click.option("--minutes", type=float, default=None, help="Time budget (training time, wall clock).")
 @click.option("--seq-len", type=int, default=100, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--batches-per-epoch", type=int, default=10, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--optimizer", type=click.Choice(["adam", "radam"]), default="adam", show_default=True)
-@click.option("--lr-schedule", type=click.Choice(["constant", "cosine", "exponential"]), default="constant",
-              show_default=True)
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine", "exponential"]), default=None,
+              help="[constant; exponential when --lr-final is given]")
+@click.option("--lr-final", type=float, default=None, metavar="RATE",
+              help="Final learning rate: lr decays exponentially from --lr to RATE over the epochs or the budget.")
 @click.option("--clip", type=click.Choice(["norm", "value", "none"]), default="norm", show_default=True)
 @click.option("--clip-value", type=float, default=10.0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
@@ -85,10 +105,13 @@ def _alpha(value: str | None) -> float | str | None:
 @seed_option
 @json_option
 def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None, embed_lag: int,
-          test_fraction: float, arch: str, hidden: int, observation: str, forcing: str, tau_text: str, tau_mode: str,
-          delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int, minutes: float | None,
-          seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str, lr_schedule: str,
-          clip: str, clip_value: float, checkpoint_every: int, log_every: int, lyap_every: int, select_every: int,
+          test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool, observation: str,
+          forcing: str, tau_text: str, tau_mode: str,
+          delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
+          alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float, alpha_min: float,
+          noise: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
+          lr_schedule: str | None, lr_final: float | None, clip: str, clip_value: float, checkpoint_every: int,
+          log_every: int, lyap_every: int, select_every: int,
           tensorboard: bool, device: str,
           out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
     """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
@@ -102,19 +125,26 @@ def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, em
     alpha = _alpha(alpha_text)
     if forcing == "gtf" and alpha is None:
         raise click.UsageError("--forcing gtf needs --alpha A (in [0, 1]) or --alpha auto")
+    if clipped and arch not in ("plrnn", "shplrnn"):
+        raise click.UsageError(f"--clipped applies to plrnn and shplrnn only, not to --model {arch}")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the run directory to continue)")
+    if lr_schedule is None:
+        lr_schedule = "constant" if lr_final is None else "exponential"
     embedding = {"dim": embed_dim, "lag": embed_lag} if embed_dim is not None else None
     with single_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, summary = train_from_source(
             data, params=parse_params(params), n_steps=n_steps, dt=dt, embedding=embedding,
-            test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, observation=observation,
+            test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
+            **({"clipped": True} if clipped else {}), observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
             epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
-            select_every=select_every, tensorboard=tensorboard, seed=seed, device=device, out=out, progress=progress)
+            select_every=select_every, tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
+            alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise,
+            lr_end=lr_final, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:
             continue

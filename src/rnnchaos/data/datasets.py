@@ -2,9 +2,11 @@
 and random batches of subsequences.
 
 A data *source* is either a path to a ``.npy``/``.npz``/``.csv`` file of shape (T, N) (read with
-:func:`rnnchaos.data.io.load_series`), the name of a built-in system (``lorenz63``, ``rossler``, …,
-simulated with :func:`rnnchaos.systems.get_system`), or the stem of a file in the shared data directory
-(``stf_lorenz63`` → ``$RNNCHAOS_DATA_DIR/stf_lorenz63.npy``).  Nothing is read at import time.
+:func:`rnnchaos.data.io.load_series`), a published data set of the catalog (``stf:lorenz63``,
+``gtf:ecg``, …: its train file in the shared data directory, :mod:`rnnchaos.data.catalog`), the name of a
+built-in system (``lorenz63``, ``rossler``, …, simulated with :func:`rnnchaos.systems.get_system`), or
+the stem of a file in the shared data directory (``stf_lorenz63`` → ``$RNNCHAOS_DATA_DIR/stf_lorenz63.npy``,
+the older spelling of ``stf:lorenz63``).  Nothing is read at import time.
 
 Conventions: a series is (T, N) float64; a batch is (B, T, N) float32 (training precision).
 Standardisation is a per-dimension z-score whose mean and standard deviation are stored with the
@@ -23,6 +25,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos.data.catalog import CATALOG, entry_files
 
 #: upper bound on the number of samples simulated for a built-in system (10⁸ samples of 3 floats: 2.4 GB)
 MAX_SIM_STEPS = 20_000_000
@@ -88,8 +91,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
                 ) -> tuple[NDArray[np.float64], DataSpec]:
     """Load a training series of shape (T, N) float64 from a file, a built-in system or a shared stem.
 
-    Resolution order: an existing path → a built-in system name → a file ``<stem>.npy`` in
-    :func:`shared_data_dir`.  For a system, ``n_steps`` samples spaced ``dt`` (the system's default
+    Resolution order: an existing path → a catalog name (``stf:lorenz63``; its train file) → a built-in
+    system name → a file ``<stem>.npy`` in :func:`shared_data_dir`.  For a system, ``n_steps`` samples spaced ``dt`` (the system's default
     when None) are simulated after ``transient`` steps, from a seeded initial condition.
     ``embedding={"dim": m, "lag": L}`` delay-embeds a scalar series (N = 1) into (T − (m−1)L, m)
     with :func:`rnnchaos.dynamics.embedding.delay_embed`.
@@ -103,6 +106,10 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
     if Path(base).exists():
         x = load_series(text)
         spec = DataSpec(kind="file", source=str(Path(base).resolve()) + text[len(base):])
+    elif text.strip().lower() in CATALOG:
+        train_file, _ = entry_files(text)
+        x = load_series(train_file)
+        spec = DataSpec(kind="file", source=str(train_file))
     elif _is_system(text):
         from rnnchaos.systems.registry import get_system
 
@@ -125,7 +132,7 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
             names = _system_names()
             hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"
             raise ValueError(f"data source {text!r} is neither an existing file (.npy/.npz/.csv) nor a "
-                             f"built-in system nor a shared data set; {hint}")
+                             f"published data set ({', '.join(CATALOG)}) nor a built-in system; {hint}")
     x = as_trajectory(x, name=f"data {text!r}")
     if embedding:
         x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))

@@ -117,7 +117,7 @@ class MaxLyapunovFromData:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from rnnchaos._util.atomic import atomic_path
+        from rnnchaos._util.figures import save_figure
 
         steps = np.arange(self.divergence.size)
         a, b = self.fit_range
@@ -141,10 +141,10 @@ class MaxLyapunovFromData:
                         color="tab:red", va="bottom", wrap=True)
             ax.legend(loc="upper left", fontsize=8)
             fig.tight_layout()
-            with atomic_path(path, suffix=".png") as tmp:
-                fig.savefig(tmp, format="png", dpi=110)
-        finally:
+        except BaseException:
             plt.close(fig)
+            raise
+        save_figure(fig, path, dpi=110, tight=False)
 
 
 def mean_period(x: Any) -> float:

@@ -1,4 +1,4 @@
-"""rnnchaos.models: RNNs (PLRNN, shPLRNN, Elman, LSTM, GRU, wrapped user modules) as latent maps.
+"""rnnchaos.models: RNNs (PLRNN, shPLRNN, ALRNN, Elman, LSTM, GRU, wrapped user modules) as latent maps.
 
 Every model is a :class:`~rnnchaos.models.base.LatentModel`: a batched ``step``, an analytic
 ``jacobian``, a matrix-free ``tangent`` (``J @ Q``), an observation model and ``as_map()`` for the
@@ -6,6 +6,7 @@ analyses in :mod:`rnnchaos.dynamics`. Build one with :func:`build_model`, rebuil
 :func:`model_from_config` / :func:`load_checkpoint`.
 """
 
+from rnnchaos.models.alrnn import ALRNN
 from rnnchaos.models.base import (
     LatentModel,
     ModelMap,
@@ -21,6 +22,7 @@ from rnnchaos.models.spectrum import initial_conditions, model_lyapunov_spectrum
 from rnnchaos.models.wrappers import FunctionModel, TorchModuleModel, autograd_jacobian, wrap_model
 
 __all__ = [
+    "ALRNN",
     "INITS",
     "PLRNN",
     "ElmanRNN",

@@ -6,8 +6,8 @@ Every architecture in :mod:`rnnchaos.models` subclasses :class:`LatentModel` (a 
 * ``jacobian(z)``: the analytic Jacobian ``dF/dz`` as ``(B, M, M)``;
 * ``tangent(z, Q)``: ``(F(z), J(z) @ Q)`` for tangent frames ``Q`` of shape ``(B, M, k)`` computed
   *without forming* ``J`` (cost ``O(B M^2 k)`` for dense layers instead of ``O(B M^3)``);
-* ``observe(z)``: the observation model ``(B, M) -> (B, N)``: identity on the first ``N`` units, or a
-  learned linear read-out ``x = B z``;
+* ``observe(z)``: the observation model ``(B, M) -> (B, N)``: identity on the first ``N`` units, a
+  learned linear read-out ``x = B z``, or an affine one ``x = B z + b``;
 * ``infer_latent(x, z)``: the data-inferred latent state used by (sparse) teacher forcing
   (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022);
 * ``as_map()``: a float64 NumPy :class:`rnnchaos.core.TangentMap` adapter that every analysis in
@@ -31,7 +31,7 @@ from torch import Tensor
 
 Array = NDArray[np.float64]
 
-OBSERVATIONS = ("identity", "linear")
+OBSERVATIONS = ("identity", "linear", "affine")
 #: largest number of parameter entries a model may allocate (2**28 entries = 2 GiB in float64): larger
 #: sizes are refused with a ValueError instead of failing inside the allocator
 MAX_PARAMETERS = 2**28
@@ -97,8 +97,9 @@ class LatentModel(torch.nn.Module):
     ----------
     latent_dim: ``M``, the size of the state ``z``.
     obs_dim: ``N``, the size of the observations ``x``.
-    observation: ``"identity"`` (``x = z[:, :N]``, needs ``N <= M``) or ``"linear"`` (``x = z @ B.T``
-        with a learned ``B`` of shape ``(N, M)``).
+    observation: ``"identity"`` (``x = z[:, :N]``, needs ``N <= M``), ``"linear"`` (``x = z @ B.T``
+        with a learned ``B`` of shape ``(N, M)``) or ``"affine"`` (``x = z @ B.T + b``, learned ``B`` and
+        offset ``b`` of shape ``(N,)``, initially 0; the observation model of Hess et al. 2023).
     input_dim: ``K`` >= 0, size of an optional external input.
     dtype: ``torch.float32`` (default) or ``torch.float64``.
     """
@@ -124,10 +125,12 @@ class LatentModel(torch.nn.Module):
         self._generator = as_torch_generator(seed)
         check_parameter_count(self.latent_dim * self.latent_dim, f"a latent map of size {self.latent_dim}")
         check_parameter_count(self.latent_dim * self.input_dim, f"an input of size {self.input_dim}")
-        if observation == "linear":
-            check_parameter_count(self.obs_dim * self.latent_dim, "the linear observation model")
+        if observation in ("linear", "affine"):
+            check_parameter_count(self.obs_dim * self.latent_dim, f"the {observation} observation model")
             self.B = torch.nn.Parameter(
                 self._randn(self.obs_dim, self.latent_dim) / np.sqrt(self.latent_dim))
+        if observation == "affine":
+            self.b = torch.nn.Parameter(torch.zeros(self.obs_dim, dtype=self._dtype))
 
     # ------------------------------------------------------------------ random helpers
     def _randn(self, *shape: int) -> Tensor:
@@ -204,6 +207,8 @@ class LatentModel(torch.nn.Module):
         """Observation model ``(B, M) -> (B, N)`` (also works on ``(..., M)``)."""
         if self.observation == "identity":
             return z[..., : self.obs_dim]
+        if self.observation == "affine":
+            return z @ self.B.T + self.b
         return z @ self.B.T
 
     def infer_latent(self, x: Tensor, z: Tensor | None = None) -> Tensor:
@@ -213,6 +218,7 @@ class LatentModel(torch.nn.Module):
         kept from ``z`` (zeros if ``z`` is None), as in sparse teacher forcing (Mikhaeil et al. 2022).
         Linear observation: ``z + B^+ (x - B z)`` with the Moore–Penrose pseudo-inverse ``B^+``, i.e. the
         state closest to ``z`` that reproduces ``x`` (``B^+ x`` when ``z`` is None; Brenner et al. 2022).
+        Affine observation: the same with ``x - b`` in place of ``x``: ``z + B^+ (x - b - B z)``.
         """
         x = torch.as_tensor(x)
         if x.dim() == 1:
@@ -230,6 +236,8 @@ class LatentModel(torch.nn.Module):
         if self.observation == "identity":
             return torch.cat([x, z[:, self.obs_dim:]], dim=1)
         pinv = torch.linalg.pinv(self.B)
+        if self.observation == "affine":
+            x = x - self.b
         return z + (x - z @ self.B.T) @ pinv.T
 
     def trajectory(self, z0: Tensor, n_steps: int, s: Tensor | None = None) -> Tensor:
@@ -317,7 +325,7 @@ def register(cls: type[LatentModel]) -> type[LatentModel]:
 
 def _ensure_registered() -> None:
     # importing the architecture modules registers them
-    from rnnchaos.models import gated, plrnn, wrappers  # noqa: F401
+    from rnnchaos.models import alrnn, gated, plrnn, wrappers  # noqa: F401
 
 
 def available_architectures() -> list[str]:
@@ -327,11 +335,11 @@ def available_architectures() -> list[str]:
 
 def build_model(arch: str, obs_dim: int, latent_dim: int, *, observation: str = "identity",
                 seed: int | torch.Generator | None = None, **kwargs: Any) -> LatentModel:
-    """Build a latent model by name: ``plrnn``, ``shplrnn``, ``rnn``, ``lstm``, ``gru``.
+    """Build a latent model by name: ``plrnn``, ``shplrnn``, ``alrnn``, ``rnn``, ``lstm``, ``gru``.
 
     ``latent_dim`` is the size ``M`` of the map's state ``z`` (for ``lstm`` the state is ``[h, c]``, so
     ``M = 2 H`` must be even). Extra keyword arguments go to the architecture (e.g. ``clipped=True``,
-    ``hidden_dim=L`` for ``shplrnn``, ``gain``/``init`` for ``rnn``, ``dtype=torch.float64``).
+    ``hidden_dim=L`` for ``shplrnn``, ``relu_units=P`` for ``alrnn``, ``gain``/``init`` for ``rnn``, ``dtype=torch.float64``).
     """
     _ensure_registered()
     if arch not in _REGISTRY or arch.startswith("torch_") or arch == "function":

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
-from rnnchaos._util.atomic import atomic_path  # noqa: E402
+from rnnchaos._util.figures import save_figure  # noqa: E402  (re-exported: the one figure saver)
 from rnnchaos.metrics.power_spectrum import _chunks, chunked_spectrum, whole_spectrum  # noqa: E402
 from rnnchaos.metrics.presets import MetricPreset, get_preset  # noqa: E402
 
@@ -35,16 +35,6 @@ __all__ = ["plot_attractors", "plot_time_series", "plot_power_spectra", "plot_pr
 
 DATA_COLOR, MODEL_COLOR = "#1f4e9c", "#c0392b"
 plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10})
-
-
-def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG atomically and close it."""
-    target = Path(path)
-    with atomic_path(target, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-        os.chmod(tmp, 0o644)  # readable like any other output file (mkstemp creates 0600)
-    plt.close(fig)
-    return target
 
 
 def _labels(n: int, labels: Sequence[str] | None) -> list[str]:

@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from rnnchaos._util.atomic import atomic_path, write_json_atomic, write_text_atomic
+from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos._util.figures import save_figure
 from rnnchaos._util.progress import progress
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import positive_int
@@ -234,6 +235,4 @@ def plot_rnn_gain(result: dict[str, Any], path: str | Path) -> None:
     ax.set_title(f"probability of chaos over {result['trials']} initialisations")
     ax.legend(fontsize=8)
     fig.suptitle("Random tanh RNNs h ← tanh(g W h): transition to chaos", fontsize=13)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, tight=False)

@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from rnnchaos._util.figures import save_figure
 from rnnchaos._util.rng import SeedLike, as_generator
+from rnnchaos._util.tables import write_table
 from rnnchaos.core import Array, JacobianMap
-from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
 
 PUBLISHED_NORMAL = {0.0: 0.0, 0.1: 0.0, 0.11: 0.0, 0.12: 0.002, 0.13: 0.036, 0.14: 0.313, 0.15: 0.747, 0.16: 0.972,
                     0.19: 1.0, 0.2: 1.0}
@@ -168,7 +170,7 @@ def plot_higher_dim(rows: list[dict[str, Any]], path: str | os.PathLike[str]) ->
                  "(band: min-max over networks)")
     a2.grid(alpha=0.3)
     a2.legend(fontsize=8)
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce_higher_dim(out: str | os.PathLike[str], trials: int = 1000, seed: int = 0) -> list[Path]:
@@ -178,5 +180,5 @@ def reproduce_higher_dim(out: str | os.PathLike[str], trials: int = 1000, seed: 
             "input": "fixed integer vector in [0, 16]^64 (the notebook used the first sklearn digit)",
             "glorot_note": "the notebook's 'Glorot' curve code is not shown; we use U(+-sqrt(3) sigma)",
             "lyapunov": "lambda_max per step, shared engine, 4 initial conditions x 300 steps per network"}
-    csv_p, json_p = write_table(out, "higher_dim", rows, meta)
-    return [csv_p, json_p, plot_higher_dim(rows, Path(out) / "higher_dim.png")]
+    table = write_table(rows, out, "higher_dim", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_higher_dim(rows, Path(out) / "higher_dim.png")]

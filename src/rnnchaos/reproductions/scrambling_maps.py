@@ -22,14 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from rnnchaos._util.figures import save_figure
 from rnnchaos._util.rng import as_generator
+from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.analysis import analyze_piecewise
 from rnnchaos.maps1d.entropy import lap_growth
 from rnnchaos.maps1d.network import Network1D
 from rnnchaos.maps1d.periodic import periodic_points
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 from rnnchaos.maps1d.scrambling import PAPER_EXAMPLE, orbit_distance
-from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
 
 TENT: dict[str, Any] = {"w": [1.0, 1.0], "b": [0.0, -0.5], "a": [2.0, -4.0], "c": 0.0}
 
@@ -93,7 +95,7 @@ def plot_persistence(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                  f"perturbed recurrent maps with a 3-cycle: {100 * res['p_period3_recurrent']:.1f} %")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce_persistence(out: str | os.PathLike[str], trials: int = 500, seed: int = 0) -> list[Path]:
@@ -103,8 +105,8 @@ def reproduce_persistence(out: str | os.PathLike[str], trials: int = 500, seed: 
             "base_network": TENT, "perturbation": "each parameter + 0.1 N(0,1)", "trials": trials, "seed": seed,
             "p_period3_recurrent": res["p_period3_recurrent"],
             "method": "exact piecewise-linear composition (float64), laps counted on [0, 1]"}
-    csv_p, json_p = write_table(out, "persistence", res["rows"], meta)
-    return [csv_p, json_p, plot_persistence(res, Path(out) / "persistence.png")]
+    table = write_table(res["rows"], out, "persistence", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_persistence(res, Path(out) / "persistence.png")]
 
 
 # ---------------------------------------------------------------------- Lipschitz
@@ -146,7 +148,7 @@ def plot_lipschitz(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     a2.set_title(f"laps saturate: entropy estimate {res['entropy_estimate']:.3g} nats/step")
     a2.legend()
     a2.grid(alpha=0.3)
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce_lipschitz(out: str | os.PathLike[str], trials: int = 12, seed: int = 0) -> list[Path]:
@@ -157,8 +159,8 @@ def reproduce_lipschitz(out: str | os.PathLike[str], trials: int = 12, seed: int
             "periods_up_to_6": res["periods"], "entropy_estimate": res["entropy_estimate"],
             "lyapunov_exponent_per_step": res["lyapunov_exponent"], "seed_unused": seed,
             "method": "exact rational arithmetic"}
-    csv_p, json_p = write_table(out, "lipschitz", res["rows"], meta)
-    return [csv_p, json_p, plot_lipschitz(res, Path(out) / "lipschitz.png")]
+    table = write_table(res["rows"], out, "lipschitz", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_lipschitz(res, Path(out) / "lipschitz.png")]
 
 
 # ---------------------------------------------------------------------- distance
@@ -197,7 +199,7 @@ def plot_distance(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
                  f"3-cycle: {res['has_period3']}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce_distance(out: str | os.PathLike[str], trials: int = 150, seed: int = 0) -> list[Path]:
@@ -209,5 +211,5 @@ def reproduce_distance(out: str | os.PathLike[str], trials: int = 150, seed: int
             "method": "exact rational orbits (and float64 for comparison)",
             "min_distance_after_t10": float(np.min(res["exact"].d[10:])) if res["exact"].d.size > 10 else None,
             "max_distance_after_t10": float(np.max(res["exact"].d[10:])) if res["exact"].d.size > 10 else None}
-    csv_p, json_p = write_table(out, "distance", res["rows"], meta)
-    return [csv_p, json_p, plot_distance(res, Path(out) / "distance.png")]
+    table = write_table(res["rows"], out, "distance", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_distance(res, Path(out) / "distance.png")]

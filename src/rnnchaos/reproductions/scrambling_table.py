@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
+from rnnchaos._util.figures import save_figure
+from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
-from rnnchaos.reproductions.scrambling_common import PAPER, REPO, pyplot, save_figure, write_table
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
 
 NOTEBOOK = f"{REPO}/NEW_DEPTH_2_RNNs_and_Chaos_Period_3_Probability_RNNs.ipynb (commit bf9efb6)"
 
@@ -163,7 +165,7 @@ def plot_table(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path
                  f"trials per row: {sorted({r['trials'] for r in rows})}", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6 / max(n, 1) - 0.04), ncol=2)
     ax.grid(axis="x", alpha=0.3)
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, workers: int = 1,
@@ -177,6 +179,6 @@ def reproduce(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, 
                      "+ bisection on the invariant interval (tanh)"),
             "grid": "linspace(-1, 1, 163), sign changes of x - F(x) for pairs (i-1, i), i = 1..161",
             "ambiguity": "the notebook's first cell swaps the published values of rows 2 and 3 (4.51 / 7.49)"}
-    csv_p, json_p = write_table(out, "scrambling_table", rows, meta)
+    table = write_table(rows, out, "scrambling_table", meta=meta, nonfinite="string", newline="\r\n")
     fig_p = plot_table(rows, Path(out) / "scrambling_table.png")
-    return [csv_p, json_p, fig_p]
+    return [table["csv"], table["json"], fig_p]

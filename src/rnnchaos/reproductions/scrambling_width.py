@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from rnnchaos._util.figures import save_figure
+from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
-from rnnchaos.reproductions.scrambling_common import PAPER, pyplot, save_figure, write_table
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, pyplot
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GAINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
@@ -82,7 +84,7 @@ def plot_width(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path
                  f"trials per width: {sorted({r['trials'] for r in rows})} (95% Wilson intervals)")
     ax.grid(alpha=0.3)
     ax.legend()
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def plot_gain(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
@@ -102,7 +104,7 @@ def plot_gain(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
                  f"{rows[0]['trials']} networks per gain")
     ax.grid(alpha=0.3)
     ax.legend()
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
 def reproduce_width(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, workers: int = 1) -> list[Path]:
@@ -110,13 +112,13 @@ def reproduce_width(out: str | os.PathLike[str], trials: int = 10_000, seed: int
     meta = {"paper": PAPER, "claim": "P(Li-Yorke chaos) is a constant independent of the width (He init)",
             "method": "exact period-3 criterion; certified positive entropy = point of period 3 or 6",
             "trials": trials, "trials_above_width_1024": min(trials, 2_000), "seed": seed}
-    csv_p, json_p = write_table(out, "scrambling_width", rows, meta)
-    return [csv_p, json_p, plot_width(rows, Path(out) / "scrambling_width.png")]
+    table = write_table(rows, out, "scrambling_width", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_width(rows, Path(out) / "scrambling_width.png")]
 
 
 def reproduce_gain(out: str | os.PathLike[str], trials: int = 10_000, seed: int = 0, workers: int = 1) -> list[Path]:
     rows = run_gain(trials=trials, seed=seed, workers=workers)
     meta = {"paper": PAPER, "method": "exact period-3 criterion, output layer multiplied by g",
             "trials": trials, "seed": seed}
-    csv_p, json_p = write_table(out, "scrambling_gain", rows, meta)
-    return [csv_p, json_p, plot_gain(rows, Path(out) / "scrambling_gain.png")]
+    table = write_table(rows, out, "scrambling_gain", meta=meta, nonfinite="string", newline="\r\n")
+    return [table["csv"], table["json"], plot_gain(rows, Path(out) / "scrambling_gain.png")]

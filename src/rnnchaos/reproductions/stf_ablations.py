@@ -25,15 +25,19 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
+from rnnchaos._util.tables import write_table
 from rnnchaos.reproductions.stf_common import (
-    Journal,
+    FIELDS,
     STFRun,
     budget_text,
     default_fit,
+    finished_keys,
     load_dataset,
     noise_floor,
+    open_journal,
+    record_run,
+    series_name,
     train_and_score,
-    write_table,
 )
 from rnnchaos.reproductions.stf_tau_sweep import CLIP_KWARGS
 
@@ -76,22 +80,25 @@ def run_ablations(*, dataset: str = "lorenz63", model: str = "plrnn", tau: float
         raise ValueError(f"delta must satisfy 0 <= delta < tau, got delta={delta!r}, tau={tau!r}")
     if minutes <= 0 or not math.isfinite(minutes):
         raise ValueError(f"minutes must be a positive time budget per run, got {minutes!r}")
+    dataset = series_name(dataset)  # stf:lorenz63 -> lorenz63, the name in journal keys and tables
     x = load_dataset(dataset, data_dir)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    journal = Journal(root / "results.jsonl")
+    journal = open_journal(root / "results.jsonl")
+    latest = journal.load()
     base = dict(reconstructor_kwargs or {})
-    for seed in range(seeds):
-        for v in variants:
-            run = STFRun(dataset, model, v, None if v == "clip" else float(tau), seed, minutes,
-                         settings=(("delta", delta),) if v == "random" else ())
-            if run.key in journal.done:
-                continue
-            row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(v, tau, delta, base), n_steps=n_steps,
-                                  lyapunov_steps=lyapunov_steps, fit=fit)
-            journal.append(run.key, row)
-            write_table(journal.latest, root, "ablations")
-    rows = journal.latest
+    with journal:
+        for seed in range(seeds):
+            for v in variants:
+                run = STFRun(dataset, model, v, None if v == "clip" else float(tau), seed, minutes,
+                             settings=(("delta", delta),) if v == "random" else ())
+                if run.key in finished_keys(latest):
+                    continue
+                row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(v, tau, delta, base),
+                                      n_steps=n_steps, lyapunov_steps=lyapunov_steps, fit=fit)
+                record_run(journal, latest, run.key, row)
+                write_table(latest.values(), root, "ablations", fields=FIELDS)
+    rows = list(latest.values())
     floor = noise_floor(x)
     summary: dict[str, Any] = {"dataset": dataset, "model": model, "tau": tau, "delta": delta,
                                "noise_floor_halves": floor, "variants": {}}
@@ -103,7 +110,7 @@ def run_ablations(*, dataset: str = "lorenz63", model: str = "plrnn", tau: float
             for m in ("d_stsp_stf2022", "d_h_stf2022", "d_stsp_corrected", "d_h_corrected", "lambda_max_model")}
         summary["variants"][v]["n_runs"] = len(vals)
     write_json_atomic(root / "summary.json", summary)
-    write_table(rows, root, "ablations")
+    write_table(rows, root, "ablations", fields=FIELDS)
     plot_ablations(rows, root / "ablations.png", floor=floor, title=f"{dataset}, {model}, tau = {tau:g}")
     return summary
 

@@ -1,13 +1,16 @@
 """Shared parts of the sparse-teacher-forcing reproductions (Mikhaeil, Monfared & Durstewitz, NeurIPS 2022).
 
-* the benchmark data sets (``stf_<name>.npy`` in a data directory) and their published tau_pred;
+* the benchmark data sets (catalog names ``stf:<name>``, files ``stf_<name>.npy`` in a data directory,
+  ``rnnchaos.data.catalog``) and their published tau_pred;
 * the published curves (``stf_paper_curves.csv``);
 * training one configuration with ``rnnchaos.training.reconstructor.Reconstructor`` under a time budget
   and scoring it with the paper's protocol: one 100,000-step free run from the latent state inferred from
   the data's first point, D_stsp and D_H against the whole data set under ``stf2022`` (comparable with the
   paper) and ``stf2022-corrected`` (docs/metrics.md), and the model's lambda_max;
-* a resumable results journal (``results.jsonl``: one JSON object per finished run; a rerun skips them),
-  tables (CSV + JSON, atomic) and the noise floor of each metric on the data (first vs second half).
+* a resumable results journal (``results.jsonl``, ``rnnchaos.sweep.journal.Journal``: one JSON object per
+  finished run; a rerun skips them),
+  tables (``rnnchaos._util.tables.write_table`` with ``fields=FIELDS``) and the noise floor of each
+  metric on the data (first vs second half).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,20 +29,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos.data.catalog import CATALOG
 from rnnchaos.metrics.power_spectrum import power_spectrum_distance
 from rnnchaos.metrics.state_space import state_space_divergence
+from rnnchaos.sweep.journal import Journal
 
-__all__ = ["DATASETS", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
-           "train_and_score", "Journal", "write_table", "noise_floor"]
+__all__ = ["DATASETS", "series_name", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
+           "train_and_score", "open_journal", "finished_keys", "record_run", "noise_floor", "FIELDS"]
 
 Array = NDArray[np.float64]
 
-#: dataset name -> file name in the data directory
-DATASETS: dict[str, str] = {
-    "lorenz63": "stf_lorenz63.npy", "lorenz63_yz": "stf_lorenz63_yz.npy", "rossler": "stf_rossler.npy",
-    "duffing_forced": "stf_duffing_forced.npy", "weather_tde": "stf_weather_tde.npy", "eeg_tde": "stf_eeg_tde.npy",
-}
+#: series name (the journal's and the tables' ``dataset``) -> file name in the data directory, from the
+#: ``stf:`` entries of ``rnnchaos.data.catalog.CATALOG`` (``stf:lorenz63`` is the series ``lorenz63``)
+DATASETS: dict[str, str] = {name.split(":", 1)[1]: e.train_file for name, e in CATALOG.items()
+                            if name.startswith("stf:")}
 #: tau_pred = ln 2 / lambda_max (steps) used by the paper (data README)
 PAPER_TAU_PRED: dict[str, float] = {"lorenz63": 46.0, "lorenz63_yz": 46.0, "rossler": 77.0,
                                     "duffing_forced": 39.0, "weather_tde": 43.0, "eeg_tde": 41.0}
@@ -61,16 +64,25 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     return found if found is not None else Path.cwd().parent / "shared" / "data"
 
 
+def series_name(name: str) -> str:
+    """The STF series name of a data set: ``stf:lorenz63`` (the catalog name, documented) and
+    ``lorenz63`` (the older spelling) both give ``lorenz63``; ``ValueError`` for anything else."""
+    key = name.strip().lower()
+    short = key[4:] if key.startswith("stf:") else key
+    if short not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join('stf:' + k for k in DATASETS)}")
+    return short
+
+
 def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
-    """The benchmark series ``name`` (T, N) as float64 (see ``DATASETS``)."""
+    """The benchmark series ``name`` (``stf:lorenz63`` or ``lorenz63``; see ``DATASETS``), (T, N) float64."""
     from rnnchaos.data.io import load_series
 
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    path = data_dir(directory) / DATASETS[name]
+    short = series_name(name)
+    path = data_dir(directory) / DATASETS[short]
     if not path.is_file():
         raise ValueError(f"dataset file {str(path)!r} not found; pass --data-dir (the directory holding "
-                         f"{DATASETS[name]}) or set RNNCHAOS_DATA_DIR")
+                         f"{DATASETS[short]}) or set RNNCHAOS_DATA_DIR")
     return load_series(path)
 
 
@@ -197,42 +209,24 @@ def train_and_score(run: STFRun, x: Array, out_root: Path, *, reconstructor_kwar
     return row
 
 
-class Journal:
-    """Append-only ``results.jsonl``: one finished run per line; ``done`` lists their keys (for resuming)."""
+def open_journal(path: Path) -> Journal:
+    """The run journal ``results.jsonl`` (``rnnchaos.sweep.journal.Journal``: records keyed by ``"key"``,
+    NaN scores allowed). Journals written before the Journal was shared have the same lines and load as they are."""
+    return Journal(path, key="key", required=("key",), allow_nan=True)
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows: list[dict[str, Any]] = []
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a crash
-                if isinstance(rec, dict) and "key" in rec:
-                    self.rows.append(rec)
 
-    @property
-    def done(self) -> set[str]:
-        """Keys of finished runs; a run whose training failed is not finished (it is retried)."""
-        return {r["key"] for r in self.rows if not str(r.get("status", "")).startswith("training failed")}
+def finished_keys(latest: dict[str, dict[str, Any]]) -> set[str]:
+    """Keys of finished runs among ``{key: last record}``; a run whose training failed is not finished
+    (a rerun retries it)."""
+    return {k for k, r in latest.items() if not str(r.get("status", "")).startswith("training failed")}
 
-    @property
-    def latest(self) -> list[dict[str, Any]]:
-        """The last row of each key (a retried run replaces its failure)."""
-        last: dict[str, dict[str, Any]] = {}
-        for r in self.rows:
-            last[r["key"]] = r
-        return list(last.values())
 
-    def append(self, key: str, row: dict[str, Any]) -> None:
-        rec = {"key": key, **row}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, default=_json_default) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.rows.append(json.loads(json.dumps(rec, default=_json_default)))
+def record_run(journal: Journal, latest: dict[str, dict[str, Any]], key: str, row: dict[str, Any]) -> None:
+    """Append ``{"key": key, **row}`` to ``journal`` (NumPy scalars as numbers, other objects as strings)
+    and make it the last record of ``key`` in ``latest``."""
+    rec = json.loads(json.dumps({"key": key, **row}, default=_json_default))
+    journal.append(rec)
+    latest[key] = rec
 
 
 def budget_text(rows: list[dict[str, Any]]) -> str:
@@ -256,23 +250,3 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     return str(obj)
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def write_table(rows: Iterable[dict[str, Any]], out: Path, stem: str) -> tuple[Path, Path]:
-    """Write ``stem.csv`` and ``stem.json`` (list of rows, non-finite numbers as null) atomically."""
-    rows = [{k: _clean(r.get(k)) for k in FIELDS} for r in rows]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in r.items()})
-    csv_path, json_path = out / f"{stem}.csv", out / f"{stem}.json"
-    write_text_atomic(csv_path, buf.getvalue())
-    write_json_atomic(json_path, rows)
-    return csv_path, json_path

@@ -24,17 +24,21 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
+from rnnchaos._util.tables import write_table
 from rnnchaos.reproductions.stf_common import (
+    FIELDS,
     PAPER_TAU_PRED,
-    Journal,
     STFRun,
     budget_text,
     default_fit,
+    finished_keys,
     load_dataset,
     load_paper_curves,
     noise_floor,
+    open_journal,
+    record_run,
+    series_name,
     train_and_score,
-    write_table,
 )
 
 __all__ = ["DEFAULT_TAUS", "plan_tau_sweep", "run_tau_sweep", "plot_tau_sweep"]
@@ -86,31 +90,34 @@ def run_tau_sweep(dataset: str, *, models: Sequence[str] = ("plrnn", "rnn", "lst
         raise ValueError(f"minutes must be a positive time budget per run, got {minutes!r}")
     if any((not math.isfinite(t)) or t < 1 for t in taus):
         raise ValueError(f"taus must be forcing intervals >= 1 step, got {list(taus)}")
+    dataset = series_name(dataset)  # stf:lorenz63 -> lorenz63, the name in journal keys and tables
     x = load_dataset(dataset, data_dir)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    journal = Journal(root / "results.jsonl")
+    journal = open_journal(root / "results.jsonl")
+    latest = journal.load()
     base = dict(reconstructor_kwargs or {})
     floor = noise_floor(x)
     paper = load_paper_curves(None if data_dir is None else Path(data_dir).parent / "reference" / "stf_paper_curves.csv")
 
     def finalise() -> dict[str, Any]:  # table, summary and figure after every run: partial results are usable
-        rows = [r for r in journal.latest if r.get("dataset") == dataset]
+        rows = [r for r in latest.values() if r.get("dataset") == dataset]
         summary = summarise(rows, dataset, floor)
         write_json_atomic(root / "summary.json", summary)
-        write_table(rows, root, "tau_sweep")
+        write_table(rows, root, "tau_sweep", fields=FIELDS)
         plot_tau_sweep(rows, dataset, root / "tau_sweep.png", floor=floor, paper=paper)
         return summary
 
-    for run in plan_tau_sweep(dataset, models, taus, seeds, minutes, include_clip):
-        if run.key in journal.done:
-            continue
-        row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(run, base), n_steps=n_steps,
-                              lyapunov_steps=lyapunov_steps, fit=fit)
-        journal.append(run.key, row)
-        finalise()
-        if on_row is not None:
-            on_row(row)
+    with journal:
+        for run in plan_tau_sweep(dataset, models, taus, seeds, minutes, include_clip):
+            if run.key in finished_keys(latest):
+                continue
+            row = train_and_score(run, x, root, reconstructor_kwargs=_kwargs(run, base), n_steps=n_steps,
+                                  lyapunov_steps=lyapunov_steps, fit=fit)
+            record_run(journal, latest, run.key, row)
+            finalise()
+            if on_row is not None:
+                on_row(row)
     return finalise()
 
 

@@ -1,4 +1,9 @@
-"""The trial journal ``trials.jsonl``: one JSON record per finished trial, appended durably.
+"""The project's one results journal: a JSON-lines file, one record per finished unit of work, appended durably.
+
+Used for the sweep's ``trials.jsonl`` (records keyed by ``"id"``) and the STF reproductions'
+``results.jsonl`` (keyed by ``"key"``, NaN allowed: ``Journal(path, key="key", required=("key",),
+allow_nan=True)``); reading the journal back gives the last record of each key, which is how a rerun
+skips finished work.
 
 Each record is written as one line followed by ``flush`` and ``os.fsync``, so a trial is either in
 the journal completely or not at all after a crash or ``SIGKILL``. When the journal is read back,
@@ -22,15 +27,25 @@ _REQUIRED = ("id", "seed", "status")
 
 
 class Journal:
-    """Append-only JSON-lines journal of finished trials at ``path``."""
+    """Append-only JSON-lines journal at ``path``.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``key``: the field naming a record (a string; a later record with the same key replaces an earlier
+    one in ``load``). ``required``: fields a record must have to be kept. ``allow_nan``: whether NaN and
+    +-inf may be written (as the non-standard JSON tokens ``NaN``, ``Infinity``; Python reads them back).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, key: str = "id", required: tuple[str, ...] = _REQUIRED,
+                 allow_nan: bool = False) -> None:
         self.path = Path(path)
+        self.key = key
+        self.required = tuple(required) if key in required else (key, *required)
+        self.allow_nan = allow_nan
         self._fh: IO[str] | None = None
         self.dropped = 0
 
     def load(self) -> dict[str, dict[str, Any]]:
-        """Read the journal: ``{trial id: last record}``. Repairs a torn or corrupt journal in place."""
+        """Read the journal: ``{key: last record}`` in order of each key's first appearance. Repairs a torn
+        or corrupt journal in place (unreadable lines and records lacking a required field are dropped)."""
         if not self.path.exists():
             return {}
         raw = self.path.read_bytes()
@@ -47,11 +62,12 @@ class Journal:
             except (UnicodeDecodeError, ValueError):
                 dropped += 1
                 continue
-            if not isinstance(rec, dict) or any(k not in rec for k in _REQUIRED) or not isinstance(rec["id"], str):
+            if (not isinstance(rec, dict) or any(k not in rec for k in self.required)
+                    or not isinstance(rec[self.key], str)):
                 dropped += 1
                 continue
-            records[rec["id"]] = rec
-            good.append(json.dumps(rec, allow_nan=False))
+            records[rec[self.key]] = rec
+            good.append(json.dumps(rec, allow_nan=self.allow_nan))
         self.dropped = dropped
         # the split yields one empty piece after the final newline; any other blank line is rewritten away
         if dropped or blank > (1 if raw.endswith(b"\n") or not raw else 0) or (raw and not raw.endswith(b"\n")):
@@ -60,7 +76,7 @@ class Journal:
 
     def append(self, record: dict[str, Any]) -> None:
         """Append ``record`` as one line and make it durable (flush + fsync)."""
-        line = json.dumps(record, allow_nan=False)
+        line = json.dumps(record, allow_nan=self.allow_nan)
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()

@@ -5,7 +5,10 @@ The PLRNN (Durstewitz 2017; Koppe et al. 2019) is the latent map
     z_{t+1} = A ⊙ z_t + W · relu(z_t) + h,   A diagonal (stored as a vector), W with zero diagonal,
 
 observed through a linear map x̂_t = B z_t with pseudo-inverse P = B⁺ (the identity observation on the
-first N units is B = [I 0], P = Bᵀ, with B fixed).  Every training method of this package for that
+first N units is B = [I 0], P = Bᵀ, with B fixed; an affine one x̂_t = B z_t + b is the linear one on the
+data x_t − b, and the kernel returns the gradient of the loss with respect to b).  The almost-linear RNN
+(ALRNN, Brenner et al., NeurIPS 2024) is the same map with the ReLU skipped on its first M − P units
+(:func:`almost_linear_loss_and_grad` with ``linear_units = M − P``).  Every training method of this package for that
 model is one schedule of *state mixing* applied after the loss at step t is taken:
 
     z'_t = z_t + m_obs[t] · P (x_t − B z_t)     (data-inferred state closest to z_t; identity: the
@@ -40,13 +43,13 @@ F32 = NDArray[np.float32]
 
 @numba.njit(cache=True)
 def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: Any, reset: Any, cut: Any,
-                      need_grad: bool) -> Any:  # pragma: no cover - compiled
+                      need_grad: bool, n_linear: int) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     WT = np.ascontiguousarray(W.T)
     Zpre = np.empty((T, nb, M), dtype=np.float32)  # z_t before mixing
     Zp = np.empty((T, nb, M), dtype=np.float32)    # z'_t after mixing
-    Rp = np.empty((T, nb, M), dtype=np.float32)    # relu(z'_t)
+    Rp = np.empty((T, nb, M), dtype=np.float32)    # Φ(z'_t): relu, identity on the first n_linear units
     E = np.zeros((T, nb, N), dtype=np.float32)     # errors B z_t - x_t
     scale = np.float32(1.0 / (nb * (T - 1) * N))
     loss = 0.0
@@ -57,7 +60,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
                 v += P[i, j] * X[b, 0, j]
             Zpre[0, b, i] = v
             Zp[0, b, i] = v
-            Rp[0, b, i] = v if v > 0 else np.float32(0.0)
+            Rp[0, b, i] = v if (v > 0 or i < n_linear) else np.float32(0.0)
     for t in range(1, T):
         Z = np.dot(Rp[t - 1], WT)
         mo = m_obs[t]
@@ -81,15 +84,16 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
                         for j in range(N):
                             v -= mo * P[i, j] * E[t, b, j]
                 Zp[t, b, i] = v
-                Rp[t, b, i] = v if v > 0 else np.float32(0.0)
+                Rp[t, b, i] = v if (v > 0 or i < n_linear) else np.float32(0.0)
     loss = loss * float(scale)
     gA = np.zeros(M, dtype=np.float32)
     gh = np.zeros(M, dtype=np.float32)
     gW = np.zeros((M, M), dtype=np.float32)
     gB = np.zeros((N, M), dtype=np.float32)
     gP = np.zeros((M, N), dtype=np.float32)
+    gX = np.zeros(N, dtype=np.float32)  # Σ over batch and steps of dL/dx_t (gives the affine offset's gradient)
     if not need_grad:
-        return loss, gA, gW, gh, gB, gP
+        return loss, gA, gW, gh, gB, gP, gX
     two_scale = np.float32(2.0) * scale
     G = np.zeros((T, nb, M), dtype=np.float32)  # dL/dz_t (before mixing)
     gpost = np.zeros((nb, M), dtype=np.float32)  # dL/dz'_t
@@ -108,6 +112,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
                     for i in range(M):
                         gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
                 Q[j] = q
+                gX[j] -= q
                 for i in range(M):
                     gB[j, i] += q * Zpre[t, b, i]
             for i in range(M):
@@ -115,12 +120,12 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
                 for j in range(N):
                     g += Q[j] * Bm[j, i]
                 G[t, b, i] = g
-        # dL/dz'_{t-1} = A ⊙ g + (g · W) ⊙ [z'_{t-1} > 0]
+        # dL/dz'_{t-1} = A ⊙ g + (g · W) ⊙ Φ'(z'_{t-1})
         Pg = np.dot(G[t], W)
         for b in range(nb):
             for i in range(M):
                 d = A[i] * G[t, b, i]
-                if Zp[t - 1, b, i] > 0:
+                if Zp[t - 1, b, i] > 0 or i < n_linear:
                     d += Pg[b, i]
                 gpost[b, i] = d
     # z'_0 = P x_0: its gradient reaches P
@@ -128,6 +133,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
         for i in range(M):
             for j in range(N):
                 gP[i, j] += gpost[b, i] * X[b, 0, j]
+                gX[j] += P[i, j] * gpost[b, i]
     Gf = G[1:].reshape(((T - 1) * nb, M))
     Zf = Zp[:T - 1].reshape(((T - 1) * nb, M))
     Rf = Rp[:T - 1].reshape(((T - 1) * nb, M))
@@ -141,7 +147,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
             sh += Gf[r, i]
         gA[i] = sa
         gh[i] = sh
-    return loss, gA, gW, gh, gB, gP
+    return loss, gA, gW, gh, gB, gP, gX
 
 
 def identity_observation(obs_dim: int, latent_dim: int) -> tuple[F32, F32]:
@@ -149,6 +155,66 @@ def identity_observation(obs_dim: int, latent_dim: int) -> tuple[F32, F32]:
     Bm = np.zeros((obs_dim, latent_dim), dtype=np.float32)
     Bm[np.arange(obs_dim), np.arange(obs_dim)] = 1.0
     return Bm, np.ascontiguousarray(Bm.T)
+
+
+def _check_shapes(X: F32, M: int, Bm: F32, P: F32, m_obs: F32, reset: NDArray[np.bool_],
+                  cut: NDArray[np.bool_], b: F32 | None) -> tuple[int, int, int]:
+    """Shared argument checks of the fused kernels: ``X`` (B, T, N), ``Bm`` (N, M), ``P`` (M, N), masks (T,)."""
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (B, T, N), got {X.shape}")
+    nb, T, N = X.shape
+    if T < 2:
+        raise ValueError(f"sequences need at least 2 steps, got T={T}")
+    if Bm.shape != (N, M) or P.shape != (M, N):
+        raise ValueError(f"B must be ({N}, {M}) and P ({M}, {N}), got {Bm.shape} and {P.shape}")
+    if b is not None and np.shape(b) != (N,):
+        raise ValueError(f"the observation offset b must have shape ({N},), got {np.shape(b)}")
+    for name, arr in (("m_obs", m_obs), ("reset", reset), ("cut", cut)):
+        if arr.shape != (T,):
+            raise ValueError(f"{name} must have shape (T,) = ({T},), got {arr.shape}")
+    return nb, T, N
+
+
+def shifted_data(X: F32, b: F32 | None) -> F32:
+    """``X − b`` in float32 (C order): an affine observation ``x = B z + b`` is the linear one on ``x − b``."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if b is None:
+        return X
+    if X.ndim != 3 or np.shape(b) != (X.shape[2],):
+        raise ValueError(f"the observation offset b must have shape (N,) for X (B, T, N), got b {np.shape(b)} "
+                         f"and X {X.shape}")
+    return np.ascontiguousarray(X - np.asarray(b, dtype=np.float32), dtype=np.float32)
+
+
+def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32, m_obs: F32,
+                                reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
+                                linear_units: int = 0, b: F32 | None = None
+                                ) -> tuple[float, F32, F32, F32, F32, F32, F32]:
+    """Loss and exact gradients of a forced PLRNN whose first ``linear_units`` units skip the ReLU.
+
+    ``linear_units = 0`` is the PLRNN; ``linear_units = M − P`` is the almost-linear RNN (ALRNN) of
+    Brenner et al. (NeurIPS 2024), ``z ← A ⊙ z + W Φ*(z) + h`` with the ReLU on the last P units only.
+    ``b`` (N,): the offset of an affine observation ``x = B z + b`` (forcing through ``P (x − b)``);
+    None for a linear or identity observation.  Arguments otherwise as :func:`plrnn_loss_and_grad`.
+
+    Returns ``(loss, dA, dW, dh, dB_direct, dP, db)`` (``db`` is zero when ``b`` is None).
+    Cost: as the PLRNN kernel, O(T·B·M²).
+    """
+    Xs = shifted_data(X, b)
+    M = A.shape[0]
+    _check_shapes(Xs, M, Bm, P, m_obs, reset, cut, b)
+    if W.shape != (M, M) or h.shape != (M,):
+        raise ValueError(f"W must be ({M}, {M}) and h ({M},), got {W.shape} and {h.shape}")
+    if isinstance(linear_units, bool) or not 0 <= int(linear_units) <= M:
+        raise ValueError(f"linear_units must be an integer in [0, M={M}], got {linear_units!r}")
+    f32 = np.float32
+    loss, gA, gW, gh, gB, gP, gX = _forward_backward(
+        Xs, np.ascontiguousarray(A, dtype=f32), np.ascontiguousarray(W, dtype=f32),
+        np.ascontiguousarray(h, dtype=f32), np.ascontiguousarray(Bm, dtype=f32),
+        np.ascontiguousarray(P, dtype=f32), np.ascontiguousarray(m_obs, dtype=f32),
+        np.ascontiguousarray(reset, dtype=np.bool_), np.ascontiguousarray(cut, dtype=np.bool_), need_grad,
+        int(linear_units))
+    return float(loss), gA, gW, gh, gB, gP, -gX
 
 
 def plrnn_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32, m_obs: F32,
@@ -165,28 +231,10 @@ def plrnn_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32, m_obs: 
     reset, cut : (T,) bool; reset: z'_t = P x_t (implies a cut); cut: gradient stopped after step t.
 
     Returns ``(loss, dA, dW, dh, dB_direct, dP)``; the mean-squared-error loss is a Python float.
+    (:func:`almost_linear_loss_and_grad` adds linear units and an affine observation offset.)
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if X.ndim != 3:
-        raise ValueError(f"X must have shape (B, T, N), got {X.shape}")
-    nb, T, N = X.shape
-    M = A.shape[0]
-    if T < 2:
-        raise ValueError(f"sequences need at least 2 steps, got T={T}")
-    if W.shape != (M, M) or h.shape != (M,):
-        raise ValueError(f"W must be ({M}, {M}) and h ({M},), got {W.shape} and {h.shape}")
-    if Bm.shape != (N, M) or P.shape != (M, N):
-        raise ValueError(f"B must be ({N}, {M}) and P ({M}, {N}), got {Bm.shape} and {P.shape}")
-    for name, arr in (("m_obs", m_obs), ("reset", reset), ("cut", cut)):
-        if arr.shape != (T,):
-            raise ValueError(f"{name} must have shape (T,) = ({T},), got {arr.shape}")
-    f32 = np.float32
-    loss, gA, gW, gh, gB, gP = _forward_backward(
-        X, np.ascontiguousarray(A, dtype=f32), np.ascontiguousarray(W, dtype=f32),
-        np.ascontiguousarray(h, dtype=f32), np.ascontiguousarray(Bm, dtype=f32),
-        np.ascontiguousarray(P, dtype=f32), np.ascontiguousarray(m_obs, dtype=f32),
-        np.ascontiguousarray(reset, dtype=np.bool_), np.ascontiguousarray(cut, dtype=np.bool_), need_grad)
-    return float(loss), gA, gW, gh, gB, gP
+    loss, gA, gW, gh, gB, gP, _ = almost_linear_loss_and_grad(X, A, W, h, Bm, P, m_obs, reset, cut, need_grad)
+    return loss, gA, gW, gh, gB, gP
 
 
 @numba.njit(cache=True)

@@ -40,7 +40,11 @@ from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
 
 RUN_FORMAT = "rnnchaos-run"
 RUN_VERSION = 1
-ARCHS = ("plrnn", "shplrnn", "rnn", "lstm", "gru")
+ARCHS = ("plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru")
+#: the model keyword that ``width`` sets, per architecture
+_WIDTH_KWARG = {"shplrnn": "hidden_dim", "alrnn": "relu_units"}
+#: epochs of a run given neither ``epochs`` nor ``minutes``
+DEFAULT_EPOCHS = 1000
 #: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
 MAX_HIDDEN = 10_000
 
@@ -50,17 +54,29 @@ class Reconstructor:
 
     Parameters (all stored in ``config.json``)
     ------------------------------------------
-    model : ``plrnn``, ``shplrnn``, ``rnn``, ``lstm`` or ``gru``.
+    model : ``plrnn``, ``shplrnn``, ``alrnn``, ``rnn``, ``lstm`` or ``gru``.
     hidden : size of the recurrent state: the latent dimension M (for ``lstm`` the number of cells H;
         its map state [h, c] has 2H units).
+    width : the second size of the GTF-line models: for ``shplrnn`` the hidden width L of
+        ``W1 relu(W2 z + h2)`` (default 4M; Hess et al. 2023 use L = 250 for M = 5 on ECG), for ``alrnn``
+        the number P of rectified units (default M // 2; Brenner et al. 2024).  None: the model's
+        default; other models refuse it.  ``clipped=True`` (a model keyword) gives the clipped variants.
     forcing : ``stf``, ``gtf``, ``bptt``, ``tbptt`` or ``window`` (:mod:`rnnchaos.training.forcing`).
     tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
         ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
-    alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule).
-    epochs, minutes : stop after this many epochs or this much training time, whichever comes first.
+    alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule: ``alpha_rule``
+        ``product_upper_bound`` or ``pooled_geomean``, re-estimated every ``alpha_every`` optimizer steps,
+        annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
+        per-epoch decay of a fixed α to a floor.  ``noise``: sd of Gaussian noise added to every training
+        batch (standardised units).  ``lr_end``: the final learning rate of the ``exponential`` (or
+        ``cosine``) schedule (CLI ``--lr-final``).
+    epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
+        ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
+        time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
     seq_len, batch_size, batches_per_epoch, lr, optimizer (``adam``/``radam``), lr_schedule, clip,
     clip_value : see :class:`rnnchaos.training.trainer.TrainSettings`.
-    observation : ``"linear"`` (default) or ``"identity"``.
+    observation : ``"linear"`` (default), ``"affine"`` (``x = B z + b``, as in Hess et al. 2023) or
+        ``"identity"``.
     seed : seeds the model initialisation, the batches and random τ.  device : ``cpu``/``cuda``/``auto``.
     select_every, select_steps, select_starts : model selection (default on, every 250 epochs; off with
         0): every ``select_every`` epochs the model is scored by D_stsp of free runs against the
@@ -73,8 +89,9 @@ class Reconstructor:
     ``lambda_max_data_`` (per step), ``mean_``, ``std_``, ``history_``, ``result_``.
     """
 
-    def __init__(self, model: str = "plrnn", hidden: int = 30, *, forcing: str = "stf", tau: int | str = "auto",
-                 alpha: float | str | None = None, epochs: int = 1000, minutes: float | None = None,
+    def __init__(self, model: str = "plrnn", hidden: int = 30, *, width: int | None = None, forcing: str = "stf",
+                 tau: int | str = "auto", alpha: float | str | None = None, epochs: int | None = None,
+                 minutes: float | None = None,
                  seq_len: int = 100, batch_size: int = 32, batches_per_epoch: int = 10, lr: float = 1e-3,
                  optimizer: str = "adam", observation: str | None = None, seed: int = 0, device: str = "cpu",
                  out: str | os.PathLike[str] | None = None, progress: bool = False, tau_mode: str = "fixed",
@@ -82,9 +99,12 @@ class Reconstructor:
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
                  clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 500,
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
-                 tensorboard: bool = False, **model_kwargs: Any) -> None:
+                 tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
+                 alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
+                 noise: float = 0.0, lr_end: float | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
+        self.width = width
         self.forcing = forcing
         self.tau = tau
         self.alpha = alpha
@@ -115,14 +135,22 @@ class Reconstructor:
         self.select_steps = select_steps
         self.select_starts = select_starts
         self.tensorboard = tensorboard
+        self.alpha_rule = alpha_rule
+        self.alpha_every = alpha_every
+        self.alpha_smoothing = alpha_smoothing
+        self.alpha_decay = alpha_decay
+        self.alpha_min = alpha_min
+        self.noise = noise
+        self.lr_end = lr_end
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
     def get_params(self) -> dict[str, Any]:
-        names = ["model", "hidden", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
+        names = ["model", "hidden", "width", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
-                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard"]
+                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
+                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -144,8 +172,19 @@ class Reconstructor:
                 a = float(self.alpha)
                 if not 0.0 <= a <= 1.0:
                     raise ValueError(f"alpha must be in [0, 1] or 'auto', got {self.alpha!r}")
-        if self.observation not in (None, "linear", "identity"):
-            raise ValueError(f"observation must be 'linear' or 'identity', got {self.observation!r}")
+        if self.observation not in (None, "linear", "affine", "identity"):
+            raise ValueError(f"observation must be 'linear', 'affine' or 'identity', got {self.observation!r}")
+        if self.width is not None:
+            if self.model not in _WIDTH_KWARG:
+                raise ValueError(f"width applies to shplrnn (hidden width L) and alrnn (ReLU units P) only, "
+                                 f"not to {self.model!r}; leave it None")
+            w = positive_int(self.width, "width") if self.model == "shplrnn" else self.width
+            if isinstance(w, bool) or not isinstance(w, int | np.integer) or int(w) < 0:
+                raise ValueError(f"width (alrnn: the number P of ReLU units, 0 <= P <= hidden) must be a "
+                                 f"non-negative integer, got {self.width!r}")
+            if _WIDTH_KWARG[self.model] in self.model_kwargs:
+                raise ValueError(f"give the {self.model} width once: width={self.width!r} and "
+                                 f"{_WIDTH_KWARG[self.model]}={self.model_kwargs[_WIDTH_KWARG[self.model]]!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
@@ -157,11 +196,20 @@ class Reconstructor:
         from rnnchaos.models.base import build_model
 
         obs = self.observation or "linear"
+        kwargs = dict(self.model_kwargs)
+        if self.width is not None:
+            kwargs[_WIDTH_KWARG[self.model]] = int(self.width)
         try:
             return build_model(self.model, obs_dim, self._latent_dim(), observation=obs, seed=int(self.seed),
-                               **self.model_kwargs)
+                               **kwargs)
         except TypeError as exc:
             raise ValueError(f"invalid model options {self.model_kwargs} for {self.model!r}: {exc}") from None
+
+    def _epochs(self) -> int | None:
+        """The epoch cap: ``epochs`` when given, None (time budget only) under ``minutes``, else 1000."""
+        if self.epochs is not None:
+            return positive_int(self.epochs, "epochs")
+        return None if self.minutes is not None else DEFAULT_EPOCHS
 
     def _settings(self, tau: int | None, alpha: float | None) -> TrainSettings:
         method = self.forcing
@@ -171,7 +219,7 @@ class Reconstructor:
                                 anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None)
         return TrainSettings(
             forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
-            epochs=positive_int(self.epochs, "epochs"),
+            epochs=self._epochs(),
             minutes=None if self.minutes is None else float(self.minutes), seq_len=int(self.seq_len),
             batch_size=int(self.batch_size), batches_per_epoch=int(self.batches_per_epoch), lr=float(self.lr),
             optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),
@@ -179,14 +227,16 @@ class Reconstructor:
             log_every=int(self.log_every), lyap_every=int(self.lyap_every), select_every=int(self.select_every),
             select_steps=int(self.select_steps), select_starts=int(self.select_starts),
             tensorboard=bool(self.tensorboard), seed=int(self.seed),
-            device=self.device)
+            device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
+            alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
+            alpha_min=float(self.alpha_min), noise=float(self.noise),
+            lr_end=None if self.lr_end is None else float(self.lr_end))
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
         """Train on ``X`` (T, N) (NaN/inf rejected with a ``ValueError``); ``resume=True`` continues the
         run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
-        from rnnchaos.training.gtf import adaptive_alpha
         from rnnchaos.training.tau import TAU_FACTOR, auto_tau
 
         self._check_params()
@@ -247,13 +297,8 @@ class Reconstructor:
         self.model_ = self._build_model(x.shape[1])
         alpha: float | None = None
         if self.forcing == "gtf":
-            if self.alpha == "auto":
-                rng = np.random.default_rng(int(self.seed))
-                starts = rng.integers(0, xs.shape[0] - int(self.seq_len) + 1, size=int(self.batch_size))
-                batch = xs[starts[:, None] + np.arange(int(self.seq_len))].astype(np.float32)
-                alpha = adaptive_alpha(self.model_, batch)
-            else:
-                alpha = float(self.alpha)  # type: ignore[arg-type]
+            # the adaptive α starts at alpha_max = 1 and anneals down (Hess et al. 2023's code)
+            alpha = 1.0 if self.alpha == "auto" else float(self.alpha)  # type: ignore[arg-type]
         settings = self._settings(tau, alpha)
         if previous is not None and previous.get("training") != json.loads(json.dumps(settings.to_dict())):
             raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/config.json; "

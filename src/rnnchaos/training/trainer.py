@@ -2,9 +2,9 @@
 
 One epoch is ``batches_per_epoch`` optimizer steps, each on a batch of ``batch_size`` random
 subsequences of length ``seq_len`` of the (standardised) training series, with the loss and forcing of
-:mod:`rnnchaos.training.forcing`.  The gradient comes from the fused PLRNN kernel
-(:mod:`rnnchaos.training.plrnn_kernel`) when the model is a plain PLRNN on the CPU, otherwise from
-PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give the same numbers.
+:mod:`rnnchaos.training.forcing`.  The gradient comes from a fused kernel
+(:mod:`rnnchaos.training.fused_kernels`) when the model is a plain PLRNN, an ALRNN or a shPLRNN on the CPU,
+otherwise from PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give the same numbers.
 
 Runs (when ``run_dir`` is given): ``metrics.jsonl`` gets one JSON object per logged epoch (``epoch``,
 ``loss``, ``grad_norm``, ``tau`` or ``alpha``, ``lr``, ``seconds``, and every ``lyap_every`` epochs
@@ -38,8 +38,8 @@ from rnnchaos._util.atomic import atomic_path, json_default
 from rnnchaos._util.progress import progress_bar
 from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
-from rnnchaos.training.gtf import adaptive_alpha
-from rnnchaos.training.plrnn_kernel import identity_observation, plrnn_loss_and_grad
+from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
+from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
 OPTIMIZERS = ("adam", "radam")
@@ -52,10 +52,17 @@ CHECKPOINT_VERSION = 1
 class TrainSettings:
     """All settings of one training run (stored in ``config.json`` under ``"training"``).
 
-    ``alpha_mode="auto"`` (GTF) re-estimates α every ``alpha_every`` epochs from Jacobian norms
-    (:func:`rnnchaos.training.gtf.adaptive_alpha`).  ``lr_schedule``: ``constant``; ``cosine`` from
-    ``lr`` to ``lr * lr_final`` over the run (over the epochs, or over the time budget when ``minutes``
-    ends it first); ``exponential`` multiplies by ``lr_gamma`` every epoch.  ``clip``: ``norm`` (global
+    ``epochs=None`` (allowed only with ``minutes``) trains until the time budget ends.
+    ``alpha_mode="auto"`` (GTF, Hess et al. 2023) starts α at ``alpha_max`` and every ``alpha_every``
+    optimizer steps (counted within an epoch) re-estimates it on that step's batch by ``alpha_rule``,
+    smoothed with ``alpha_smoothing`` (:func:`rnnchaos.training.gtf.update_alpha`).  A fixed α decays
+    per epoch when ``alpha_decay`` < 1: α_e = max(``alpha_min``, α·``alpha_decay``^(e−1)).  ``noise`` > 0
+    adds fresh Gaussian noise of that standard deviation (standardised units) to every training batch,
+    inputs and targets alike (as the GTF code does), drawn from the run's seeded generator.
+    ``lr_schedule``: ``constant``; ``cosine`` from ``lr`` to ``lr_end`` (when given) or ``lr * lr_final``;
+    ``exponential`` to ``lr_end`` when given, lr·(lr_end/lr)^f (the GTF paper's RAdam 1e−3 → 1e−6),
+    else multiplied by ``lr_gamma`` every epoch.  f, the fraction of the run done, is the larger of
+    (epoch − 1)/(epochs − 1) (when ``epochs`` is set) and training time / ``minutes`` (when set).  ``clip``: ``norm`` (global
     gradient-norm clipping at ``clip_value``), ``value`` (each entry clipped to ±``clip_value``) or
     ``none``.  ``divergence_threshold``: a loss above it (the data are standardised, so a constant
     prediction scores about 1) counts as divergence.  ``select_every`` > 0 turns on model selection:
@@ -68,9 +75,14 @@ class TrainSettings:
 
     forcing: ForcingSchedule = field(default_factory=lambda: ForcingSchedule("stf", tau=30))
     alpha_mode: str = "fixed"
-    alpha_every: int = 50
+    alpha_every: int = 5
     alpha_max: float = 1.0
-    epochs: int = 1000
+    alpha_rule: str = "product_upper_bound"
+    alpha_smoothing: float = 0.999
+    alpha_decay: float = 1.0
+    alpha_min: float = 0.0
+    noise: float = 0.0
+    epochs: int | None = 1000
     minutes: float | None = None
     seq_len: int = 100
     batch_size: int = 32
@@ -79,6 +91,7 @@ class TrainSettings:
     optimizer: str = "adam"
     lr_schedule: str = "constant"
     lr_final: float = 0.01
+    lr_end: float | None = None
     lr_gamma: float = 0.999
     clip: str = "norm"
     clip_value: float = 10.0
@@ -102,9 +115,13 @@ class TrainSettings:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
         if self.alpha_mode not in ("fixed", "auto"):
             raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
+        if self.epochs is None and self.minutes is None:
+            raise ValueError("give epochs, minutes or both: with neither the run would never stop")
         for name in ("epochs", "seq_len", "batch_size", "batches_per_epoch", "checkpoint_every", "log_every",
                      "alpha_every"):
             v = getattr(self, name)
+            if name == "epochs" and v is None:
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.seq_len < 2:
@@ -120,6 +137,22 @@ class TrainSettings:
             v = float(getattr(self, name))
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive finite number, got {getattr(self, name)!r}")
+        if self.alpha_rule not in ALPHA_RULES:
+            raise ValueError(f"alpha_rule must be one of {ALPHA_RULES}, got {self.alpha_rule!r}")
+        for name, lo_open in (("alpha_smoothing", False), ("alpha_decay", True), ("alpha_max", True),
+                              ("alpha_min", False)):
+            v = float(getattr(self, name))
+            if not (math.isfinite(v) and (v > 0 if lo_open else v >= 0) and v <= 1):
+                raise ValueError(f"{name} must be in {'(0, 1]' if lo_open else '[0, 1]'}, got {getattr(self, name)!r}")
+        if self.alpha_decay != 1.0 and self.alpha_mode == "auto":
+            raise ValueError("alpha_decay applies to a fixed alpha; the adaptive alpha anneals by alpha_smoothing")
+        if not (math.isfinite(float(self.noise)) and float(self.noise) >= 0):
+            raise ValueError(f"noise must be a standard deviation >= 0 (standardised units), got {self.noise!r}")
+        if self.lr_end is not None:
+            if not (math.isfinite(float(self.lr_end)) and 0 < float(self.lr_end) <= float(self.lr)):
+                raise ValueError(f"lr_end (the final learning rate) must be in (0, lr={self.lr:g}], got {self.lr_end!r}")
+            if self.lr_schedule == "constant":
+                raise ValueError("a final learning rate needs lr_schedule 'exponential' or 'cosine', not 'constant'")
         if self.minutes is not None and not (math.isfinite(float(self.minutes)) and float(self.minutes) > 0):
             raise ValueError(f"minutes must be a positive number, got {self.minutes!r}")
         if self.device not in ("cpu", "cuda", "auto"):
@@ -167,9 +200,9 @@ class TrainResult:
 
 
 def uses_fast_path(model: Any, device: torch.device) -> bool:
-    """True when the fused PLRNN kernel applies: a plain (unclipped) PLRNN, no inputs, float32, CPU."""
-    return (getattr(model, "arch", None) == "plrnn" and not getattr(model, "clipped", True)
-            and getattr(model, "input_dim", 1) == 0 and model.dtype == torch.float32 and device.type == "cpu")
+    """True when a fused kernel applies (:func:`rnnchaos.training.fused_kernels.has_fused_kernel`): a plain
+    PLRNN, an ALRNN or a (clipped) shPLRNN, no inputs, float32, CPU."""
+    return has_fused_kernel(model, device)
 
 
 def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000, transient: int = 500,
@@ -192,26 +225,26 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
 @torch.no_grad()
 def free_run_observations(model: Any, x0: NDArray[Any], n_steps: int) -> NDArray[np.float64]:
     """Free runs of ``model`` from the latent states inferred from ``x0`` (k, N) (model units):
-    observations (k, n_steps, N) float64, ``inf`` after an overflow.  PLRNNs use the compiled loop
-    :func:`rnnchaos.training.plrnn_kernel.plrnn_free_run`; other models step in PyTorch."""
-    from rnnchaos.training.plrnn_kernel import plrnn_free_run
+    observations (k, n_steps, N) float64, ``inf`` after an overflow.  Plain PLRNNs and ALRNNs use the
+    compiled loop :func:`rnnchaos.models.alrnn_free_run.alrnn_free_run`, shPLRNNs
+    :func:`rnnchaos.models.shplrnn_free_run.shplrnn_free_run`; other models step in PyTorch."""
+    from rnnchaos.models.alrnn_free_run import alrnn_free_run
+    from rnnchaos.models.shplrnn_free_run import shplrnn_free_run
     from rnnchaos.training.torch_loss import free_run
 
     p = next(model.parameters())
     z0 = model.infer_latent(torch.as_tensor(np.asarray(x0), dtype=model.dtype).to(p.device))
+    kernel = {"plrnn": alrnn_free_run, "alrnn": alrnn_free_run, "shplrnn": shplrnn_free_run}.get(
+        str(getattr(model, "arch", "")))
+    if kernel is not None:
+        fast = kernel(model, z0.detach().cpu().double().numpy(), int(n_steps))
+        if fast is not None:
+            return fast
     out = np.empty((z0.shape[0], int(n_steps), model.obs_dim))
-    fast = getattr(model, "arch", None) == "plrnn" and not model.clipped and model.input_dim == 0
-    if fast:
-        Bm = (model.B.detach().cpu().double().numpy() if model.observation == "linear"
-              else np.eye(model.obs_dim, model.latent_dim))
-        A, W, h = (t.detach().cpu().double().numpy() for t in (model.A, model.W_eff, model.h))
     for k in range(z0.shape[0]):
-        if fast:
-            out[k] = plrnn_free_run(z0[k].detach().cpu().double().numpy(), A, W, h, Bm, int(n_steps))
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
     out[~np.isfinite(out)] = np.inf
     return out
 
@@ -261,8 +294,6 @@ class Trainer:
         self.optimizer = opt_cls(params, lr=settings.lr)
         self.params = params
         self.fast = uses_fast_path(model, self.device)
-        if self.fast and model.observation == "identity":
-            self._B_id, self._P_id = identity_observation(model.obs_dim, model.latent_dim)
         self.alpha = settings.forcing.alpha
         self.epoch = 0
         self.elapsed = 0.0
@@ -274,21 +305,7 @@ class Trainer:
         m_obs, reset, cut = masks
         model = self.model
         if self.fast:
-            A = model.A.detach().numpy()
-            W = model.W_eff.detach().numpy()
-            h = model.h.detach().numpy()
-            if model.observation == "identity":
-                loss, gA, gW, gh, _, _ = plrnn_loss_and_grad(X, A, W, h, self._B_id, self._P_id, m_obs, reset, cut)
-            else:
-                P = torch.linalg.pinv(model.B)
-                loss, gA, gW, gh, gB, gP = plrnn_loss_and_grad(X, A, W, h, model.B.detach().numpy(),
-                                                               P.detach().numpy(), m_obs, reset, cut)
-                (gPB,) = torch.autograd.grad(P, model.B, torch.from_numpy(gP))
-                model.B.grad = torch.from_numpy(gB) + gPB
-            model.A.grad = torch.from_numpy(gA)
-            model.W.grad = torch.from_numpy(gW)
-            model.h.grad = torch.from_numpy(gh)
-            return loss
+            return fused_loss_and_grad(model, X, m_obs, reset, cut)
         self.optimizer.zero_grad(set_to_none=True)
         Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
         loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut)
@@ -313,13 +330,28 @@ class Trainer:
         s = self.settings
         if s.lr_schedule == "constant":
             return s.lr
-        if s.lr_schedule == "exponential":
+        if s.lr_schedule == "exponential" and s.lr_end is None:
             return s.lr * s.lr_gamma ** (epoch - 1)
-        frac = (epoch - 1) / max(1, s.epochs - 1)
+        frac = min(1.0, self._run_fraction(epoch))
+        lo = s.lr * s.lr_final if s.lr_end is None else float(s.lr_end)
+        if s.lr_schedule == "exponential":
+            return s.lr * (lo / s.lr) ** frac
+        return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * frac))
+
+    def _run_fraction(self, epoch: int) -> float:
+        """Fraction of the run done at the start of ``epoch``: by epochs, by time, the larger of both."""
+        s = self.settings
+        frac = 0.0 if s.epochs is None else (epoch - 1) / max(1, s.epochs - 1)
         if s.minutes is not None:
             frac = max(frac, min(1.0, self.elapsed / (60.0 * s.minutes)))
-        lo = s.lr * s.lr_final
-        return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * min(1.0, frac)))
+        return frac
+
+    def _fixed_alpha(self, epoch: int) -> float | None:
+        """α of a fixed-α GTF run at ``epoch``, with the per-epoch decay to ``alpha_min``."""
+        a0 = self.settings.forcing.alpha
+        if a0 is None or self.settings.alpha_decay == 1.0:
+            return a0
+        return max(self.settings.alpha_min, a0 * self.settings.alpha_decay ** (epoch - 1))
 
     # ------------------------------------------------------------------ checkpoints
     def _state(self) -> dict[str, Any]:
@@ -428,7 +460,7 @@ class Trainer:
         last_loss = float("nan")
         bar = progress_bar(desc="train", total=s.epochs, enabled=self.progress, initial=self.epoch)
         try:
-            while self.epoch < s.epochs:
+            while s.epochs is None or self.epoch < s.epochs:
                 if s.minutes is not None and self.elapsed >= 60.0 * s.minutes:
                     status, message = "time_budget", f"stopped by the time budget of {s.minutes:g} min"
                     break
@@ -440,9 +472,18 @@ class Trainer:
                 losses, norms = [], []
                 tau_used: int | None = None
                 bad = ""
-                for _ in range(s.batches_per_epoch):
+                adaptive = sched.method == "gtf" and s.alpha_mode == "auto"
+                if sched.method == "gtf" and not adaptive:
+                    self.alpha = self._fixed_alpha(epoch)
+                for batch in range(1, s.batches_per_epoch + 1):
                     X = self.sampler.sample()
+                    if s.noise > 0:
+                        X = X + (s.noise * self.rng.standard_normal(X.shape)).astype(np.float32)
                     tau_used = sched.tau_for(epoch, self.rng)
+                    if adaptive and batch % s.alpha_every == 0:
+                        assert self.alpha is not None
+                        self.alpha = update_alpha(self.model, X, self.alpha, smoothing=s.alpha_smoothing,
+                                                  alpha_max=s.alpha_max, rule=s.alpha_rule)
                     masks = sched.masks(s.seq_len, tau_used, self.alpha)
                     loss = self._batch_loss_and_grad(X, masks)
                     norm = self._clip()
@@ -469,8 +510,6 @@ class Trainer:
                 self.epoch = epoch
                 self.elapsed += time.perf_counter() - t0
                 last_loss = float(np.mean(losses))
-                if sched.method == "gtf" and s.alpha_mode == "auto" and epoch % s.alpha_every == 0:
-                    self.alpha = adaptive_alpha(self.model, self.sampler.sample(), alpha_max=s.alpha_max)
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
                 score: float | None = None
                 if s.select_every and (epoch % s.select_every == 0 or (final and epoch >= s.select_every)):

@@ -1,0 +1,200 @@
+"""Fused forward and hand-written backward pass of a forced shallow PLRNN (shPLRNN) on a batch of sequences.
+
+The shPLRNN of Hess, Monfared, Brenner & Durstewitz (ICML 2023, "Generalized teacher forcing") is
+
+    z_{t+1} = A ⊙ z_t + W1 φ(W2 z_t + h2) + h1,   W1: (M, L), W2: (L, M),
+    φ(v) = relu(v)                      (plain)   or   relu(W2 z + h2) − relu(W2 z)   (clipped, bounded),
+
+observed through x̂_t = B z_t (+ b) with pseudo-inverse P = B⁺.  Forcing is the state mixing of
+:mod:`rnnchaos.training.plrnn_kernel` (m_obs / reset / cut after the loss at step t; z_0 = P x_0), so every
+training method of :mod:`rnnchaos.training.forcing` is one call.  An affine observation x = B z + b is the
+linear one on the data x − b; the gradient with respect to b is returned.  The gradient with respect to B
+comes in two parts, direct and through P, which the caller chains through P = pinv(B) by autograd.
+
+Backward: with g_t = dL/dz_t, c = (g_t W1) (1 × L), the hidden derivative d = [v > 0] − [u > 0] (clipped)
+or [v > 0] (u = W2 z', v = u + h2), dL/dz'_{t−1} = A ⊙ g_t + (c ⊙ d) W2; dW1 = Σ g φᵀ, dW2 = Σ (c ⊙ d) z'ᵀ,
+dh2 = Σ c ⊙ [v > 0], dA = Σ g ⊙ z', dh1 = Σ g.
+
+Cost: per step four (B × M)·(M × L)-sized BLAS products (two forward, two backward) and O(B·L + B·M·N)
+loops inside one compiled (numba) function, plus two (T·B)-long products for dW1 and dW2: O(T·B·M·L)
+with no per-step Python or autograd overhead.  Memory: three (T, B, L) float32 arrays.  float32 throughout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnchaos.training.plrnn_kernel import _check_shapes, shifted_data
+
+F32 = NDArray[np.float32]
+
+
+@numba.njit(cache=True)
+def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
+                      reset: Any, cut: Any, clipped: bool, need_grad: bool) -> Any:  # pragma: no cover - compiled
+    nb, T, N = X.shape
+    M = A.shape[0]
+    L = h2.shape[0]
+    W1T = np.ascontiguousarray(W1.T)
+    W2T = np.ascontiguousarray(W2.T)
+    Zpre = np.empty((T, nb, M), dtype=np.float32)  # z_t before mixing
+    Zp = np.empty((T, nb, M), dtype=np.float32)    # z'_t after mixing
+    U = np.empty((T, nb, L), dtype=np.float32)     # W2 z'_t
+    H = np.empty((T, nb, L), dtype=np.float32)     # φ(W2 z'_t + h2)
+    E = np.zeros((T, nb, N), dtype=np.float32)     # errors B z_t - x_t
+    scale = np.float32(1.0 / (nb * (T - 1) * N))
+    zero = np.float32(0.0)
+    loss = 0.0
+    for b in range(nb):
+        for i in range(M):
+            v = zero
+            for j in range(N):
+                v += P[i, j] * X[b, 0, j]
+            Zpre[0, b, i] = v
+            Zp[0, b, i] = v
+    for t in range(1, T):
+        u = np.dot(Zp[t - 1], W2T)
+        for b in range(nb):
+            for k in range(L):
+                uk = u[b, k]
+                vk = uk + h2[k]
+                a = vk if vk > 0 else zero
+                if clipped and uk > 0:
+                    a -= uk
+                U[t - 1, b, k] = uk
+                H[t - 1, b, k] = a
+        Z = np.dot(H[t - 1], W1T)
+        mo = m_obs[t]
+        for b in range(nb):
+            for i in range(M):
+                Zpre[t, b, i] = A[i] * Zp[t - 1, b, i] + Z[b, i] + h1[i]
+            for j in range(N):
+                e = -X[b, t, j]
+                for i in range(M):
+                    e += Bm[j, i] * Zpre[t, b, i]
+                E[t, b, j] = e
+                loss += e * e
+            for i in range(M):
+                if reset[t]:
+                    v = zero
+                    for j in range(N):
+                        v += P[i, j] * X[b, t, j]
+                else:
+                    v = Zpre[t, b, i]
+                    if mo != 0:
+                        for j in range(N):
+                            v -= mo * P[i, j] * E[t, b, j]
+                Zp[t, b, i] = v
+    loss = loss * float(scale)
+    gA = np.zeros(M, dtype=np.float32)
+    gh1 = np.zeros(M, dtype=np.float32)
+    gh2 = np.zeros(L, dtype=np.float32)
+    gW1 = np.zeros((M, L), dtype=np.float32)
+    gW2 = np.zeros((L, M), dtype=np.float32)
+    gB = np.zeros((N, M), dtype=np.float32)
+    gP = np.zeros((M, N), dtype=np.float32)
+    gX = np.zeros(N, dtype=np.float32)  # Σ over batch and steps of dL/dx_t (the affine offset's gradient)
+    if not need_grad:
+        return loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX
+    two_scale = np.float32(2.0) * scale
+    G = np.zeros((T, nb, M), dtype=np.float32)   # dL/dz_t (before mixing)
+    D = np.zeros((T, nb, L), dtype=np.float32)   # dL/d(W2 z'_t): (g_{t+1} W1) ⊙ φ'
+    gpost = np.zeros((nb, M), dtype=np.float32)  # dL/dz'_t
+    Q = np.empty(N, dtype=np.float32)
+    for t in range(T - 1, 0, -1):
+        mo = m_obs[t]
+        keep = not (cut[t] or reset[t])
+        for b in range(nb):
+            for j in range(N):
+                q = two_scale * E[t, b, j]
+                if keep and mo != 0:
+                    s = zero
+                    for i in range(M):
+                        s += P[i, j] * gpost[b, i]
+                    q -= mo * s
+                    for i in range(M):
+                        gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
+                Q[j] = q
+                gX[j] -= q
+                for i in range(M):
+                    gB[j, i] += q * Zpre[t, b, i]
+            for i in range(M):
+                g = gpost[b, i] if keep else zero
+                for j in range(N):
+                    g += Q[j] * Bm[j, i]
+                G[t, b, i] = g
+        c = np.dot(G[t], W1)  # (nb, L)
+        for b in range(nb):
+            for k in range(L):
+                uk = U[t - 1, b, k]
+                dv = c[b, k] if uk + h2[k] > 0 else zero
+                gh2[k] += dv
+                if clipped and uk > 0:
+                    dv -= c[b, k]
+                D[t - 1, b, k] = dv
+        back = np.dot(D[t - 1], W2)  # (nb, M)
+        for b in range(nb):
+            for i in range(M):
+                gpost[b, i] = A[i] * G[t, b, i] + back[b, i]
+    # z'_0 = P x_0: its gradient reaches P (and x_0)
+    for b in range(nb):
+        for i in range(M):
+            for j in range(N):
+                gP[i, j] += gpost[b, i] * X[b, 0, j]
+                gX[j] += P[i, j] * gpost[b, i]
+    R = (T - 1) * nb
+    Gf = G[1:].reshape((R, M))
+    Zf = Zp[:T - 1].reshape((R, M))
+    Hf = H[:T - 1].reshape((R, L))
+    Df = D[:T - 1].reshape((R, L))
+    gW1 = np.dot(Gf.T, Hf)
+    gW2 = np.dot(Df.T, Zf)
+    for i in range(M):
+        sa = zero
+        sh = zero
+        for r in range(R):
+            sa += Gf[r, i] * Zf[r, i]
+            sh += Gf[r, i]
+        gA[i] = sa
+        gh1[i] = sh
+    return loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX
+
+
+def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm: F32, P: F32, m_obs: F32,
+                          reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
+                          clipped: bool = False, b: F32 | None = None
+                          ) -> tuple[float, F32, F32, F32, F32, F32, F32, F32, F32]:
+    """Loss and exact gradients of the forced shPLRNN on a batch (see the module docstring).
+
+    Parameters
+    ----------
+    X : (B, T, N) float32 batch of standardised data sequences.
+    A : (M,) diagonal; W1 : (M, L); W2 : (L, M); h1 : (M,); h2 : (L,).
+    Bm : (N, M) observation matrix; P : (M, N) its pseudo-inverse (identity observation: ``B = [I 0]``,
+        ``P = Bᵀ``, from :func:`rnnchaos.training.plrnn_kernel.identity_observation`).
+    m_obs, reset, cut : (T,) forcing masks of :meth:`rnnchaos.training.forcing.ForcingSchedule.masks`.
+    clipped : the clipped shPLRNN, φ = relu(W2 z + h2) − relu(W2 z).
+    b : (N,) offset of an affine observation ``x = B z + b``; None for linear or identity.
+
+    Returns ``(loss, dA, dW1, dW2, dh1, dh2, dB_direct, dP, db)`` (``db`` zero when ``b`` is None);
+    the mean-squared-error loss is a Python float.
+    """
+    Xs = shifted_data(X, b)
+    M = A.shape[0]
+    _check_shapes(Xs, M, Bm, P, m_obs, reset, cut, b)
+    L = h2.shape[0] if h2.ndim == 1 else -1
+    if W1.shape != (M, L) or W2.shape != (L, M) or h1.shape != (M,):
+        raise ValueError(f"W1 must be ({M}, L), W2 (L, {M}), h1 ({M},) and h2 (L,), got {W1.shape}, "
+                         f"{W2.shape}, {h1.shape} and {h2.shape}")
+    f32 = np.float32
+    c = np.ascontiguousarray
+    out = _forward_backward(
+        Xs, c(A, dtype=f32), c(W1, dtype=f32), c(W2, dtype=f32), c(h1, dtype=f32), c(h2, dtype=f32),
+        c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
+        bool(clipped), need_grad)
+    loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX = out
+    return float(loss), gA, gW1, gW2, gh1, gh2, gB, gP, -gX

@@ -14,10 +14,22 @@ import click
 from rnnchaos.cli._common import emit, json_option
 
 
-def _names(text: str, option: str, known: list[str]) -> list[str]:
+def _dataset(name: str, option: str = "--datasets") -> str:
+    from rnnchaos.reproductions.dsr_benchmark import dataset_name
+
+    try:
+        return dataset_name(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _names(text: str, option: str, known: list[str] | None) -> list[str]:
     vals = [t.strip() for t in text.split(",") if t.strip()]
     if not vals:
-        raise click.BadParameter(f"expected comma-separated names from {', '.join(known)}", param_hint=option)
+        raise click.BadParameter("expected comma-separated names" + (f" from {', '.join(known)}" if known else ""),
+                                 param_hint=option)
+    if known is None:
+        return vals
     bad = [v for v in vals if v not in known]
     if bad:
         raise click.BadParameter(f"unknown name {bad[0]!r}; choose from {', '.join(known)}", param_hint=option)
@@ -34,16 +46,15 @@ def _minutes(text: str) -> float:
     return v
 
 
-def _best_minutes(text: str, datasets: list[str], known: list[str]) -> dict[str, float]:
+def _best_minutes(text: str, datasets: list[str]) -> dict[str, float]:
     if "=" not in text:
         return {d: _minutes(text) for d in datasets}
     out: dict[str, float] = {}
     for item in (t.strip() for t in text.split(",") if t.strip()):
         name, sep, value = item.partition("=")
-        if not sep or name.strip() not in known:
-            raise click.BadParameter(f"expected NAME=MINUTES with NAME one of {', '.join(known)}, got {item!r}",
-                                     param_hint="--best-minutes")
-        out[name.strip()] = _minutes(value)
+        if not sep:
+            raise click.BadParameter(f"expected MINUTES or NAME=MINUTES,..., got {item!r}", param_hint="--best-minutes")
+        out[_dataset(name, "--best-minutes")] = _minutes(value)
     return out
 
 
@@ -74,9 +85,9 @@ def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_se
     """Train each configuration on each data set and score it on held-out data against the data's floors."""
     from rnnchaos.reproductions.dsr_benchmark import CONFIGS, DATASETS, run_benchmark
 
-    ds = _names(datasets, "--datasets", list(DATASETS)) if datasets is not None else list(DATASETS)
+    ds = [_dataset(v) for v in _names(datasets, "--datasets", None)] if datasets is not None else list(DATASETS)
     cf = _names(models, "--models", list(CONFIGS)) if models is not None else list(CONFIGS)
-    bm = _best_minutes(best_minutes, ds, list(DATASETS)) if best_minutes is not None else None
+    bm = _best_minutes(best_minutes, ds) if best_minutes is not None else None
     summary = run_benchmark(ds, cf, best_seeds=seeds, other_seeds=other_seeds, only_best=only_best,
                             minutes=minutes, best_minutes=bm, out=out, data_dir=data_dir, workers=workers,
                             ray_address=ray_address, show_progress=not as_json)

@@ -53,31 +53,62 @@ TRIAL_FUNCTION = "rnnchaos.reproductions.dsr_benchmark:run_trial"
 # ----------------------------------------------------------------------------------------- data sets
 @dataclass(frozen=True)
 class BenchDataset:
-    """A benchmark data set: its training file, its test file (``None``: the last 20 % of the training file
-    are held out), what its row is judged by (``goal``: ``"floor"`` = the issue's target, ``"released"`` = the
-    released STF numbers, ``"none"`` = floors only), and the released STF name (``stf_paper_curves.csv``)."""
+    """A benchmark data set: its name in :data:`rnnchaos.data.catalog.CATALOG` (train file, and test file or
+    None: the last 20 % of the one series are held out), what its row is judged by (``goal``: ``"floor"`` =
+    the issue's target, ``"released"`` = the released STF numbers, ``"none"`` = floors only), its name in
+    ``stf_paper_curves.csv`` and a short label."""
 
     name: str
-    train_file: str
-    test_file: str | None
     goal: str
     stf_name: str | None = None
     label: str = ""
 
+    @property
+    def entry(self) -> Any:
+        from rnnchaos.data.catalog import get_entry
+
+        return get_entry(self.name)
+
+    @property
+    def separate_test_file(self) -> bool:
+        return self.entry.test_file is not None
+
+    @property
+    def reference_name(self) -> str:
+        """Its name in ``floors_gtf2023.csv``: the train file's stem without ``_train``."""
+        return Path(self.entry.train_file).stem.removesuffix("_train")
+
+    @property
+    def is_stf(self) -> bool:
+        return self.name.startswith("stf:")
+
 
 DATASETS: dict[str, BenchDataset] = {d.name: d for d in [
-    BenchDataset("ecg_5d", "ecg_5d_train.npy", "ecg_5d_test.npy", "floor", label="ECG-5D"),
-    BenchDataset("stf_lorenz63", "stf_lorenz63.npy", None, "floor", "lorenz63", "Lorenz-63 (STF)"),
-    BenchDataset("bursting_neuron", "bursting_neuron_train.npy", "bursting_neuron_test.npy", "floor",
-                 label="bursting neuron"),
-    BenchDataset("lorenz96_10d", "lorenz96_10d_train.npy", "lorenz96_10d_test.npy", "floor", label="Lorenz-96-10D"),
-    BenchDataset("eeg_64ch", "eeg_64ch.npy", None, "released", label="EEG-64"),
-    BenchDataset("stf_eeg_tde", "stf_eeg_tde.npy", None, "released", "eeg_tde", "EEG-10 (delay emb.)"),
-    BenchDataset("stf_weather_tde", "stf_weather_tde.npy", None, "released", "weather_tde", "weather"),
-    BenchDataset("stf_lorenz63_yz", "stf_lorenz63_yz.npy", None, "none", "lorenz63_yz", "Lorenz-63 (y, z)"),
-    BenchDataset("stf_rossler", "stf_rossler.npy", None, "none", "rossler", "Rössler"),
-    BenchDataset("stf_duffing_forced", "stf_duffing_forced.npy", None, "none", "duffing_forced", "forced Duffing"),
+    BenchDataset("gtf:ecg", "floor", label="ECG-5D"),
+    BenchDataset("stf:lorenz63", "floor", "lorenz63", "Lorenz-63 (STF)"),
+    BenchDataset("dendplrnn:bursting_neuron", "floor", label="bursting neuron"),
+    BenchDataset("dendplrnn:lorenz96", "floor", label="Lorenz-96-10D"),
+    BenchDataset("gtf:eeg64", "released", label="EEG-64"),
+    BenchDataset("stf:eeg_tde", "released", "eeg_tde", "EEG-10 (delay emb.)"),
+    BenchDataset("stf:weather_tde", "released", "weather_tde", "weather"),
+    BenchDataset("stf:lorenz63_yz", "none", "lorenz63_yz", "Lorenz-63 (y, z)"),
+    BenchDataset("stf:rossler", "none", "rossler", "Rössler"),
+    BenchDataset("stf:duffing_forced", "none", "duffing_forced", "forced Duffing"),
 ]}
+
+
+def dataset_name(name: str) -> str:
+    """The benchmark name of ``name``: a catalog name (``gtf:ecg``) or a file stem (``ecg_5d``,
+    ``stf_lorenz63``, as in ``floors_gtf2023.csv``); ``ValueError`` listing the names otherwise."""
+    from rnnchaos.data.catalog import legacy_name
+
+    key = str(name).strip().lower()
+    if key in DATASETS:
+        return key
+    for cand in (legacy_name(key), legacy_name(key + "_train")):
+        if cand in DATASETS:
+            return cand
+    raise ValueError(f"unknown benchmark data set {name!r}; choose from {', '.join(DATASETS)}")
 
 
 def _data_dir(path: str | os.PathLike[str] | None) -> Path:
@@ -86,30 +117,24 @@ def _data_dir(path: str | os.PathLike[str] | None) -> Path:
     return data_dir(path)
 
 
-def _load(path: Path) -> Array:
-    from rnnchaos.data.io import load_series
-
-    if not path.is_file():
-        raise ValueError(f"data file {str(path)!r} not found; pass --data-dir (the directory holding the "
-                         f"benchmark files, see /work/shared/data/README.md) or set RNNCHAOS_DATA_DIR")
-    return load_series(path)
-
-
 def load_split(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Array, Array]:
     """(train, test) of benchmark data set ``name``, both (T, N) float64 in data units.
 
     A data set with a test file uses it whole; one without holds out its last ``TEST_FRACTION`` (20 %):
-    ``n_train = round(0.8 T)``, as the reference floors do.
+    ``n_train = round(0.8 T)``, as the reference floors do.  Files: :func:`rnnchaos.data.catalog.entry_files`.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown benchmark data set {name!r}; choose from {', '.join(DATASETS)}")
-    ds = DATASETS[name]
-    d = _data_dir(directory)
-    x = _load(d / ds.train_file)
-    if ds.test_file is not None:
-        test = _load(d / ds.test_file)
+    from rnnchaos.data.catalog import entry_files
+    from rnnchaos.data.io import load_series
+
+    name = dataset_name(name)
+    train_path, test_path = entry_files(name, _data_dir(directory))
+    x = load_series(train_path)
+    if test_path is not None:
+        if not test_path.is_file():
+            raise ValueError(f"test file {str(test_path)!r} of {name!r} not found")
+        test = load_series(test_path)
         if test.shape[1] != x.shape[1]:
-            raise ValueError(f"{ds.test_file} has {test.shape[1]} columns, {ds.train_file} {x.shape[1]}")
+            raise ValueError(f"{test_path.name} has {test.shape[1]} columns, {train_path.name} {x.shape[1]}")
         return x, test
     n_train = int(round((1.0 - TEST_FRACTION) * x.shape[0]))
     return x[:n_train], x[n_train:]
@@ -258,38 +283,42 @@ class BenchConfig:
         return kw
 
 
-#: training epochs cap: the time budget ends every run (``minutes``)
-EPOCH_CAP = 10_000_000
-
-_GTF_COMMON: dict[str, Any] = {
-    "model": "shplrnn", "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16,
-    "batches_per_epoch": 50, "optimizer": "radam", "lr": 1e-3, "lr_schedule": "cosine", "lr_final": 1e-3,
-    "observation": "linear", "select_every": 50, "model_kwargs": {"hidden_dim": 250, "clipped": True},
+_GTF_TRAINING: dict[str, Any] = {
+    "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50,
+    "optimizer": "radam", "lr": 1e-3, "lr_schedule": "exponential", "lr_end": 1e-6, "observation": "affine",
+    "select_every": 50,
 }
+#: the GTF paper's EEG settings (paper_experiments/EEG/Table1/shPLRNN_GTF.jl), used for the short real series
+_GTF_EEG: dict[str, Any] = {"alpha": 0.1, "seq_len": 50}
 
 CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
     BenchConfig(
         "shplrnn-gtf",
-        "clipped shPLRNN + GTF, the GTF paper's settings (Hess et al. 2023, paper_experiments/*/Table1): "
-        "M = N, L = 250, alpha 0.3, RAdam 1e-3 -> 1e-6, sequences of 200, 16 x 50 batches",
-        _GTF_COMMON,
-        per_dataset={
-            "eeg_64ch": {"hidden": 16, "alpha": 0.1, "seq_len": 50, "model_kwargs": {"hidden_dim": 512}},
-            "stf_eeg_tde": {"alpha": 0.1, "seq_len": 50},
-            "stf_weather_tde": {"alpha": 0.1, "seq_len": 50},
-        },
+        "clipped shPLRNN + GTF with the GTF paper's settings (Hess et al. 2023, paper_experiments/*/Table1): "
+        "M = N, L = 250, affine observation, alpha 0.3, RAdam 1e-3 -> 1e-6 (exponential), sequences of 200, "
+        "16 x 50 batches; EEG-64: M = 16, L = 512, alpha 0.1, sequences of 50 (EEG-10, weather: alpha 0.1, "
+        "sequences of 50)",
+        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True}, **_GTF_TRAINING},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG},
         latent="obs"),
+    BenchConfig(
+        "alrnn-gtf",
+        "ALRNN (Brenner et al. 2024) M = 20 (EEG-64: 64), P = 10 ReLU units (EEG-64: 32), affine observation, "
+        "trained like shplrnn-gtf (GTF alpha 0.3, EEG sets 0.1 with sequences of 50; RAdam 1e-3 -> 1e-6)",
+        {"model": "alrnn", "hidden": 20, "width": 10, **_GTF_TRAINING},
+        per_dataset={"gtf:eeg64": {"hidden": 64, "width": 32, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG}),
     BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
-        "1e-3, sequences of 100, 32 x 10 batches)",
+        "1e-3, sequences of 100, 32 x 10 batches, linear observation)",
         {"model": "plrnn", "hidden": 30, "forcing": "stf", "tau": "auto"}),
 ]}
 
 #: the configuration that gets the extra seeds, per data set (chosen before the runs, from the papers)
-BEST: dict[str, str] = {name: ("plrnn-stf" if name.startswith("stf_") and name not in ("stf_eeg_tde",
-                                                                                    "stf_weather_tde")
-                               else "shplrnn-gtf") for name in DATASETS}
+BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn-gtf")
+                        for name, ds in DATASETS.items()}
 
 
 # ----------------------------------------------------------------------------------------- plan and trials
@@ -314,9 +343,8 @@ def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3
     for m in (minutes, *best_minutes.values()):
         if not (math.isfinite(float(m)) and float(m) > 0):
             raise ValueError(f"minutes must be a positive number, got {m!r}")
-    for d in datasets:
-        if d not in DATASETS:
-            raise ValueError(f"unknown benchmark data set {d!r}; choose from {', '.join(DATASETS)}")
+    datasets = [dataset_name(d) for d in datasets]
+    best_minutes = {dataset_name(k): v for k, v in best_minutes.items()}
     for c in configs:
         if c not in CONFIGS:
             raise ValueError(f"unknown benchmark configuration {c!r}; choose from {', '.join(CONFIGS)}")
@@ -338,7 +366,7 @@ def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3
 
 def _run_name(label: str) -> str:
     d, c, s, m = parse_label(label)
-    return f"{d}__{c}__seed{s}__{m:g}min"
+    return f"{d.replace(':', '-')}__{c}__seed{s}__{m:g}min"
 
 
 def run_trial(params: dict[str, Any]) -> dict[str, Any]:
@@ -360,7 +388,6 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
         for part in (overrides.get("*", {}), overrides.get(config, {})):
             mk.update(part.get("model_kwargs", {}))
             kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
-        kw.setdefault("epochs", EPOCH_CAP)
         t0 = time.time()
         rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, out=str(run_dir))
         resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
@@ -378,7 +405,7 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
             "tau_rule": rec.tau_rule_, "settings": {k: v for k, v in kw.items()}, "model_kwargs": mk,
             "d_stsp": gtf["d_stsp"], "d_h": gtf["d_h"], "pe": gtf["pe"], "diverged_at": gtf["diverged_at"],
         }
-        if dataset.startswith("stf_"):
+        if DATASETS[dataset].is_stf:
             stf = stf_protocol(rec.generate, test, seed=seed, n_steps=int(params.get("stf_steps", 100_000)))
             row.update(stf_d_stsp=stf["d_stsp"], stf_d_h=stf["d_h"])
         row["seconds"] = time.time() - t0
@@ -483,14 +510,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _write_tables(rows: list[dict[str, Any]], out: Path, stem: str, meta: dict[str, Any]) -> dict[str, Path]:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=TABLE_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in r.items()})
-    paths = {"csv": out / f"{stem}.csv", "json": out / f"{stem}.json", "md": out / f"{stem}.md"}
-    write_text_atomic(paths["csv"], buf.getvalue())
-    write_json_atomic(paths["json"], {"meta": meta, "rows": rows})
+    """``stem.csv`` and ``stem.json`` (:func:`rnnchaos._util.tables.write_table`) and the readable
+    ``stem.md`` (:func:`markdown_table`)."""
+    from rnnchaos._util.tables import write_table
+
+    paths = write_table(rows, out, stem, fields=TABLE_FIELDS, meta=meta)
+    paths["md"] = out / f"{stem}.md"
     write_text_atomic(paths["md"], markdown_table(rows))
     return paths
 
@@ -546,7 +571,7 @@ def compute_floors(datasets: Sequence[str], directory: str | os.PathLike[str] | 
         if d in have:
             continue
         train, test = load_split(d, directory)
-        have[d] = floors(train, test, separate_test_file=DATASETS[d].test_file is not None)
+        have[d] = floors(train, test, separate_test_file=DATASETS[d].separate_test_file)
         changed = True
     if changed:
         write_json_atomic(cache, have)
@@ -568,7 +593,7 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     from rnnchaos.sweep.config import SweepConfig
     from rnnchaos.sweep.engine import run_sweep
 
-    datasets = list(datasets or DATASETS)
+    datasets = [dataset_name(d) for d in (datasets or DATASETS)]
     configs = list(configs or CONFIGS)
     labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best,
                   minutes=minutes, best_minutes=best_minutes)

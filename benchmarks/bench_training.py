@@ -8,9 +8,18 @@ the same Trainer, same model, same batches, with the gradient from PyTorch autog
 Python loop (:func:`rnnchaos.training.torch_loss.forced_sequence_loss`), which is how the reference code
 computes it.  An LSTM (H = 32, autograd) is timed for scale.  Threads are pinned to 1.
 
-    .venv/bin/python benchmarks/bench_training.py [--epochs 30]
+    .venv/bin/python benchmarks/bench_training.py [--epochs 30] [--gtf-epochs 5]
 
 Reference code of the paper on this machine (one core): 88 ms per epoch (PLRNN), 297 ms (LSTM).
+
+Second part, the GTF line (issue 11): the ECG setting of Hess et al. (ICML 2023) — clipped shPLRNN with
+M = 5, hidden width L = 250, affine observation of the N = 5 ECG delay coordinates (``ecg_5d_train.npy``
+of the shared data, standardised; Lorenz-63 padded to 5 columns if it is missing), batch 16, sequences of
+200 steps, 50 batches per epoch, GTF α = 0.3, RAdam — with its fused kernel
+(:mod:`rnnchaos.training.shplrnn_kernel`) against the autograd path, both through the Trainer (optimizer
+step, clipping and sampling included).  Beside it, with their fused kernels: the plain shPLRNN, an ALRNN
+(M = 50, P = 10) and a PLRNN of the same shape whose recurrent work matches: one shPLRNN step costs
+2·M·L = 2,500 multiply-adds (W2 z and W1 φ), a PLRNN step M'² (W relu(z)), so M' = 50.
 """
 
 from __future__ import annotations
@@ -37,6 +46,37 @@ def _data() -> np.ndarray:
     return ((x - x.mean(0)) / x.std(0)).astype(np.float32)
 
 
+def _gtf_data() -> np.ndarray:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecg_5d_train.npy"
+    if path.is_file():
+        x = np.load(path).astype(np.float64)
+    else:  # pragma: no cover - the shared data are absent
+        x = np.repeat(_data().astype(np.float64), 2, axis=1)[:, :5]
+    return ((x - x.mean(0)) / x.std(0)).astype(np.float32)
+
+
+def gtf_time_per_epoch(arch: str, latent: int, fast: bool, epochs: int, x: np.ndarray,
+                       **kw: object) -> tuple[float, float]:
+    """(wall, CPU) seconds per Trainer epoch in the GTF setting (module docstring)."""
+    def trainer(n: int) -> Trainer:
+        model = build_model(arch, x.shape[1], latent, observation="affine", seed=0, **kw)
+        settings = TrainSettings(forcing=ForcingSchedule("gtf", alpha=0.3), epochs=n, seq_len=200, batch_size=16,
+                                 batches_per_epoch=50, optimizer="radam", checkpoint_every=10**6, log_every=10**6,
+                                 seed=0)
+        t = Trainer(model, x, settings)
+        assert t.fast or not fast, f"no fused kernel for {arch}"
+        t.fast = fast
+        return t
+
+    trainer(1).run()  # JIT compilation (or loading numba's cache) and allocator warm-up
+    t = trainer(epochs)
+    t0, c0 = time.perf_counter(), time.process_time()
+    t.run()
+    return (time.perf_counter() - t0) / epochs, (time.process_time() - c0) / epochs
+
+
 def time_per_epoch(arch: str, latent: int, fast: bool, epochs: int, x: np.ndarray) -> tuple[float, float]:
     """(wall, CPU) seconds per epoch; CPU time of this process is less affected by other jobs on the machine."""
     model = build_model(arch, 3, latent, observation="linear", seed=0)
@@ -57,6 +97,7 @@ def time_per_epoch(arch: str, latent: int, fast: bool, epochs: int, x: np.ndarra
 def main() -> None:
     ap = argparse.ArgumentParser(description="training throughput")
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--gtf-epochs", type=int, default=5, help="epochs timed per fused GTF-line model")
     args = ap.parse_args()
     torch.set_num_threads(1)
     x = _data()
@@ -72,6 +113,24 @@ def main() -> None:
     print("  reference code of the paper (issue): 88 ms/epoch on an idle core; target <= 30 ms")
     print(f"LSTM H=32 (state 64), autograd              :        {1e3 * lstm[0]:8.2f} {1e3 * lstm[1]:8.2f}"
           "  (reference code: 297 ms)")
+    xg = _gtf_data()
+    n = args.gtf_epochs
+    with threadpool_limits(1):
+        sh_fast = gtf_time_per_epoch("shplrnn", 5, True, n, xg, hidden_dim=250, clipped=True)
+        sh_plain = gtf_time_per_epoch("shplrnn", 5, False, max(2, n // 3), xg, hidden_dim=250, clipped=True)
+        sh_unclipped = gtf_time_per_epoch("shplrnn", 5, True, n, xg, hidden_dim=250)
+        al_fast = gtf_time_per_epoch("alrnn", 50, True, n, xg, relu_units=10)
+        pl_fast = gtf_time_per_epoch("plrnn", 50, True, n, xg)
+    print(f"GTF line: N={xg.shape[1]} affine observation, batch 16, seq 200, 50 batches, GTF alpha=0.3, RAdam,"
+          " one thread:   wall      CPU  (ms/epoch)")
+    print(f"  clipped shPLRNN M=5 L=250, fused kernel          : {1e3 * sh_fast[0]:8.1f} {1e3 * sh_fast[1]:8.1f}")
+    print(f"  clipped shPLRNN M=5 L=250, autograd              : {1e3 * sh_plain[0]:8.1f} {1e3 * sh_plain[1]:8.1f}")
+    print(f"  speed-up (target >= 10)                          : {sh_plain[0] / sh_fast[0]:8.1f} "
+          f"{sh_plain[1] / sh_fast[1]:8.1f}")
+    print(f"  shPLRNN M=5 L=250 (not clipped), fused           : {1e3 * sh_unclipped[0]:8.1f} "
+          f"{1e3 * sh_unclipped[1]:8.1f}")
+    print(f"  ALRNN M=50 P=10, fused                           : {1e3 * al_fast[0]:8.1f} {1e3 * al_fast[1]:8.1f}")
+    print(f"  PLRNN M=50 (same multiply-adds per step), fused  : {1e3 * pl_fast[0]:8.1f} {1e3 * pl_fast[1]:8.1f}")
 
 
 if __name__ == "__main__":

@@ -32,12 +32,12 @@ def test_floors_agree_with_the_independent_reference(data_dir: Path) -> None:
     printed precision (4 decimals: |difference| <= 5e-5); the lengths exactly. The CSV omits the
     Gaussian-mixture D_stsp (N >= 6); ours must be finite there."""
     ref = bench.reference_floors(data_dir.parent / "reference" / "floors_gtf2023.csv")
-    assert {d for d, _ in ref} == set(bench.DATASETS)
+    assert {d for d, _ in ref} == {ds.reference_name for ds in bench.DATASETS.values()}
     for name, ds in bench.DATASETS.items():
         train, test = bench.load_split(name, data_dir)
-        fl = bench.floors(train, test, separate_test_file=ds.test_file is not None, mc_seeds=1)
+        fl = bench.floors(train, test, separate_test_file=ds.separate_test_file, mc_seeds=1)
         for pair in ("train_vs_test", "test_halves"):
-            r = ref[(name, pair)]
+            r = ref[(ds.reference_name, pair)]
             assert fl[f"{pair}_length"] == r["length"], (name, pair)
             assert abs(fl[f"{pair}_d_h"] - r["d_h"]) <= 5e-5, (name, pair, fl[f"{pair}_d_h"], r["d_h"])
             if math.isnan(r["d_stsp"]):
@@ -97,10 +97,16 @@ def test_replaying_the_training_data_scores_the_train_vs_test_floor() -> None:
     res = bench.gtf_protocol(Replay(train[-1000:]).generate, test)
     fl = bench.floors(train, test, separate_test_file=False)
     assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_h"] == fl["train_vs_test_d_h"]
+    # N > 5: the Gaussian-mixture D_stsp, averaged over the same Monte Carlo seeds in both
+    train, test = _series(3000, 6, 1), _series(1000, 6, 2)
+    res = bench.gtf_protocol(Replay(train[:1000]).generate, test, mc_seeds=3)
+    fl = bench.floors(train, test, separate_test_file=True, mc_seeds=3)
+    assert res["d_stsp"] == fl["train_vs_test_d_stsp"] and res["d_stsp_mc_sd"] == fl["train_vs_test_d_stsp_mc_sd"]
+    assert res["d_stsp_mc_sd"] > 0 and res["d_h"] == fl["train_vs_test_d_h"]
 
 
 def test_replaying_ecg_training_file_gives_the_reference_floor(data_dir: Path) -> None:
-    train, test = bench.load_split("ecg_5d", data_dir)
+    train, test = bench.load_split("gtf:ecg", data_dir)
     res = bench.gtf_protocol(Replay(train[:test.shape[0]]).generate, test)
     assert round(res["d_stsp"], 4) == 0.2945 and round(res["d_h"], 4) == 0.0596  # floors_gtf2023.csv
 
@@ -129,16 +135,19 @@ def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() 
 
 
 def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
-    labels = bench.plan(["ecg_5d", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3)
-    assert labels == ["ecg_5d/shplrnn-gtf/0", "ecg_5d/shplrnn-gtf/1", "ecg_5d/shplrnn-gtf/2", "ecg_5d/plrnn-stf/0",
-                      "stf_lorenz63/plrnn-stf/0", "stf_lorenz63/plrnn-stf/1", "stf_lorenz63/plrnn-stf/2",
-                      "stf_lorenz63/shplrnn-gtf/0"]
-    assert bench.plan(["ecg_5d"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True) == [
-        "ecg_5d/shplrnn-gtf/0"]
+    labels = bench.plan(["gtf:ecg", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3, minutes=5,
+                        best_minutes={"ecg_5d": 12})  # file stems (floors_gtf2023.csv) name the same sets
+    assert labels == ["gtf:ecg/shplrnn-gtf/0/12", "gtf:ecg/shplrnn-gtf/1/12", "gtf:ecg/shplrnn-gtf/2/12",
+                      "gtf:ecg/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
+                      "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn-gtf/0/5"]
+    assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
+        "gtf:ecg/shplrnn-gtf/0/0.5"]
+    with pytest.raises(ValueError, match="minutes must be a positive number"):
+        bench.plan(["gtf:ecg"], ["plrnn-stf"], minutes=math.nan)
     with pytest.raises(ValueError, match="unknown benchmark data set 'ecg'"):
         bench.plan(["ecg"], ["plrnn-stf"])
     with pytest.raises(ValueError, match="unknown benchmark configuration"):
-        bench.plan(["ecg_5d"], ["lstm"])
+        bench.plan(["gtf:ecg"], ["lstm"])
 
 
 def _tiny_data(tmp: Path) -> Path:
@@ -156,15 +165,15 @@ TINY = {"epochs": 2, "hidden": 4, "tau": 5, "seq_len": 20, "batch_size": 4, "bat
 def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     data = _tiny_data(tmp_path)
     out = tmp_path / "bench"
-    kw = {"datasets": ["bursting_neuron"], "configs": ["shplrnn-gtf", "plrnn-stf"], "best_seeds": 2,
+    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": ["shplrnn-gtf", "plrnn-stf"], "best_seeds": 2,
           "minutes": 0.05, "out": out, "data_dir": data, "workers": 1,
-          "overrides": {"*": TINY, "shplrnn-gtf": {"model_kwargs": {"hidden_dim": 6}}}}
+          "overrides": {"*": TINY, "shplrnn-gtf": {"width": 6}}}
     first = bench.run_benchmark(**kw)
     assert (first["runs"], first["ran"], first["skipped"], first["failed"]) == (3, 3, 0, 0), first
     runs = sorted((out / "runs").iterdir())
-    assert [p.name for p in runs] == ["bursting_neuron__plrnn-stf__seed0__0.05min",
-                                      "bursting_neuron__shplrnn-gtf__seed0__0.05min",
-                                      "bursting_neuron__shplrnn-gtf__seed1__0.05min"]
+    assert [p.name for p in runs] == ["dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min",
+                                      "dendplrnn-bursting_neuron__shplrnn-gtf__seed0__0.05min",
+                                      "dendplrnn-bursting_neuron__shplrnn-gtf__seed1__0.05min"]
     for p in runs:
         assert {"config.json", "metrics.jsonl", "model.pt"} <= {f.name for f in p.iterdir()}
     stamps = {p.name: (p / "model.pt").stat().st_mtime_ns for p in runs}
@@ -182,11 +191,14 @@ def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
 
 
 def test_cli_rejects_unknown_names(run_cli) -> None:
-    code, out, err = run_cli("reproduce", "dsr-benchmark", "--datasets", "ecg,ecg_5d")
+    code, out, err = run_cli("reproduce", "dsr-benchmark", "--datasets", "ecg,gtf:ecg")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert "unknown name 'ecg'" in err and "ecg_5d" in err
+    assert "unknown benchmark data set 'ecg'" in err and "gtf:ecg" in err
     code, out, err = run_cli("reproduce", "dsr-benchmark", "--models", "lstm")
     assert code == 2 and "unknown name 'lstm'" in err and "plrnn-stf" in err
+    for bad in ("ecg=3", "ecg_5d=0", "nan"):
+        code, out, err = run_cli("reproduce", "dsr-benchmark", "--best-minutes", bad)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--best-minutes" in err, (bad, err)
 
 
 def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
@@ -198,7 +210,7 @@ def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
     d.mkdir()
     x = _series(1000, 3, 7)
     np.save(d / "stf_rossler.npy", x)
-    row = bench.run_trial({"run": "stf_rossler/plrnn-stf/0", "minutes": 0.05, "out": str(tmp_path / "o"),
+    row = bench.run_trial({"run": "stf:rossler/plrnn-stf/0/0.05", "out": str(tmp_path / "o"),
                            "data_dir": str(d), "stf_steps": 400, "overrides": {"*": TINY}})
     cfg = json.loads((Path(row["run_dir"]) / "config.json").read_text())
     assert cfg["split"]["n_train"] == 800

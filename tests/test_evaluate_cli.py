@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,32 @@ def test_evaluate_and_report_on_a_real_run_directory(run_cli, tmp_path: Path) ->
     assert code == 0, err
     report = Path(json.loads(out)["report"])
     assert report.is_file() and (report.parent / "training.png").is_file()
+
+
+@pytest.mark.parametrize("arch,n_dim,seed,preset", [("plrnn", 3, 0, None), ("lstm", 6, 3, "stf2022")])
+def test_reconstructor_score_prints_the_numbers_of_evaluate(run_cli, tmp_path: Path, arch: str, n_dim: int,
+                                                           seed: int, preset: str | None) -> None:
+    """``Reconstructor.score`` and ``rnnchaos evaluate``: same run, data and seed -> the same numbers, bit for
+    bit (the default preset is the same too); N = 6 scores D_stsp by the seeded Gaussian-mixture estimate."""
+    import torch
+
+    from rnnchaos.data.datasets import DataSpec
+    from rnnchaos.systems.flows import Lorenz63, Lorenz96
+    from rnnchaos.training.reconstructor import Reconstructor
+
+    torch.set_num_threads(1)
+    system = Lorenz63() if n_dim == 3 else Lorenz96(N=n_dim)
+    x = system.trajectory(3000, dt=0.01 if n_dim == 3 else 0.05, seed=2)
+    np.save(tmp_path / "x.npy", x)
+    run = tmp_path / "run"
+    Reconstructor(model=arch, hidden=6, tau=15, epochs=4, seq_len=40, out=run, seed=1).fit(
+        x, data_spec=DataSpec(kind="file", source=str(tmp_path / "x.npy")))
+    args = ["--n-steps", "3000", "--pe-steps", "7", "--lyapunov-steps", "300", "--seed", str(seed)]
+    code, out, err = run_cli("evaluate", str(run), *args, *(["--preset", preset] if preset else []), "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    kwargs = {"preset": preset} if preset else {}
+    score = Reconstructor.load(run).score(x, n_steps=3000, pe_steps=7, seed=seed, **kwargs)
+    for key in ("d_stsp", "d_h", "d_h_per_dim", "pe", "preset"):
+        assert score[key] == shown[key], key
+    assert math.isfinite(score["d_stsp"]) and score["pe"] > 0

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from rnnchaos.models.base import build_model
 from rnnchaos.training.forcing import ForcingSchedule
-from rnnchaos.training.plrnn_kernel import identity_observation, plrnn_free_run, plrnn_loss_and_grad
+from rnnchaos.training.plrnn_kernel import identity_observation, plrnn_loss_and_grad
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
 torch.set_num_threads(1)
@@ -121,16 +121,6 @@ def test_window_every_step_is_the_one_step_error():
     z = X[:, :-1].astype(np.float64) @ P.T.astype(np.float64)
     pred = (A * z + np.maximum(z, 0) @ W.T + h) @ Bm.T
     assert loss == pytest.approx(float(np.mean((pred - X[:, 1:]) ** 2)), rel=1e-5)
-
-
-def test_free_run_matches_model_trajectory():
-    model = build_model("plrnn", 3, 8, observation="linear", seed=4, dtype=torch.float64)
-    z0 = torch.randn(1, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        ref = model.observe(model.trajectory(z0, 49)[0]).numpy()
-    got = plrnn_free_run(z0.numpy()[0], model.A.detach().numpy(), model.W_eff.detach().numpy(),
-                         model.h.detach().numpy(), model.B.detach().numpy(), 50)
-    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)

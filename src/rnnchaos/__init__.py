@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "build_model": "rnnchaos.models.base",
     "load_checkpoint": "rnnchaos.models.base",
     "model_lyapunov_spectrum": "rnnchaos.models.spectrum",
+    "free_run": "rnnchaos.models.free_run",
     # data, training, metrics, reports
     "load_series": "rnnchaos.data.io",
     "Reconstructor": "rnnchaos.training.reconstructor",
@@ -54,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "state_space_divergence": "rnnchaos.metrics.state_space",
     "power_spectrum_distance": "rnnchaos.metrics.power_spectrum",
     "prediction_error": "rnnchaos.metrics.prediction",
+    "score_trajectory": "rnnchaos.metrics.scoring",
     "PRESETS": "rnnchaos.metrics.presets",
     "evaluate_run": "rnnchaos.report.evaluation",
     "write_report": "rnnchaos.report.markdown",
@@ -81,6 +83,7 @@ __all__ = [
     "delay_embed",
     "evaluate_run",
     "find_witness",
+    "free_run",
     "get_system",
     "gradient_growth",
     "kaplan_yorke_dimension",
@@ -93,6 +96,7 @@ __all__ = [
     "periodic_points",
     "power_spectrum_distance",
     "run_sweep",
+    "score_trajectory",
     "predictability_time",
     "prediction_error",
     "state_space_divergence",
@@ -121,8 +125,10 @@ if TYPE_CHECKING:  # static imports for type checkers and IDEs
     from rnnchaos.metrics.power_spectrum import power_spectrum_distance
     from rnnchaos.metrics.prediction import prediction_error
     from rnnchaos.metrics.presets import PRESETS
+    from rnnchaos.metrics.scoring import score_trajectory
     from rnnchaos.metrics.state_space import state_space_divergence
     from rnnchaos.models.base import LatentModel, build_model, load_checkpoint
+    from rnnchaos.models.free_run import free_run
     from rnnchaos.models.spectrum import model_lyapunov_spectrum
     from rnnchaos.report.evaluation import evaluate_run
     from rnnchaos.report.markdown import write_report

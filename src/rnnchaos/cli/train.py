@@ -38,9 +38,10 @@ def _alpha(value: str | None) -> float | str | None:
 
 
 @click.command("train")
-@click.option("--data", required=True, metavar="NAME|FILE",
+@click.option("--data", "data", required=True, multiple=True, metavar="NAME|FILE",
               help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
-                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...).")
+                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...). Several "
+                   "trials: repeat --data, a glob, an .npz of several arrays or a trials x time x dims .npy.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")
 @click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")
@@ -104,9 +105,9 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
 @seed_option
 @json_option
-def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None, embed_lag: int,
-          test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool, observation: str,
-          forcing: str, tau_text: str, tau_mode: str,
+def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None,
+          embed_lag: int, test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool,
+          observation: str, forcing: str, tau_text: str, tau_mode: str,
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float, alpha_min: float,
           noise: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
@@ -135,8 +136,8 @@ def train(data: str, params: tuple[str, ...], n_steps: int, dt: float | None, em
     with single_thread(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _, summary = train_from_source(
-            data, params=parse_params(params), n_steps=n_steps, dt=dt, embedding=embedding,
-            test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
+            data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt,
+            embedding=embedding, test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
             **({"clipped": True} if clipped else {}), observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
             epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,

@@ -50,7 +50,9 @@ class DataSpec:
 
     ``kind`` is ``"file"`` (``source`` is a path), ``"system"`` (``source`` is a system name, with
     ``params``, ``n_steps``, ``dt``, ``transient`` and ``seed`` of the simulation) or ``"array"`` (data
-    passed in memory; it cannot be reloaded).  ``embedding`` is ``None`` or ``{"dim": m, "lag": L}``.
+    passed in memory; it cannot be reloaded) or ``"trials"`` (several separate series,
+    :mod:`rnnchaos.data.trials`; ``trials`` lists each one's ``source``, ``index`` or ``key`` and length
+    ``n``).  ``embedding`` is ``None`` or ``{"dim": m, "lag": L}``.
     """
 
     kind: str
@@ -61,20 +63,27 @@ class DataSpec:
     transient: int | None = None
     seed: int | None = None
     embedding: dict[str, int] | None = None
+    trials: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "source": self.source, "params": dict(self.params),
-                "n_steps": self.n_steps, "dt": self.dt, "transient": self.transient, "seed": self.seed,
-                "embedding": self.embedding}
+        d: dict[str, Any] = {"kind": self.kind, "source": self.source, "params": dict(self.params),
+                             "n_steps": self.n_steps, "dt": self.dt, "transient": self.transient,
+                             "seed": self.seed, "embedding": self.embedding}
+        if self.trials is not None:
+            d["trials"] = [dict(t) for t in self.trials]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DataSpec:
-        if not isinstance(d, dict) or d.get("kind") not in ("file", "system", "array"):
-            raise ValueError(f"invalid data spec {d!r}: expected kind 'file', 'system' or 'array'")
+        if not isinstance(d, dict) or d.get("kind") not in ("file", "system", "array", "trials"):
+            raise ValueError(f"invalid data spec {d!r}: expected kind 'file', 'system', 'array' or 'trials'")
+        trials = d.get("trials")
+        if trials is not None and not (isinstance(trials, list) and all(isinstance(t, dict) for t in trials)):
+            raise ValueError(f"invalid data spec: 'trials' must be a list of objects, got {trials!r}")
         return cls(kind=str(d["kind"]), source=str(d.get("source", "")),
                    params={str(k): float(v) for k, v in (d.get("params") or {}).items()},
                    n_steps=d.get("n_steps"), dt=d.get("dt"), transient=d.get("transient"),
-                   seed=d.get("seed"), embedding=d.get("embedding"))
+                   seed=d.get("seed"), embedding=d.get("embedding"), trials=trials)
 
 
 def _system_names() -> list[str]:
@@ -196,28 +205,55 @@ class Standardizer:
 
 
 class SequenceSampler:
-    """Random batches of subsequences: ``sample()`` returns (B, T, N) float32 windows ``x[s : s+T]``
-    with start indices ``s`` drawn uniformly from the series with the sampler's own seeded Generator.
+    """Random batches of subsequences that never cross a boundary between trials.
 
-    The generator's state is exposed by :meth:`get_state`/:meth:`set_state` so that a resumed run
-    draws exactly the batches an uninterrupted one would.  Cost: one gather of B·T·N values.
+    ``x`` is one (T, N) series or a list of trials (T_i, N) (:mod:`rnnchaos.data.trials`).
+    ``sample()`` returns (B, T, N) float32 windows ``x_k[s : s+T]``: the pair (trial k, start s) is drawn
+    uniformly from all windows that fit inside one trial, so a trial is chosen with probability
+    proportional to its usable length T_k − T + 1.  Trials shorter than ``seq_len`` are never drawn.
+    For one series this is the uniform start in [0, T − seq_len] (the same draws as before trials).
+    Draws come from the sampler's own seeded Generator, whose state is exposed by
+    :meth:`get_state`/:meth:`set_state` so that a resumed run draws exactly the batches an
+    uninterrupted one would.  Cost: one gather of B·T·N values and a binary search per window.
     """
 
-    def __init__(self, x: NDArray[Any], seq_len: int, batch_size: int, seed: SeedLike = 0) -> None:
-        self.x = np.ascontiguousarray(x, dtype=np.float32)
+    def __init__(self, x: Any, seq_len: int, batch_size: int, seed: SeedLike = 0) -> None:
         self.seq_len = positive_int(seq_len, "seq_len")
         self.batch_size = positive_int(batch_size, "batch_size")
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
-        if self.x.ndim != 2 or self.x.shape[0] < self.seq_len:
-            raise ValueError(f"training series of shape {self.x.shape} is shorter than seq_len={self.seq_len}; "
+        trials = list(x) if isinstance(x, list | tuple) else [x]
+        arrays = [np.ascontiguousarray(t, dtype=np.float32) for t in trials]
+        if not arrays or any(a.ndim != 2 for a in arrays):
+            raise ValueError(f"training data must be a (T, N) series or a list of them, got shapes "
+                             f"{[a.shape for a in arrays]}")
+        lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
+        usable = np.maximum(lengths - self.seq_len + 1, 0)
+        if usable.sum() == 0:
+            shape = arrays[0].shape if len(arrays) == 1 else f"{len(arrays)} trials of at most {lengths.max()} samples"
+            raise ValueError(f"training series of shape {shape} is shorter than seq_len={self.seq_len}; "
                              "use a shorter --seq-len or more data")
+        self.x = arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=0)
+        #: first row of each trial in ``self.x``, and the number of windows each trial holds
+        self.trial_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.trial_lengths = lengths
+        self._cum_usable = np.cumsum(usable)
         self.rng = as_generator(seed)
         self._offsets = np.arange(self.seq_len)
 
+    def draw(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``batch_size`` (trial, start-within-trial) pairs, uniform over all windows inside a trial."""
+        u = self.rng.integers(0, int(self._cum_usable[-1]), size=self.batch_size)
+        if len(self.trial_lengths) == 1:
+            return np.zeros_like(u), u
+        k = np.searchsorted(self._cum_usable, u, side="right")
+        before = np.where(k > 0, self._cum_usable[np.maximum(k - 1, 0)], 0)
+        return k, u - before
+
     def sample(self) -> NDArray[np.float32]:
-        starts = self.rng.integers(0, self.x.shape[0] - self.seq_len + 1, size=self.batch_size)
-        return self.x[starts[:, None] + self._offsets]
+        k, start = self.draw()
+        rows = self.trial_offsets[k] + start
+        return self.x[rows[:, None] + self._offsets]
 
     def get_state(self) -> dict[str, Any]:
         return dict(self.rng.bit_generator.state)

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import convolve1d, gaussian_filter1d
 
 from rnnchaos._util.validation import as_trajectory
-from rnnchaos.metrics.presets import MetricPreset, get_preset
+from rnnchaos.metrics.presets import DEFAULT_PRESET, MetricPreset, get_preset
 
 __all__ = ["power_spectrum_distance", "power_spectrum_distance_per_dim", "chunked_spectrum",
            "whole_spectrum", "stf_kernel"]
@@ -90,7 +90,7 @@ def _trapezoid_normalise(p: Array) -> Array:
 
 
 def power_spectrum_distance_per_dim(x_true: Any, x_gen: Any, *,
-                                    preset: str | MetricPreset = "stf2022-corrected",
+                                    preset: str | MetricPreset = DEFAULT_PRESET,
                                     sigma: float | None = None, n_chunks: int | None = None,
                                     cutoff: int | None = None) -> Array:
     """D_H per observed dimension, shape (N,). See ``power_spectrum_distance``."""
@@ -132,7 +132,7 @@ def power_spectrum_distance_per_dim(x_true: Any, x_gen: Any, *,
         return np.sqrt(1.0 - bc)  # NaN if BC > 1 or a spectrum is undefined, as published
 
 
-def power_spectrum_distance(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = "stf2022-corrected",
+def power_spectrum_distance(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = DEFAULT_PRESET,
                             sigma: float | None = None, n_chunks: int | None = None,
                             cutoff: int | None = None) -> float:
     """D_H between the data ``x_true`` (T, N) and a model trajectory ``x_gen`` (T', N), averaged over N.

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import as_trajectory, positive_int
-from rnnchaos.metrics.presets import MetricPreset, get_preset
+from rnnchaos.metrics.presets import DEFAULT_PRESET, MetricPreset, get_preset
 
 __all__ = ["state_space_divergence", "binned_kl", "gmm_kl", "histogram_range", "bin_indices"]
 
@@ -172,7 +172,7 @@ def gmm_kl(x_from: Array, x_to: Array, *, sigma2: float, mc_samples: int, seed: 
 METHODS: tuple[str, ...] = ("bins", "gmm")
 
 
-def state_space_divergence(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = "stf2022-corrected",
+def state_space_divergence(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = DEFAULT_PRESET,
                            method: Literal["bins", "gmm"] | None = None, n_bins: int | None = None,
                            sigma2: float | None = None, max_T: int | None = None,
                            mc_samples: int | None = None, seed: SeedLike = 0) -> float:

@@ -258,28 +258,36 @@ class LatentModel(torch.nn.Module):
         cfg.update(self._extra_config())
         return cfg
 
-    def as_map(self, input: Any = None) -> ModelMap:  # noqa: A002 - the natural name
+    def as_map(self, input: Any = None, *, mean: Any = None, std: Any = None) -> ModelMap:  # noqa: A002
         """A float64 NumPy :class:`~rnnchaos.core.TangentMap` of this model (a detached float64 copy).
 
-        ``input``: constant external input ``(K,)`` applied at every step (zero when None).
+        ``input``: constant external input ``(K,)`` applied at every step (zero when None); ``mean``/``std``
+        (N,): the standardisation of the training data, used by ``encode``/``decode`` (see :class:`ModelMap`).
         """
-        return ModelMap(self, input=input)
+        return ModelMap(self, input=input, mean=mean, std=std)
 
 
 class ModelMap:
-    """Adapter: a :class:`LatentModel` as a float64 :class:`~rnnchaos.core.TangentMap` (per-step units).
+    """The one adapter from a :class:`LatentModel` to float64 NumPy: a :class:`~rnnchaos.core.TangentMap`
+    (per-step units) for :mod:`rnnchaos.dynamics`, plus ``encode``/``decode`` between data units and latent
+    states for evaluation, prediction error and the estimator.
 
-    Holds a detached float64 deep copy of the model, so later training of the original does not change
-    the map. ``tangent_step`` uses the model's matrix-free ``tangent`` (``J @ Q`` without forming ``J``).
+    Holds a detached float64 deep copy of the model (in eval mode), so later training of the original does
+    not change the map. ``tangent_step`` uses the model's matrix-free ``tangent`` (``J @ Q`` without forming
+    ``J``). ``mean``/``std`` (N,) are the standardisation the model was trained under (identity when None):
+    ``encode(x) = infer_latent((x - mean) / std)`` (B, N) -> (B, M) and
+    ``decode(z) = observe(z) * std + mean`` (B, M) -> (B, N), both float64 NumPy, without gradients.
     """
 
     dt: float | None = None
 
-    def __init__(self, model: LatentModel, input: Any = None) -> None:  # noqa: A002
-        self.model = copy.deepcopy(model).to(torch.float64)
+    def __init__(self, model: LatentModel, input: Any = None, *, mean: Any = None,  # noqa: A002
+                 std: Any = None) -> None:
+        self.model = copy.deepcopy(model).to(torch.float64).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.dim = model.latent_dim
+        self.obs_dim = model.obs_dim
         self.arch = model.arch
         self.input: Tensor | None = None
         if input is not None:
@@ -288,6 +296,21 @@ class ModelMap:
                 raise ValueError(f"input must be a constant vector of length input_dim={model.input_dim}, "
                                  f"got shape {tuple(s.shape)}")
             self.input = s
+        n = int(model.obs_dim)
+        self.mean = np.zeros(n) if mean is None else _standardisation(mean, n, "mean")
+        self.std = np.ones(n) if std is None else _standardisation(std, n, "std")
+
+    def encode(self, x: Array) -> Array:
+        """Latent states (B, M) inferred (``infer_latent``) from observations ``x`` (B, N) in data units."""
+        xt = torch.from_numpy((np.asarray(x, dtype=np.float64) - self.mean) / self.std)
+        with torch.no_grad():
+            return self.model.infer_latent(xt).numpy()
+
+    def decode(self, z: Array) -> Array:
+        """Observations (B, N) in data units of latent states ``z`` (B, M): ``observe(z) * std + mean``."""
+        zt = torch.from_numpy(np.asarray(z, dtype=np.float64))
+        with torch.no_grad():
+            return self.model.observe(zt).numpy() * self.std + self.mean
 
     def _s(self, batch: int) -> Tensor | None:
         return None if self.input is None else self.input[None, :].expand(batch, -1)
@@ -311,6 +334,14 @@ class ModelMap:
 
     def __repr__(self) -> str:
         return f"ModelMap(arch={self.arch!r}, dim={self.dim})"
+
+
+def _standardisation(value: Any, n: int, name: str) -> Array:
+    a = np.asarray(value, dtype=np.float64).reshape(-1)
+    if a.shape != (n,) or not np.all(np.isfinite(a)) or (name == "std" and np.any(a <= 0)):
+        raise ValueError(f"{name} must be {'a positive' if name == 'std' else 'a'} finite vector of length {n} "
+                         f"(the model's observed dimensions), got {value!r}")
+    return a
 
 
 # ---------------------------------------------------------------------- registry

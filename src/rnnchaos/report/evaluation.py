@@ -1,9 +1,11 @@
 """Evaluate a trained latent model against data: D_stsp, D_H, PE(n), and lambda_max of model and data.
 
 Protocol (Mikhaeil, Monfared & Durstewitz, 2022, released code): the model trajectory is **one** free run
-of ``n_steps`` (100,000) steps started from the latent state inferred from the data's first point, with
-no transient discarded; D_stsp and D_H compare it with the whole test series under a metric preset
-(``rnnchaos.metrics.presets``); PE(n) starts from every test point. The model's Lyapunov spectrum comes
+(:func:`rnnchaos.models.free_run.free_run`) of ``n_steps`` (100,000) steps started from the latent state
+inferred from the data's first point, with no transient discarded; D_stsp and D_H compare it with the
+whole test series under a metric preset (:func:`rnnchaos.metrics.scoring.score_trajectory`); PE(n) starts
+from every test point, through the model's float64 adapter (:class:`rnnchaos.models.base.ModelMap`).
+``Reconstructor.score`` follows the same protocol with the same parts and gives the same numbers. The model's Lyapunov spectrum comes
 from ``rnnchaos.dynamics.lyapunov_spectrum`` on ``model.as_map()`` (per step), the data's lambda_max from
 ``rnnchaos.dynamics.lambda_max_data.lambda_max_from_series`` (Rosenstein et al., 1993; per step).
 
@@ -13,9 +15,7 @@ PE, and lyapunov_steps tangent steps for the spectrum.
 
 from __future__ import annotations
 
-import copy
 import json
-import math
 import os
 import warnings
 from collections.abc import Callable
@@ -28,13 +28,11 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike
 from rnnchaos._util.validation import as_trajectory, positive_int
-from rnnchaos.metrics.power_spectrum import power_spectrum_distance_per_dim
 from rnnchaos.metrics.prediction import prediction_error_curve
 from rnnchaos.metrics.presets import DEFAULT_PRESET, get_preset
-from rnnchaos.metrics.state_space import state_space_divergence
+from rnnchaos.metrics.scoring import score_trajectory
 
-__all__ = ["Evaluation", "evaluate_model", "evaluate_reconstructor", "evaluate_run", "load_history",
-           "latent_functions"]
+__all__ = ["Evaluation", "evaluate_model", "evaluate_reconstructor", "evaluate_run", "load_history"]
 
 Array = NDArray[np.float64]
 
@@ -68,48 +66,6 @@ class Evaluation:
                 "n_steps": self.n_steps, "t_test": int(self.x_true.shape[0]), "warnings": self.warnings}
 
 
-def latent_functions(model: Any, mean: Any = None, std: Any = None) -> tuple[Callable[[Array], Array],
-                                                                              Callable[[Array], Array],
-                                                                              Callable[[Array], Array]]:
-    """(encode, step, decode) of a ``LatentModel`` in data units, on a float64 copy, without gradients.
-
-    encode: data (B, N) -> standardised -> ``model.infer_latent`` (B, M); step: ``model.step``;
-    decode: ``model.observe`` -> data units. ``mean``/``std`` (N,) are the training standardisation.
-    """
-    import torch
-
-    m64 = copy.deepcopy(model).to(torch.float64).eval()
-    n = int(m64.obs_dim)
-    mu = np.zeros(n) if mean is None else np.asarray(mean, dtype=np.float64).reshape(n)
-    sd = np.ones(n) if std is None else np.asarray(std, dtype=np.float64).reshape(n)
-
-    def encode(x: Array) -> Array:
-        with torch.no_grad():
-            return m64.infer_latent(torch.from_numpy((np.asarray(x, dtype=np.float64) - mu) / sd)).numpy()
-
-    def step(z: Array) -> Array:
-        with torch.no_grad():
-            return m64.step(torch.from_numpy(np.asarray(z, dtype=np.float64))).numpy()
-
-    def decode(z: Array) -> Array:
-        with torch.no_grad():
-            return m64.observe(torch.from_numpy(np.asarray(z, dtype=np.float64))).numpy() * sd + mu
-
-    return encode, step, decode
-
-
-def _free_run(encode: Callable[[Array], Array], step: Callable[[Array], Array], decode: Callable[[Array], Array],
-              x0: Array, n_steps: int) -> Array:
-    """(n_steps, N) observations of the free run whose first state is inferred from x0 (no transient)."""
-    z = encode(x0[None, :])
-    out = np.empty((n_steps, x0.shape[0]))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(n_steps):
-            out[t] = decode(z)[0]
-            z = step(z)
-    return out
-
-
 def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None,
                    generate: Callable[[int, Array], Any] | None = None, preset: str = DEFAULT_PRESET,
                    n_steps: int = 100_000, pe_steps: int = 20, lyapunov_steps: int = 20_000,
@@ -122,6 +78,7 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     """
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
     from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
+    from rnnchaos.models.free_run import free_run
 
     p = get_preset(preset)
     x = as_trajectory(x_test, name="test series", min_length=10)
@@ -132,26 +89,17 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
         raise ValueError(f"the model observes {model.obs_dim} dimensions but the test series has {x.shape[1]} "
                          "columns")
     notes: list[str] = []
-    encode, step, decode = latent_functions(model, mean, std)
+    fmap = model.as_map(mean=mean, std=std)
     if generate is not None:
         x_gen = np.asarray(generate(n_steps, x[0]), dtype=np.float64)
     else:
-        x_gen = _free_run(encode, step, decode, x[0], n_steps)
-    finite = np.all(np.isfinite(x_gen), axis=1)
-    if not finite.all():
-        first = int(np.argmin(finite))
-        notes.append(f"the free run diverged at step {first}; metrics use the {first} finite steps")
-        x_gen = x_gen[:first]
-    if x_gen.shape[0] >= 2:
-        d_stsp = state_space_divergence(x, x_gen, preset=p, seed=seed)
-        try:
-            d_h_dims = power_spectrum_distance_per_dim(x, x_gen, preset=p)
-        except ValueError as exc:
-            notes.append(f"D_H: {exc}")
-            d_h_dims = np.full(x.shape[1], np.nan)
-    else:
-        d_stsp, d_h_dims = math.nan, np.full(x.shape[1], np.nan)
-    pe_curve = prediction_error_curve(step, x, pe_steps, encode=encode, decode=decode)
+        with np.errstate(over="ignore", invalid="ignore"):  # observations -> data units
+            x_gen = free_run(fmap, fmap.encode(x[:1]), n_steps)[0] * fmap.std + fmap.mean
+    score = score_trajectory(x, x_gen, preset=p, seed=seed)
+    notes += score.notes
+    if score.diverged_at is not None:
+        x_gen = x_gen[:score.diverged_at]
+    pe_curve = prediction_error_curve(fmap.step, x, pe_steps, encode=fmap.encode, decode=fmap.decode)
     persistence = prediction_error_curve(lambda s: s, x, pe_steps)
     # Lyapunov spectrum of the model from four data-inferred states spread over the test series
     idx = np.linspace(0, x.shape[0] - 1, 4).astype(int)
@@ -160,7 +108,7 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            spec = lyapunov_spectrum(model.as_map(), encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
+            spec = lyapunov_spectrum(fmap, fmap.encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
             lyap = [float(v) for v in spec.exponents]
             lam_model = spec.lambda_max
         except ValueError as exc:
@@ -171,8 +119,8 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
             lambda_max_data = float(lambda_max_from_series(x, seed=seed).lambda_max)
         except ValueError as exc:
             notes.append(f"data lambda_max: {exc}")
-    return Evaluation(preset=p.name, d_stsp=float(d_stsp), d_h=float(np.mean(d_h_dims)),
-                      d_h_per_dim=[float(v) for v in d_h_dims], pe=float(pe_curve[-1]), pe_steps=pe_steps,
+    return Evaluation(preset=p.name, d_stsp=score.d_stsp, d_h=score.d_h, d_h_per_dim=score.d_h_per_dim,
+                      pe=float(pe_curve[-1]), pe_steps=pe_steps,
                       pe_curve=[float(v) for v in pe_curve], pe_persistence=[float(v) for v in persistence],
                       lambda_max_model=lam_model, lyapunov_model=lyap, lambda_max_data=lambda_max_data,
                       n_steps=n_steps, x_true=x, x_gen=x_gen, warnings=notes)

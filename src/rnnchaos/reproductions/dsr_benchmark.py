@@ -54,31 +54,62 @@ TRIAL_FUNCTION = "rnnchaos.reproductions.dsr_benchmark:run_trial"
 # ----------------------------------------------------------------------------------------- data sets
 @dataclass(frozen=True)
 class BenchDataset:
-    """A benchmark data set: its training file, its test file (``None``: the last 20 % of the training file
-    are held out), what its row is judged by (``goal``: ``"floor"`` = the issue's target, ``"released"`` = the
-    released STF numbers, ``"none"`` = floors only), and the released STF name (``stf_paper_curves.csv``)."""
+    """A benchmark data set: its name in :data:`rnnchaos.data.catalog.CATALOG` (train file, and test file or
+    None: the last 20 % of the one series are held out), what its row is judged by (``goal``: ``"floor"`` =
+    the issue's target, ``"released"`` = the released STF numbers, ``"none"`` = floors only), its name in
+    ``stf_paper_curves.csv`` and a short label."""
 
     name: str
-    train_file: str
-    test_file: str | None
     goal: str
     stf_name: str | None = None
     label: str = ""
 
+    @property
+    def entry(self) -> Any:
+        from rnnchaos.data.catalog import get_entry
+
+        return get_entry(self.name)
+
+    @property
+    def separate_test_file(self) -> bool:
+        return self.entry.test_file is not None
+
+    @property
+    def reference_name(self) -> str:
+        """Its name in ``floors_gtf2023.csv``: the train file's stem without ``_train``."""
+        return Path(self.entry.train_file).stem.removesuffix("_train")
+
+    @property
+    def is_stf(self) -> bool:
+        return self.name.startswith("stf:")
+
 
 DATASETS: dict[str, BenchDataset] = {d.name: d for d in [
-    BenchDataset("ecg_5d", "ecg_5d_train.npy", "ecg_5d_test.npy", "floor", label="ECG-5D"),
-    BenchDataset("stf_lorenz63", "stf_lorenz63.npy", None, "floor", "lorenz63", "Lorenz-63 (STF)"),
-    BenchDataset("bursting_neuron", "bursting_neuron_train.npy", "bursting_neuron_test.npy", "floor",
-                 label="bursting neuron"),
-    BenchDataset("lorenz96_10d", "lorenz96_10d_train.npy", "lorenz96_10d_test.npy", "floor", label="Lorenz-96-10D"),
-    BenchDataset("eeg_64ch", "eeg_64ch.npy", None, "released", label="EEG-64"),
-    BenchDataset("stf_eeg_tde", "stf_eeg_tde.npy", None, "released", "eeg_tde", "EEG-10 (delay emb.)"),
-    BenchDataset("stf_weather_tde", "stf_weather_tde.npy", None, "released", "weather_tde", "weather"),
-    BenchDataset("stf_lorenz63_yz", "stf_lorenz63_yz.npy", None, "none", "lorenz63_yz", "Lorenz-63 (y, z)"),
-    BenchDataset("stf_rossler", "stf_rossler.npy", None, "none", "rossler", "Rössler"),
-    BenchDataset("stf_duffing_forced", "stf_duffing_forced.npy", None, "none", "duffing_forced", "forced Duffing"),
+    BenchDataset("gtf:ecg", "floor", label="ECG-5D"),
+    BenchDataset("stf:lorenz63", "floor", "lorenz63", "Lorenz-63 (STF)"),
+    BenchDataset("dendplrnn:bursting_neuron", "floor", label="bursting neuron"),
+    BenchDataset("dendplrnn:lorenz96", "floor", label="Lorenz-96-10D"),
+    BenchDataset("gtf:eeg64", "released", label="EEG-64"),
+    BenchDataset("stf:eeg_tde", "released", "eeg_tde", "EEG-10 (delay emb.)"),
+    BenchDataset("stf:weather_tde", "released", "weather_tde", "weather"),
+    BenchDataset("stf:lorenz63_yz", "none", "lorenz63_yz", "Lorenz-63 (y, z)"),
+    BenchDataset("stf:rossler", "none", "rossler", "Rössler"),
+    BenchDataset("stf:duffing_forced", "none", "duffing_forced", "forced Duffing"),
 ]}
+
+
+def dataset_name(name: str) -> str:
+    """The benchmark name of ``name``: a catalog name (``gtf:ecg``) or a file stem (``ecg_5d``,
+    ``stf_lorenz63``, as in ``floors_gtf2023.csv``); ``ValueError`` listing the names otherwise."""
+    from rnnchaos.data.catalog import legacy_name
+
+    key = str(name).strip().lower()
+    if key in DATASETS:
+        return key
+    for cand in (legacy_name(key), legacy_name(key + "_train")):
+        if cand in DATASETS:
+            return cand
+    raise ValueError(f"unknown benchmark data set {name!r}; choose from {', '.join(DATASETS)}")
 
 
 def _data_dir(path: str | os.PathLike[str] | None) -> Path:
@@ -87,48 +118,42 @@ def _data_dir(path: str | os.PathLike[str] | None) -> Path:
     return data_dir(path)
 
 
-def _load(path: Path) -> Array:
-    from rnnchaos.data.io import load_series
-
-    if not path.is_file():
-        raise ValueError(f"data file {str(path)!r} not found; pass --data-dir (the directory holding the "
-                         f"benchmark files, see /work/shared/data/README.md) or set RNNCHAOS_DATA_DIR")
-    return load_series(path)
-
-
 def load_split(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Array, Array]:
     """(train, test) of benchmark data set ``name``, both (T, N) float64 in data units.
 
     A data set with a test file uses it whole; one without holds out its last ``TEST_FRACTION`` (20 %):
-    ``n_train = round(0.8 T)``, as the reference floors do.
+    ``n_train = round(0.8 T)``, as the reference floors do.  Files: :func:`rnnchaos.data.catalog.entry_files`.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown benchmark data set {name!r}; choose from {', '.join(DATASETS)}")
-    ds = DATASETS[name]
-    d = _data_dir(directory)
-    x = _load(d / ds.train_file)
-    if ds.test_file is not None:
-        test = _load(d / ds.test_file)
+    from rnnchaos.data.catalog import entry_files
+    from rnnchaos.data.io import load_series
+
+    name = dataset_name(name)
+    train_path, test_path = entry_files(name, _data_dir(directory))
+    x = load_series(train_path)
+    if test_path is not None:
+        if not test_path.is_file():
+            raise ValueError(f"test file {str(test_path)!r} of {name!r} not found")
+        test = load_series(test_path)
         if test.shape[1] != x.shape[1]:
-            raise ValueError(f"{ds.test_file} has {test.shape[1]} columns, {ds.train_file} {x.shape[1]}")
+            raise ValueError(f"{test_path.name} has {test.shape[1]} columns, {train_path.name} {x.shape[1]}")
         return x, test
     n_train = int(round((1.0 - TEST_FRACTION) * x.shape[0]))
     return x[:n_train], x[n_train:]
 
 
 # ----------------------------------------------------------------------------------------- floors
-def floors(train: Array, test: Array, *, separate_test_file: bool, seed: int = 0, mc_seeds: int = 5
+def floors(train: Array, test: Array, *, separate_test_file: bool, seed: int = 0, mc_seeds: int = 10
            ) -> dict[str, Any]:
     """The data's own floors under ``gtf2023`` (D_stsp and D_H), as ``floors_gtf2023.csv`` defines them.
 
     ``test_halves``: truth = second half of ``test`` (from ``T // 2``), other = its first ``T // 2`` points.
     ``train_vs_test``: truth = ``test``; other = the first ``len(test)`` training points when the test data
     are a separate file, else the last ``len(test)`` training points (those just before the test segment).
-    For N > 5 the D_stsp is the Gaussian-mixture Monte Carlo estimate: the value at ``seed`` and the mean and
-    standard deviation over ``mc_seeds`` seeds (``*_mc_mean``, ``*_mc_sd``).  Scoring:
+    For N > 5 the D_stsp is the Gaussian-mixture Monte Carlo estimate: ``*_d_stsp`` is its mean over
+    ``mc_seeds`` seeds (``seed``, ``seed + 1``, ...) and ``*_d_stsp_mc_sd`` their standard deviation (the
+    seed-to-seed spread of one estimate; on Lorenz-96 train vs test 0.023 around 0.124).  Scoring:
     :func:`rnnchaos.metrics.scoring.score_trajectory`.
     """
-    from rnnchaos.metrics.scoring import score_trajectory
 
     n = test.shape[0]
     if train.shape[0] < n:
@@ -139,14 +164,27 @@ def floors(train: Array, test: Array, *, separate_test_file: bool, seed: int = 0
     pairs = {"train_vs_test": (test, other), "test_halves": (test[h:], test[:h])}
     out: dict[str, Any] = {}
     for pair, (truth, gen) in pairs.items():
-        s = score_trajectory(truth, gen, preset="gtf2023", seed=seed)
-        out[f"{pair}_d_stsp"] = s.d_stsp
-        out[f"{pair}_d_h"] = s.d_h
+        s = _mc_score(truth, gen, seed, mc_seeds)
+        out[f"{pair}_d_stsp"] = s["d_stsp"]
+        out[f"{pair}_d_h"] = s["d_h"]
         out[f"{pair}_length"] = int(truth.shape[0])
-        if test.shape[1] > 5 and mc_seeds > 1:
-            vals = [score_trajectory(truth, gen, preset="gtf2023", seed=seed + k).d_stsp for k in range(mc_seeds)]
-            out[f"{pair}_d_stsp_mc_mean"] = float(np.mean(vals))
-            out[f"{pair}_d_stsp_mc_sd"] = float(np.std(vals, ddof=1))
+        if "d_stsp_mc_sd" in s:
+            out[f"{pair}_d_stsp_mc_sd"] = s["d_stsp_mc_sd"]
+    return out
+
+
+def _mc_score(truth: Array, gen: Array, seed: int, mc_seeds: int) -> dict[str, Any]:
+    """``score_trajectory`` under ``gtf2023``; for N > 5 (Gaussian-mixture D_stsp) D_stsp is the mean over
+    ``mc_seeds`` Monte Carlo seeds, with their standard deviation."""
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    s = score_trajectory(truth, gen, preset="gtf2023", seed=seed)
+    out: dict[str, Any] = {"d_stsp": s.d_stsp, "d_h": s.d_h, "diverged_at": s.diverged_at, "n_scored": s.n_used}
+    if truth.shape[1] > 5 and mc_seeds > 1 and math.isfinite(s.d_stsp):
+        vals = [s.d_stsp] + [score_trajectory(truth, gen, preset="gtf2023", seed=seed + k).d_stsp
+                             for k in range(1, mc_seeds)]
+        out["d_stsp"] = float(np.mean(vals))
+        out["d_stsp_mc_sd"] = float(np.std(vals, ddof=1))
     return out
 
 
@@ -190,23 +228,22 @@ StateFns = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any
 
 
 def gtf_protocol(generate: GenerateFn, test: Array, *, seed: int = 0, pe_functions: StateFns | None = None,
-                 pe_steps: int = PE_STEPS) -> dict[str, Any]:
+                 pe_steps: int = PE_STEPS, mc_seeds: int = 5) -> dict[str, Any]:
     """Score a model on held-out data as Hess et al. (2023, ``src/evaluation.jl``) do.
 
     ``generate(T, x0=...)`` returns a free run (T, N) in data units; it is asked for floor(1.25 T) steps from
     the latent state inferred from ``test[0]``, the first floor(0.25 T) are discarded, and the remaining T
-    are scored against ``test`` with :func:`rnnchaos.metrics.scoring.score_trajectory` under ``gtf2023``.
+    are scored against ``test`` with :func:`rnnchaos.metrics.scoring.score_trajectory` under ``gtf2023``
+    (for N > 5 the Gaussian-mixture D_stsp is averaged over ``mc_seeds`` Monte Carlo seeds, as the floors are).
     PE(``pe_steps``) (:func:`rnnchaos.metrics.prediction.prediction_error`) is started from every test
     point with ``pe_functions = (encode, step, decode)`` (data units; ``None``: not computed).
     """
     from rnnchaos.metrics.prediction import prediction_error
-    from rnnchaos.metrics.scoring import score_trajectory
 
     n = int(test.shape[0])
     gen = np.asarray(generate(int(math.floor(1.25 * n)), x0=test[0]), dtype=np.float64)
     gen = gen[int(math.floor(0.25 * n)):]
-    s = score_trajectory(test, gen, preset="gtf2023", seed=seed)
-    out: dict[str, Any] = {"d_stsp": s.d_stsp, "d_h": s.d_h, "diverged_at": s.diverged_at, "n_scored": s.n_used}
+    out = _mc_score(test, gen, seed, mc_seeds)
     if pe_functions is not None:
         enc, step, dec = pe_functions
         out["pe"] = prediction_error(step, test, pe_steps, encode=enc, decode=dec)
@@ -247,52 +284,68 @@ class BenchConfig:
         return kw
 
 
-#: training epochs cap: the time budget ends every run (``minutes``)
-EPOCH_CAP = 10_000_000
-
-_GTF_COMMON: dict[str, Any] = {
-    "model": "shplrnn", "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16,
-    "batches_per_epoch": 50, "optimizer": "radam", "lr": 1e-3, "lr_schedule": "cosine", "lr_final": 1e-3,
-    "observation": "linear", "select_every": 50, "model_kwargs": {"hidden_dim": 250, "clipped": True},
+_GTF_TRAINING: dict[str, Any] = {
+    "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50,
+    "optimizer": "radam", "lr": 1e-3, "lr_schedule": "exponential", "lr_end": 1e-6, "observation": "affine",
+    "select_every": 50,
 }
+#: the GTF paper's EEG settings (paper_experiments/EEG/Table1/shPLRNN_GTF.jl), used for the short real series
+_GTF_EEG: dict[str, Any] = {"alpha": 0.1, "seq_len": 50}
 
 CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
     BenchConfig(
         "shplrnn-gtf",
-        "clipped shPLRNN + GTF, the GTF paper's settings (Hess et al. 2023, paper_experiments/*/Table1): "
-        "M = N, L = 250, alpha 0.3, RAdam 1e-3 -> 1e-6, sequences of 200, 16 x 50 batches",
-        _GTF_COMMON,
-        per_dataset={
-            "eeg_64ch": {"hidden": 16, "alpha": 0.1, "seq_len": 50, "model_kwargs": {"hidden_dim": 512}},
-            "stf_eeg_tde": {"alpha": 0.1, "seq_len": 50},
-            "stf_weather_tde": {"alpha": 0.1, "seq_len": 50},
-        },
+        "clipped shPLRNN + GTF with the GTF paper's settings (Hess et al. 2023, paper_experiments/*/Table1): "
+        "M = N, L = 250, affine observation, alpha 0.3, RAdam 1e-3 -> 1e-6 (exponential), sequences of 200, "
+        "16 x 50 batches; EEG-64: M = 16, L = 512, alpha 0.1, sequences of 50 (EEG-10, weather: alpha 0.1, "
+        "sequences of 50)",
+        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True}, **_GTF_TRAINING},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG},
         latent="obs"),
+    BenchConfig(
+        "alrnn-gtf",
+        "ALRNN (Brenner et al. 2024) M = 20 (EEG-64: 64), P = 10 ReLU units (EEG-64: 32), affine observation, "
+        "trained like shplrnn-gtf (GTF alpha 0.3, EEG sets 0.1 with sequences of 50; RAdam 1e-3 -> 1e-6)",
+        {"model": "alrnn", "hidden": 20, "width": 10, **_GTF_TRAINING},
+        per_dataset={"gtf:eeg64": {"hidden": 64, "width": 32, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG}),
     BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
-        "1e-3, sequences of 100, 32 x 10 batches)",
+        "1e-3, sequences of 100, 32 x 10 batches, linear observation)",
         {"model": "plrnn", "hidden": 30, "forcing": "stf", "tau": "auto"}),
 ]}
 
 #: the configuration that gets the extra seeds, per data set (chosen before the runs, from the papers)
-BEST: dict[str, str] = {name: ("plrnn-stf" if name.startswith("stf_") and name not in ("stf_eeg_tde",
-                                                                                    "stf_weather_tde")
-                               else "shplrnn-gtf") for name in DATASETS}
+BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn-gtf")
+                        for name, ds in DATASETS.items()}
 
 
 # ----------------------------------------------------------------------------------------- plan and trials
-def run_label(dataset: str, config: str, seed: int) -> str:
-    return f"{dataset}/{config}/{seed}"
+def run_label(dataset: str, config: str, seed: int, minutes: float) -> str:
+    """``dataset/config/seed/minutes``: what one run is (its budget included, so that a longer budget is
+    another run, not a reuse of a shorter one)."""
+    return f"{dataset}/{config}/{seed}/{float(minutes):g}"
+
+
+def parse_label(label: str) -> tuple[str, str, int, float]:
+    d, c, s, m = str(label).split("/")
+    return d, c, int(s), float(m)
 
 
 def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3, other_seeds: int = 1,
-         only_best: bool = False) -> list[str]:
-    """Run labels ``dataset/config/seed`` in priority order: data sets as given, the best configuration
-    first with ``best_seeds`` seeds, then the others with ``other_seeds`` seeds (none with ``only_best``)."""
-    for d in datasets:
-        if d not in DATASETS:
-            raise ValueError(f"unknown benchmark data set {d!r}; choose from {', '.join(DATASETS)}")
+         only_best: bool = False, minutes: float = 10.0, best_minutes: dict[str, float] | None = None
+         ) -> list[str]:
+    """Run labels ``dataset/config/seed/minutes`` in priority order: data sets as given, the best
+    configuration first with ``best_seeds`` seeds and ``best_minutes[dataset]`` (default ``minutes``), then
+    the others with ``other_seeds`` seeds (none with ``only_best``) and ``minutes``."""
+    best_minutes = best_minutes or {}
+    for m in (minutes, *best_minutes.values()):
+        if not (math.isfinite(float(m)) and float(m) > 0):
+            raise ValueError(f"minutes must be a positive number, got {m!r}")
+    datasets = [dataset_name(d) for d in datasets]
+    best_minutes = {dataset_name(k): v for k, v in best_minutes.items()}
     for c in configs:
         if c not in CONFIGS:
             raise ValueError(f"unknown benchmark configuration {c!r}; choose from {', '.join(CONFIGS)}")
@@ -303,33 +356,30 @@ def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3
         order = sorted(configs, key=lambda c: c != BEST[d])
         for c in order:
             if c == BEST[d]:
-                n = best_seeds
+                n, m = best_seeds, float(best_minutes.get(d, minutes))
             elif only_best:
                 continue
             else:
-                n = other_seeds
-            labels.extend(run_label(d, c, s) for s in range(n))
+                n, m = other_seeds, float(minutes)
+            labels.extend(run_label(d, c, s, m) for s in range(n))
     return labels
 
 
-def _run_name(label: str, minutes: float) -> str:
-    d, c, s = label.split("/")
-    return f"{d}__{c}__seed{s}__{minutes:g}min"
+def _run_name(label: str) -> str:
+    d, c, s, m = parse_label(label)
+    return f"{d.replace(':', '-')}__{c}__seed{s}__{m:g}min"
 
 
 def run_trial(params: dict[str, Any]) -> dict[str, Any]:
-    """Sweep trial: train one ``dataset/config/seed`` (``params["run"]``) on the training part and score it
+    """Sweep trial: train one ``dataset/config/seed/minutes`` (``params["run"]``) on the training part and score it
     on the held-out part; returns one result row.  Files go to ``params["out"]/runs/<name>/``
     (``config.json``, ``metrics.jsonl``, ``model.pt``); an interrupted run resumes from its checkpoint."""
     from rnnchaos._util.threads import single_thread
-    from rnnchaos.report.evaluation import latent_functions
     from rnnchaos.training.reconstructor import Reconstructor
 
-    dataset, config, seed_text = str(params["run"]).split("/")
-    seed = int(seed_text)
+    dataset, config, seed, minutes = parse_label(params["run"])
     cfg = CONFIGS[config]
-    minutes = float(params["minutes"])
-    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]), minutes)
+    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]))
     with single_thread():
         train, test = load_split(dataset, params.get("data_dir"))
         kw = cfg.reconstructor_kwargs(dataset, train.shape[1])
@@ -338,15 +388,14 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
         for part in (overrides.get("*", {}), overrides.get(config, {})):
             mk.update(part.get("model_kwargs", {}))
             kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
-        kw.setdefault("epochs", EPOCH_CAP)
         t0 = time.time()
         rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, out=str(run_dir))
         resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
         rec.fit(train, resume=resume)
         rec.save(run_dir)
         t_train = time.time() - t0
-        fns = latent_functions(rec.model_, rec.mean_, rec.std_)
-        gtf = gtf_protocol(rec.generate, test, seed=seed, pe_functions=fns)
+        fmap = rec.model_.as_map(mean=rec.mean_, std=rec.std_)
+        gtf = gtf_protocol(rec.generate, test, seed=seed, pe_functions=(fmap.encode, fmap.step, fmap.decode))
         row: dict[str, Any] = {
             "dataset": dataset, "config": config, "seed": seed, "minutes": minutes,
             "run_dir": str(run_dir), "train_seconds": t_train,
@@ -356,7 +405,7 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
             "tau_rule": rec.tau_rule_, "settings": {k: v for k, v in kw.items()}, "model_kwargs": mk,
             "d_stsp": gtf["d_stsp"], "d_h": gtf["d_h"], "pe": gtf["pe"], "diverged_at": gtf["diverged_at"],
         }
-        if dataset.startswith("stf_"):
+        if DATASETS[dataset].is_stf:
             stf = stf_protocol(rec.generate, test, seed=seed, n_steps=int(params.get("stf_steps", 100_000)))
             row.update(stf_d_stsp=stf["d_stsp"], stf_d_h=stf["d_h"])
         row["seconds"] = time.time() - t0
@@ -511,7 +560,7 @@ def compute_floors(datasets: Sequence[str], directory: str | os.PathLike[str] | 
         if d in have:
             continue
         train, test = load_split(d, directory)
-        have[d] = floors(train, test, separate_test_file=DATASETS[d].test_file is not None)
+        have[d] = floors(train, test, separate_test_file=DATASETS[d].separate_test_file)
         changed = True
     if changed:
         write_json_atomic(cache, have)
@@ -533,40 +582,25 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     from rnnchaos.sweep.config import SweepConfig
     from rnnchaos.sweep.engine import run_sweep
 
-    datasets = list(datasets or DATASETS)
+    datasets = [dataset_name(d) for d in (datasets or DATASETS)]
     configs = list(configs or CONFIGS)
-    if not (math.isfinite(float(minutes)) and float(minutes) > 0):
-        raise ValueError(f"minutes must be a positive number, got {minutes!r}")
-    labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best)
+    labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best,
+                  minutes=minutes, best_minutes=best_minutes)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     ddir = str(_data_dir(data_dir).resolve())
     compute_floors(datasets, ddir, out_dir)
-    best_minutes = best_minutes or {}
-    # one sweep per budget, so that each run's budget is part of its id (a rerun with another budget
-    # trains again instead of reusing a shorter run)
-    by_budget: dict[float, list[str]] = {}
-    for lab in labels:
-        d, c, _ = lab.split("/")
-        m = float(best_minutes.get(d, minutes)) if c == BEST[d] else float(minutes)
-        by_budget.setdefault(m, []).append(lab)
-    records: list[dict[str, Any]] = []
-    n_ran = n_skipped = 0
-    for m, labs in by_budget.items():
-        # paths as given (relative ones resolve against the working directory, as --out does), so that the
-        # same command from another checkout finds the same trial ids; Ray workers need absolute paths
-        fixed: dict[str, Any] = {"minutes": m, "out": str(out_dir.resolve() if ray_address else out_dir)}
-        if data_dir is not None:
-            fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
-        if overrides:
-            fixed["overrides"] = dict(overrides)
-        cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labs},
-                          fixed=fixed)
-        sub = out_dir / "sweeps" / f"minutes_{m:g}"
-        res = run_sweep(cfg, sub, workers=workers, ray_address=ray_address, show_progress=show_progress)
-        records.extend(res.records)
-        n_ran += res.n_ran
-        n_skipped += res.n_skipped
+    # paths as given (relative ones resolve against the working directory, as --out does), so that the same
+    # command from another checkout finds the same trial ids; Ray workers need absolute paths
+    fixed: dict[str, Any] = {"out": str(out_dir.resolve() if ray_address else out_dir)}
+    if data_dir is not None:
+        fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
+    if overrides:
+        fixed["overrides"] = dict(overrides)
+    cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labels},
+                      fixed=fixed)
+    res = run_sweep(cfg, out_dir, workers=workers, ray_address=ray_address, show_progress=show_progress)
+    records = res.records
     all_records = _all_records(out_dir)
     rows = summary_rows(all_records, compute_floors(sorted({r["result"]["dataset"] for r in all_records
                                                             if r.get("result")} | set(datasets),
@@ -581,24 +615,21 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     if rows:
         paths["png"] = plot_benchmark(rows, out_dir / "dsr_benchmark.png")
     failed = [r for r in records if r["status"] == "error"]
-    return {"runs": len(labels), "ran": n_ran, "skipped": n_skipped, "failed": len(failed),
+    return {"runs": len(labels), "ran": res.n_ran, "skipped": res.n_skipped, "failed": len(failed),
             "errors": [f"{r['params']['run']}: {r['error']}" for r in failed][:5],
             **{k: str(v) for k, v in paths.items()}}
 
 
 def _all_records(out_dir: Path) -> list[dict[str, Any]]:
-    """Every finished run journaled under ``out_dir/sweeps/*`` (all budgets), last record per run label."""
+    """Every finished run in the journal ``out_dir/trials.jsonl`` (this command's and earlier ones'); of a
+    ``dataset/config/seed`` run with several budgets, the longest one."""
     from rnnchaos.sweep.journal import Journal
 
-    last: dict[str, dict[str, Any]] = {}
-    for j in sorted((out_dir / "sweeps").glob("*/trials.jsonl")):
-        for rec in Journal(j).load().values():
-            if rec.get("status") == "ok":
-                last[f"{rec['params']['run']}|{rec['params']['minutes']}"] = rec
-    # one budget per run label: the longest finished one
-    best: dict[str, dict[str, Any]] = {}
-    for rec in last.values():
-        lab = rec["params"]["run"]
-        if lab not in best or rec["params"]["minutes"] > best[lab]["params"]["minutes"]:
-            best[lab] = rec
+    best: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for rec in Journal(out_dir / "trials.jsonl").load().values():
+        if rec.get("status") != "ok":
+            continue
+        d, c, s, m = parse_label(rec["params"]["run"])
+        if (d, c, s) not in best or m > parse_label(best[(d, c, s)]["params"]["run"])[3]:
+            best[(d, c, s)] = rec
     return list(best.values())

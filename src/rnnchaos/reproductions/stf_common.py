@@ -30,8 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnchaos.data.catalog import CATALOG
-from rnnchaos.metrics.power_spectrum import power_spectrum_distance
-from rnnchaos.metrics.state_space import state_space_divergence
+from rnnchaos.metrics.presets import get_preset
+from rnnchaos.metrics.scoring import score_trajectory
 from rnnchaos.sweep.journal import Journal
 
 __all__ = ["DATASETS", "series_name", "PAPER_TAU_PRED", "STFRun", "data_dir", "load_dataset", "load_paper_curves",
@@ -124,29 +124,24 @@ class STFRun:
 
 
 def noise_floor(x: Array) -> dict[str, float]:
-    """D_stsp and D_H of the data's first half against its second half (chunks of the same length)."""
+    """D_stsp and D_H of the data's first half against its second half (chunks of the same length: D_H with
+    25 chunks per half), under both presets (:func:`rnnchaos.metrics.scoring.score_trajectory`)."""
     half = x.shape[0] // 2
     out = {}
     for preset, tag in (("stf2022", "stf2022"), ("stf2022-corrected", "corrected")):
-        out[f"d_stsp_{tag}"] = state_space_divergence(x[:half], x[half:2 * half], preset=preset)
-        out[f"d_h_{tag}"] = power_spectrum_distance(x[:half], x[half:2 * half], preset=preset, n_chunks=25)
+        s = score_trajectory(x[:half], x[half:2 * half], preset=get_preset(preset).with_(dh_n_chunks=25))
+        out[f"d_stsp_{tag}"], out[f"d_h_{tag}"] = s.d_stsp, s.d_h
     return out
 
 
-def score_trajectory(x: Array, x_gen: Array, seed: int = 0) -> dict[str, float]:
-    """D_stsp and D_H of a model trajectory under the two presets (NaN-free keys, values may be NaN)."""
+def scores_under_both_presets(x: Array, x_gen: Array, seed: int = 0) -> dict[str, float]:
+    """D_stsp and D_H of a model trajectory under ``stf2022`` and ``stf2022-corrected``
+    (:func:`rnnchaos.metrics.scoring.score_trajectory`) as the table's keys ``d_stsp_stf2022``, ...,
+    ``d_h_corrected`` (values may be NaN)."""
     out: dict[str, float] = {}
-    finite = np.all(np.isfinite(x_gen), axis=1)
-    gen = x_gen[: int(np.argmin(finite))] if not finite.all() else x_gen
     for preset, tag in (("stf2022", "stf2022"), ("stf2022-corrected", "corrected")):
-        if gen.shape[0] < 2:
-            out[f"d_stsp_{tag}"], out[f"d_h_{tag}"] = math.nan, math.nan
-            continue
-        out[f"d_stsp_{tag}"] = state_space_divergence(x, gen, preset=preset, seed=seed)
-        try:
-            out[f"d_h_{tag}"] = power_spectrum_distance(x, gen, preset=preset)
-        except ValueError:
-            out[f"d_h_{tag}"] = math.nan
+        s = score_trajectory(x, x_gen, preset=preset, seed=seed)
+        out[f"d_stsp_{tag}"], out[f"d_h_{tag}"] = s.d_stsp, s.d_h
     return out
 
 
@@ -154,14 +149,13 @@ def _model_lambda_max(rec: Any, x: Array, steps: int, seed: int) -> float | None
     import warnings
 
     from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
-    from rnnchaos.report.evaluation import latent_functions
 
-    encode, _, _ = latent_functions(rec.model_, getattr(rec, "mean_", None), getattr(rec, "std_", None))
+    fmap = rec.model_.as_map(mean=getattr(rec, "mean_", None), std=getattr(rec, "std_", None))
     idx = np.linspace(0, x.shape[0] - 1, 4).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return float(lyapunov_spectrum(rec.model_.as_map(), encode(x[idx]), steps, k=1, transient=1000,
+            return float(lyapunov_spectrum(fmap, fmap.encode(x[idx]), steps, k=1, transient=1000,
                                            seed=seed).lambda_max)
         except ValueError:
             return None
@@ -196,7 +190,7 @@ def train_and_score(run: STFRun, x: Array, out_root: Path, *, reconstructor_kwar
     row["training_status"] = getattr(result, "status", None)
     row["selected_epoch"] = getattr(result, "selected_epoch", None)  # checkpoint chosen by the trainer, if any
     x_gen = np.asarray(rec.generate(n_steps, x0=x[0]), dtype=np.float64)
-    row.update(score_trajectory(x, x_gen))
+    row.update(scores_under_both_presets(x, x_gen))
     row["lambda_max_model"] = _model_lambda_max(rec, x, lyapunov_steps, run.seed) if lyapunov_steps else None
     lam = getattr(rec, "lambda_max_data_", None)
     row["lambda_max_data"] = float(lam) if lam is not None else None

@@ -223,6 +223,7 @@ def train_trial(params: dict[str, Any]) -> dict[str, Any]:
     wall-clock time and results are no longer reproducible. Cost: that of ``fit`` plus one free run.
     """
     from rnnchaos.data.datasets import load_source, split_time
+    from rnnchaos.metrics.presets import DEFAULT_PRESET
     from rnnchaos.training.reconstructor import Reconstructor
 
     p = {k: v for k, v in params.items() if k != "replicate"}
@@ -236,7 +237,7 @@ def train_trial(params: dict[str, Any]) -> dict[str, Any]:
             source_kwargs[key] = p.pop(key)
     test_fraction = float(p.pop("test_fraction", 0.2))
     do_score = bool(p.pop("score", True))
-    preset = p.pop("preset", "stf2022-corrected")
+    preset = p.pop("preset", DEFAULT_PRESET)
     score_steps = int(p.pop("score_steps", 100_000))
     pe_steps = int(p.pop("pe_steps", 20))
     model_kwargs = dict(p.pop("model_kwargs", {}) or {})
@@ -254,6 +255,7 @@ def train_trial(params: dict[str, Any]) -> dict[str, Any]:
         if x_test.shape[0] < 2:
             raise ValueError("scoring needs a test split: set test_fraction > 0 or score = false")
         scores = rec.score(x_test, preset=preset, n_steps=score_steps, pe_steps=pe_steps)
-        out.update({"d_stsp": scores["d_stsp"], "d_h": scores["d_h"], "pe": scores["pe"],
-                    "preset": scores["preset"], "finite": scores["finite"]})
+        finite = scores["finite"]  # a run that overflowed gets no D_stsp / D_H (not its finite prefix's)
+        out.update({"d_stsp": scores["d_stsp"] if finite else None, "d_h": scores["d_h"] if finite else None,
+                    "pe": scores["pe"], "preset": scores["preset"], "finite": finite})
     return out

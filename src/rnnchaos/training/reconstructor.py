@@ -2,16 +2,20 @@
 
     rec = Reconstructor(model="plrnn", hidden=30, forcing="stf", tau="auto", epochs=2000).fit(X)
     X_gen = rec.generate(100_000)          # free run in data units, (T, N) float64
-    rec.score(X_test)                      # {"d_stsp": ..., "d_h": ..., "pe": ...}
+    rec.score(X_test)                      # {"d_stsp": ..., "d_h": ..., "pe": ...}, as rnnchaos evaluate
     rec.save("runs/lorenz"); Reconstructor.load("runs/lorenz")
 
 ``fit`` standardises X (mean and standard deviation are stored), picks τ (``"auto"``: τ = c·ln2/λ_max of
-the data, :mod:`rnnchaos.training.tau`), builds the model with :func:`rnnchaos.models.base.build_model`
+the data, or a documented fallback when λ_max cannot be confirmed; :mod:`rnnchaos.training.tau`; the
+rule is recorded in ``config.json`` under ``tau_rule.rule``), builds the model with :func:`rnnchaos.models.base.build_model`
 and trains it with :class:`rnnchaos.training.trainer.Trainer` (sparse or generalized teacher forcing,
 BPTT, truncated BPTT or windowing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023).  With
 ``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt`` and ``model.pt``;
 ``fit(X, resume=True)`` continues an interrupted run exactly.  Files are read with
 ``torch.load(weights_only=True)`` and validated; nothing is unpickled.
+
+This module holds the parameters and ``fit``; persistence (``save``, ``load``, ``read_config``) lives in
+:mod:`rnnchaos.training.run_directory` and scoring (``score``) in :mod:`rnnchaos.training.estimator_scoring`.
 
 Observation model: ``"linear"`` (x = B z with learned B; forcing uses the pseudo-inverse, as in the STF
 paper's code) is the default for every architecture; ``"identity"`` (x = first N units) is available.
@@ -22,24 +26,32 @@ worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one
 from __future__ import annotations
 
 import json
-import math
 import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_json_atomic
-from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
+from rnnchaos.data.trials import as_trials
+from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
-from rnnchaos.training.trainer import Trainer, TrainResult, TrainSettings
+from rnnchaos.training.run_directory import (
+    RUN_FORMAT,
+    RUN_VERSION,
+    load_run,
+    read_config,
+    run_config,
+    save_run,
+)
+from rnnchaos.training.trainer import Trainer, TrainSettings
 
-RUN_FORMAT = "rnnchaos-run"
-RUN_VERSION = 1
+__all__ = ["ARCHS", "MAX_HIDDEN", "RUN_FORMAT", "RUN_VERSION", "Reconstructor", "read_config"]
+
 ARCHS = ("plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru")
 #: the model keyword that ``width`` sets, per architecture
 _WIDTH_KWARG = {"shplrnn": "hidden_dim", "alrnn": "relu_units"}
@@ -235,14 +247,19 @@ class Reconstructor:
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
-        """Train on ``X`` (T, N) (NaN/inf rejected with a ``ValueError``); ``resume=True`` continues the
-        run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
+        """Train on ``X``: a (T, N) series, or several trials as a list of (T_i, N) arrays or a (K, T, N)
+        array (:mod:`rnnchaos.data.trials`: standardised over all trials pooled, sequences never cross a
+        trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``;
+        ``resume=True`` continues the run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
         from rnnchaos.training.tau import TAU_FACTOR, auto_tau
 
         self._check_params()
-        x = as_trajectory(X, name="training data", min_length=3)
-        if x.shape[0] < int(self.seq_len):
-            raise ValueError(f"training data has {x.shape[0]} samples, fewer than seq_len={self.seq_len}")
+        trials = as_trials(X, name="training data", min_length=3)
+        longest = max(trials, key=lambda t: t.shape[0])
+        if longest.shape[0] < int(self.seq_len):
+            raise ValueError(f"training data has {longest.shape[0]} samples"
+                             f"{' in its longest trial' if len(trials) > 1 else ''}, fewer than seq_len={self.seq_len}")
+        x = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         run_dir = Path(self.out) if self.out is not None else None
         previous: dict[str, Any] | None = None
         if resume:
@@ -252,10 +269,10 @@ class Reconstructor:
         elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
             raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
                              "or choose another --out")
-        std = Standardizer.fit(x)
+        std = Standardizer.fit(x)  # over all trials pooled
         self.mean_, self.std_ = std.mean, std.std
         self.x0_ = x[0].copy()
-        xs = std.transform(x)
+        xs = [std.transform(t) for t in trials]
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
@@ -271,10 +288,13 @@ class Reconstructor:
         else:
             tau = None
             try:
-                res = auto_tau(x, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
+                # λ_max from the longest trial (an estimate must not run across a trial boundary)
+                res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
                 lam = res.lambda_max
-                tau_rule = {"factor": res.factor, "predictability_steps": res.predictability_steps,
-                            "warning": res.warning}
+                # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
+                tau_rule = res.to_dict()
+                if self.tau != "auto":
+                    tau_rule["rule"] = "given"
                 if self.tau == "auto":
                     tau = res.tau
                     if res.warning:
@@ -309,7 +329,7 @@ class Reconstructor:
             run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(run_dir / "config.json", self._config(settings))
             (run_dir / "metrics.jsonl").write_text("", encoding="utf-8")
-        trainer = Trainer(self.model_, xs, settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
+        trainer = Trainer(self.model_, xs if len(xs) > 1 else xs[0], settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
         if previous is not None:
             trainer.load_checkpoint()
         result = trainer.run()
@@ -325,18 +345,7 @@ class Reconstructor:
         return self
 
     def _config(self, settings: TrainSettings) -> dict[str, Any]:
-        cfg: dict[str, Any] = {
-            "format": RUN_FORMAT, "version": RUN_VERSION,
-            "data": self.data_spec_.to_dict(), "split": self.split_,
-            "standardization": {"mean": self.mean_.tolist(), "std": self.std_.tolist(), "x0": self.x0_.tolist()},
-            "estimator": self.get_params(), "model": self.model_.config(),
-            "training": settings.to_dict(), "seed": int(self.seed),
-            "tau": self.tau_, "tau_rule": self.tau_rule_, "lambda_max_data": self.lambda_max_data_,
-        }
-        result = getattr(self, "result_", None)
-        if result is not None:
-            cfg["result"] = _result_summary(result)
-        return cfg
+        return run_config(self, settings)
 
     # ------------------------------------------------------------------ use
     def _check_fitted(self) -> None:
@@ -345,160 +354,38 @@ class Reconstructor:
 
     def generate(self, T: int, x0: Any | None = None) -> NDArray[np.float64]:
         """Free run of T steps in data units, (T, N) float64, from the latent state inferred from ``x0``
-        (data units; default the first training point).  Entries after an overflow are ``inf``."""
+        (data units; default the first training point); :func:`rnnchaos.models.free_run.free_run` on the
+        model in its training dtype.  Entries after an overflow are ``inf``."""
+        from rnnchaos.models.free_run import free_run, initial_states
+
         self._check_fitted()
         T = positive_int(T, "T")
-        from rnnchaos.training.trainer import free_run_observations
-
         x0a = np.asarray(self.x0_ if x0 is None else x0, dtype=np.float64).reshape(-1)
         if x0a.shape != self.mean_.shape or not np.all(np.isfinite(x0a)):
             raise ValueError(f"x0 must be a finite vector of length {self.mean_.shape[0]}, got {x0!r}")
-        y = free_run_observations(self.model_, ((x0a - self.mean_) / self.std_)[None, :], T)[0]
+        y = free_run(self.model_, initial_states(self.model_, ((x0a - self.mean_) / self.std_)[None, :]), T)[0]
         with np.errstate(over="ignore", invalid="ignore"):
             out = y * self.std_ + self.mean_
         out[~np.isfinite(out)] = np.inf
         return out
 
-    def score(self, X_test: Any, preset: str = "stf2022", n_steps: int = 100_000, pe_steps: int = 20,
-              ) -> dict[str, Any]:
-        """D_stsp, D_H (``rnnchaos.metrics`` with ``preset``) of a free run of ``n_steps`` from the state
-        inferred from ``X_test[0]`` against ``X_test`` (T, N), and PE(``pe_steps``) from every test point."""
-        from rnnchaos.metrics.power_spectrum import power_spectrum_distance
-        from rnnchaos.metrics.prediction import prediction_error
-        from rnnchaos.metrics.state_space import state_space_divergence
+    def score(self, X_test: Any, preset: str = DEFAULT_PRESET, n_steps: int = 100_000, pe_steps: int = 20,
+              seed: int = 0) -> dict[str, Any]:
+        """D_stsp, D_H and PE(``pe_steps``) against ``X_test`` (T, N) by the protocol of ``rnnchaos evaluate``
+        (the same numbers for the same run, data and seed); see
+        :func:`rnnchaos.training.estimator_scoring.score_estimator`."""
+        from rnnchaos.training.estimator_scoring import score_estimator
 
-        self._check_fitted()
-        x = as_trajectory(X_test, name="X_test", min_length=2)
-        if x.shape[1] != self.mean_.shape[0]:
-            raise ValueError(f"X_test has {x.shape[1]} columns; the model was fitted on {self.mean_.shape[0]}")
-        gen = self.generate(n_steps, x0=x[0])
-        finite = bool(np.all(np.isfinite(gen)))
-        d_stsp = state_space_divergence(x, gen, preset=preset) if finite else float("inf")
-        d_h = power_spectrum_distance(x, gen, preset=preset) if finite else float("nan")
-        m = self.model_
-        p = next(m.parameters())
-
-        def enc(v: Any) -> Any:
-            with torch.no_grad():
-                t = torch.as_tensor((np.asarray(v) - self.mean_) / self.std_, dtype=m.dtype).to(p.device)
-                return m.infer_latent(t)
-
-        def step(s: Any) -> Any:
-            with torch.no_grad():
-                return m.step(s)
-
-        def dec(s: Any) -> Any:
-            with torch.no_grad():
-                return m.observe(s).detach().cpu().double().numpy() * self.std_ + self.mean_
-
-        pe = prediction_error(step, x, int(pe_steps), encode=enc, decode=dec) if x.shape[0] > pe_steps else None
-        return {"d_stsp": float(d_stsp), "d_h": float(d_h), "pe": pe, "pe_steps": int(pe_steps),
-                "preset": preset, "n_steps": int(n_steps), "finite": finite}
+        return score_estimator(self, X_test, preset=preset, n_steps=n_steps, pe_steps=pe_steps, seed=seed)
 
     # ------------------------------------------------------------------ persistence
     def save(self, run_dir: str | os.PathLike[str]) -> None:
-        """Write ``config.json`` and ``model.pt`` (``{"config", "state_dict"}``) to ``run_dir`` atomically."""
-        from rnnchaos._util.atomic import atomic_path
-
-        self._check_fitted()
-        d = Path(run_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(d / "config.json", self._config(self.settings_))
-        with atomic_path(d / "model.pt") as tmp:
-            torch.save({"config": self.model_.config(),
-                        "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()}}, tmp)
+        """Write ``config.json`` and ``model.pt`` (``{"config", "state_dict"}``) to ``run_dir`` atomically
+        (:func:`rnnchaos.training.run_directory.save_run`)."""
+        save_run(self, run_dir)
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike[str]) -> Reconstructor:
-        """Rebuild a fitted estimator from a run directory (``torch.load(weights_only=True)``, validated)."""
-        from rnnchaos.models.base import model_from_config
-
-        d = Path(run_dir)
-        cfg = read_config(d)
-        params = dict(cfg["estimator"])
-        model_kwargs = params.pop("model_kwargs", {}) or {}
-        try:
-            rec = cls(**params, **model_kwargs)
-        except TypeError as exc:
-            raise ValueError(f"{str(d / 'config.json')!r}: invalid estimator parameters: {exc}") from None
-        path = d / "model.pt"
-        if not path.is_file():
-            raise ValueError(f"run directory {str(d)!r} has no model.pt")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # any unpickling error
-            raise ValueError(f"cannot read {str(path)!r} as a weights-only torch file: {exc}") from None
-        if not isinstance(data, dict) or set(data) != {"config", "state_dict"}:
-            raise ValueError(f"{str(path)!r} must hold a dict with keys 'config' and 'state_dict'")
-        if data["config"] != cfg["model"]:
-            raise ValueError(f"{str(path)!r}: model config does not match config.json")
-        model = model_from_config(data["config"])
-        sd = data["state_dict"]
-        if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-            raise ValueError(f"{str(path)!r}: state_dict must map names to tensors")
-        bad = [k for k, v in sd.items() if not bool(torch.isfinite(v).all())]
-        if bad:
-            raise ValueError(f"{str(path)!r}: weights {bad} hold NaN or inf; the model cannot be used")
-        try:
-            model.load_state_dict(sd)
-        except RuntimeError as exc:
-            raise ValueError(f"{str(path)!r}: state_dict does not fit the model config: "
-                             f"{' '.join(str(exc).split())[:300]}") from None
-        model.eval()
-        rec.model_ = model
-        st = cfg["standardization"]
-        rec.mean_ = np.asarray(st["mean"], dtype=np.float64)
-        rec.std_ = np.asarray(st["std"], dtype=np.float64)
-        if (rec.mean_.shape != (model.obs_dim,) or rec.std_.shape != (model.obs_dim,)
-                or not np.all(np.isfinite(rec.mean_)) or not np.all(np.isfinite(rec.std_)) or np.any(rec.std_ <= 0)):
-            raise ValueError(f"{str(d / 'config.json')!r}: standardization does not match the model's "
-                             f"{model.obs_dim} observed dimensions")
-        rec.x0_ = np.asarray(st.get("x0", rec.mean_), dtype=np.float64)
-        if rec.x0_.shape != rec.mean_.shape or not np.all(np.isfinite(rec.x0_)):
-            raise ValueError(f"{str(d / 'config.json')!r}: standardization.x0 has the wrong length")
-        rec.tau_ = cfg.get("tau")
-        rec.tau_rule_ = cfg.get("tau_rule")
-        rec.lambda_max_data_ = cfg.get("lambda_max_data")
-        rec.data_spec_ = DataSpec.from_dict(cfg["data"])
-        rec.split_ = cfg.get("split") or {}
-        rec.settings_ = TrainSettings.from_dict(cfg["training"])
-        rec.alpha_ = rec.settings_.forcing.alpha
-        from rnnchaos.training.trainer import _read_metrics
-
-        rec.history_ = [h for h in _read_metrics(d / "metrics.jsonl") if "event" not in h]
-        res = cfg.get("result")
-        if isinstance(res, dict):
-            rec.result_ = TrainResult(epochs=int(res.get("epochs", 0)), seconds=float(res.get("seconds", 0.0)),
-                                      final_loss=float(res["final_loss"]) if res.get("final_loss") is not None
-                                      else float("nan"), status=str(res.get("status", "")),
-                                      message=str(res.get("message", "")), history=rec.history_,
-                                      selected_epoch=res.get("selected_epoch"),
-                                      selected_score=res.get("selected_score"))
-        return rec
-
-
-def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate ``run_dir/config.json`` of a run directory."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise ValueError(f"{str(path)!r} does not exist; is {str(run_dir)!r} a run directory?")
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {exc}") from None
-    if not isinstance(cfg, dict) or cfg.get("format") != RUN_FORMAT:
-        raise ValueError(f"{str(path)!r} is not an rnnchaos run config (format {RUN_FORMAT!r})")
-    if cfg.get("version") != RUN_VERSION:
-        raise ValueError(f"{str(path)!r} has version {cfg.get('version')!r}; this rnnchaos reads {RUN_VERSION}")
-    for key in ("data", "standardization", "estimator", "model", "training"):
-        if not isinstance(cfg.get(key), dict):
-            raise ValueError(f"{str(path)!r} lacks the {key!r} section")
-    return cfg
-
-
-def _result_summary(result: TrainResult) -> dict[str, Any]:
-    fl = result.final_loss
-    return {"epochs": result.epochs, "seconds": round(result.seconds, 3),
-            "final_loss": fl if isinstance(fl, float) and math.isfinite(fl) else None,
-            "status": result.status, "message": result.message, "selected_epoch": result.selected_epoch,
-            "selected_score": result.selected_score}
+        """Rebuild a fitted estimator from a run directory (``torch.load(weights_only=True)``, validated;
+        :func:`rnnchaos.training.run_directory.load_run`)."""
+        return load_run(cls, run_dir)

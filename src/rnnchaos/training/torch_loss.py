@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 from torch import Tensor
 
@@ -45,14 +44,3 @@ def forced_sequence_loss(model: Any, X: Tensor, m_obs: NDArray[np.float32], rese
         if cut[t]:
             z = z.detach()
     return total / (X.shape[0] * (T - 1) * X.shape[2])
-
-
-@torch.no_grad()
-def free_run(model: Any, z0: Tensor, n_steps: int) -> Tensor:
-    """Observations of a free run: (n_steps, N) starting with ``observe(z0)`` for one state ``z0`` (1, M)."""
-    out = torch.empty(n_steps, model.obs_dim, dtype=z0.dtype, device=z0.device)
-    z = z0
-    for t in range(n_steps):
-        out[t] = model.observe(z)[0]
-        z = model.step(z)
-    return out

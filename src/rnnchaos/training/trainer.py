@@ -222,46 +222,20 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
     return value if math.isfinite(value) else None
 
 
-@torch.no_grad()
-def free_run_observations(model: Any, x0: NDArray[Any], n_steps: int) -> NDArray[np.float64]:
-    """Free runs of ``model`` from the latent states inferred from ``x0`` (k, N) (model units):
-    observations (k, n_steps, N) float64, ``inf`` after an overflow.  Plain PLRNNs and ALRNNs use the
-    compiled loop :func:`rnnchaos.models.alrnn_free_run.alrnn_free_run`, shPLRNNs
-    :func:`rnnchaos.models.shplrnn_free_run.shplrnn_free_run`; other models step in PyTorch."""
-    from rnnchaos.models.alrnn_free_run import alrnn_free_run
-    from rnnchaos.models.shplrnn_free_run import shplrnn_free_run
-    from rnnchaos.training.torch_loss import free_run
-
-    p = next(model.parameters())
-    z0 = model.infer_latent(torch.as_tensor(np.asarray(x0), dtype=model.dtype).to(p.device))
-    kernel = {"plrnn": alrnn_free_run, "alrnn": alrnn_free_run, "shplrnn": shplrnn_free_run}.get(
-        str(getattr(model, "arch", "")))
-    if kernel is not None:
-        fast = kernel(model, z0.detach().cpu().double().numpy(), int(n_steps))
-        if fast is not None:
-            return fast
-    out = np.empty((z0.shape[0], int(n_steps), model.obs_dim))
-    for k in range(z0.shape[0]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out[k] = free_run(model, z0[k:k + 1], int(n_steps)).detach().cpu().double().numpy()
-    out[~np.isfinite(out)] = np.inf
-    return out
-
-
 def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: int) -> float:
-    """D_stsp (binned, ``stf2022-corrected`` preset of :mod:`rnnchaos.metrics`) between the standardised
-    training series and ``n_starts`` free runs of ``n_steps`` steps started from training points spread
-    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram."""
-    from rnnchaos.metrics.state_space import state_space_divergence
+    """D_stsp (:func:`rnnchaos.metrics.scoring.score_trajectory`, default preset ``stf2022-corrected``;
+    bins for N <= 5) between the standardised training series and ``n_starts`` free runs
+    (:func:`rnnchaos.models.free_run.free_run`) of ``n_steps`` steps started from training points spread
+    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram
+    (and one D_H, which selection does not use)."""
+    from rnnchaos.metrics.scoring import score_trajectory
+    from rnnchaos.models.free_run import free_run, initial_states
 
     idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
-    runs = free_run_observations(model, x_train[idx], n_steps)
+    runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
     if not np.all(np.isfinite(runs)):
         return float("inf")
-    gen = runs.reshape(-1, runs.shape[-1])
-    value = state_space_divergence(np.asarray(x_train, dtype=np.float64), gen, preset="stf2022-corrected",
-                                   method="bins" if x_train.shape[1] <= 5 else "gmm")
+    value = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1])).d_stsp
     return float(value) if math.isfinite(value) else float("inf")
 
 
@@ -270,9 +244,11 @@ def _rng_state_to_json(rng: np.random.Generator) -> str:
 
 
 class Trainer:
-    """Runs :class:`TrainSettings` on a model and a standardised series; see the module docstring."""
+    """Runs :class:`TrainSettings` on a model and a standardised series, or a list of standardised
+    trials (sequences never cross a trial boundary; :class:`rnnchaos.data.datasets.SequenceSampler`);
+    see the module docstring."""
 
-    def __init__(self, model: Any, x_train: NDArray[Any], settings: TrainSettings, *,
+    def __init__(self, model: Any, x_train: NDArray[Any] | list[NDArray[Any]], settings: TrainSettings, *,
                  run_dir: str | os.PathLike[str] | None = None, lambda_max_data: float | None = None,
                  progress: bool = False) -> None:
         settings.validate()
@@ -285,9 +261,11 @@ class Trainer:
         self.progress = progress
         seq = np.random.SeedSequence(settings.seed)
         self.rng = np.random.default_rng(seq.spawn(1)[0])
-        self.sampler = SequenceSampler(x_train, settings.seq_len, settings.batch_size, seed=self.rng)
-        self.x0 = np.asarray(x_train[0], dtype=np.float64)
-        self.x_train = x_train
+        trials = list(x_train) if isinstance(x_train, list | tuple) else [x_train]
+        self.sampler = SequenceSampler(trials, settings.seq_len, settings.batch_size, seed=self.rng)
+        self.x0 = np.asarray(trials[0][0], dtype=np.float64)
+        # model selection scores free runs against the training states pooled over the trials
+        self.x_train = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         self.best: dict[str, Any] | None = None
         params = [p for p in model.parameters() if p.requires_grad]
         opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam

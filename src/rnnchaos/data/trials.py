@@ -70,17 +70,21 @@ def _expand(sources: Source | Sequence[Source]) -> list[str]:
 
 def _multi_array(text: str) -> tuple[list[NDArray[Any]], list[dict[str, Any]]] | None:
     """Trials stored in one file (a 3-D ``.npy``, an ``.npz`` with several arrays), or None."""
-    from rnnchaos.data.io import _load_npy, _load_npz
+    from rnnchaos.data.io import DEFAULT_MAX_BYTES, _load_npy, _load_npz
 
     path = Path(text)
-    if not path.is_file():
-        return None
+    if not path.is_file() or path.stat().st_size > DEFAULT_MAX_BYTES:
+        return None  # load_source reports a missing or oversized file
     ext = path.suffix.lower()
     src = str(path.resolve())
     if ext == ".npy":
-        arr = _load_npy(path, text)
-        if np.asarray(arr).ndim != 3:
+        try:  # the header only: a 2-D series is left to load_source, read once
+            ndim = np.load(path, mmap_mode="r", allow_pickle=False).ndim
+        except Exception:  # a bad file: load_source reports it
             return None
+        if ndim != 3:
+            return None
+        arr = _load_npy(path, text)
         return list(arr), [{"source": src, "index": i} for i in range(arr.shape[0])]
     if ext == ".npz":
         try:

@@ -283,10 +283,14 @@ class BenchConfig:
         return kw
 
 
+#: model selection on the training series with free runs as long as the protocol's (100,000 steps): in pilot
+#: runs on ECG, shPLRNNs and ALRNNs whose 20,000-step selection runs looked fine fell onto a fixed point after
+#: 15,000-50,000 steps, so the short runs chose checkpoints that the test protocol scores as a collapse
+_SELECTION: dict[str, Any] = {"select_every": 25, "select_steps": 100_000, "select_starts": 4}
 _GTF_TRAINING: dict[str, Any] = {
     "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50,
     "optimizer": "radam", "lr": 1e-3, "lr_schedule": "exponential", "lr_end": 1e-6, "observation": "affine",
-    "select_every": 50,
+    **_SELECTION,
 }
 #: the GTF paper's EEG settings (paper_experiments/EEG/Table1/shPLRNN_GTF.jl), used for the short real series
 _GTF_EEG: dict[str, Any] = {"alpha": 0.1, "seq_len": 50}
@@ -300,6 +304,14 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         "sequences of 50)",
         {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True}, **_GTF_TRAINING},
         per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG},
+        latent="obs"),
+    BenchConfig(
+        "shplrnn64-gtf",
+        "shplrnn-gtf with hidden width L = 64 (EEG-64: 128) and the learning rate decayed to 1e-5 instead of "
+        "1e-6: four times cheaper epochs, so about four times as many in the same budget",
+        {"model": "shplrnn", "width": 64, "model_kwargs": {"clipped": True}, **_GTF_TRAINING, "lr_end": 1e-5},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 128, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
                      "stf:weather_tde": _GTF_EEG},
         latent="obs"),
     BenchConfig(
@@ -317,7 +329,7 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
 ]}
 
 #: the configuration that gets the extra seeds, per data set (chosen before the runs, from the papers)
-BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn-gtf")
+BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn64-gtf")
                         for name, ds in DATASETS.items()}
 
 

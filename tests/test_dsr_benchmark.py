@@ -135,13 +135,14 @@ def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() 
 
 
 def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
-    labels = bench.plan(["gtf:ecg", "stf_lorenz63"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=3, minutes=5,
-                        best_minutes={"ecg_5d": 12})  # file stems (floors_gtf2023.csv) name the same sets
-    assert labels == ["gtf:ecg/shplrnn64-gtf/0/12", "gtf:ecg/shplrnn64-gtf/1/12", "gtf:ecg/shplrnn64-gtf/2/12",
-                      "gtf:ecg/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
+    labels = bench.plan(["dendplrnn:bursting_neuron", "stf_lorenz63"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=3,
+                        minutes=5, best_minutes={"bursting_neuron": 12})  # file stems name the same sets
+    b = "dendplrnn:bursting_neuron"
+    assert labels == [f"{b}/shplrnn64-gtf/0/12", f"{b}/shplrnn64-gtf/1/12", f"{b}/shplrnn64-gtf/2/12",
+                      f"{b}/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
                       "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn64-gtf/0/5"]
     assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
-        "gtf:ecg/shplrnn64-gtf/0/0.5"]
+        f"gtf:ecg/{bench.BEST['gtf:ecg']}/0/0.5"]
     with pytest.raises(ValueError, match="minutes must be a positive number"):
         bench.plan(["gtf:ecg"], ["plrnn-stf"], minutes=math.nan)
     with pytest.raises(ValueError, match="unknown benchmark data set 'ecg'"):

@@ -135,13 +135,14 @@ def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() 
 
 
 def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
-    labels = bench.plan(["gtf:ecg", "stf_lorenz63"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=3, minutes=5,
-                        best_minutes={"ecg_5d": 12})  # file stems (floors_gtf2023.csv) name the same sets
-    assert labels == ["gtf:ecg/shplrnn-gtf/0/12", "gtf:ecg/shplrnn-gtf/1/12", "gtf:ecg/shplrnn-gtf/2/12",
-                      "gtf:ecg/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
-                      "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn-gtf/0/5"]
-    assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
-        "gtf:ecg/shplrnn-gtf/0/0.5"]
+    labels = bench.plan(["dendplrnn:bursting_neuron", "stf_lorenz63"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=3,
+                        minutes=5, best_minutes={"bursting_neuron": 12})  # file stems name the same sets
+    b = "dendplrnn:bursting_neuron"
+    assert labels == [f"{b}/shplrnn64-gtf/0/12", f"{b}/shplrnn64-gtf/1/12", f"{b}/shplrnn64-gtf/2/12",
+                      f"{b}/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
+                      "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn64-gtf/0/5"]
+    assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
+        f"gtf:ecg/{bench.BEST['gtf:ecg']}/0/0.5"]
     with pytest.raises(ValueError, match="minutes must be a positive number"):
         bench.plan(["gtf:ecg"], ["plrnn-stf"], minutes=math.nan)
     with pytest.raises(ValueError, match="unknown benchmark data set 'ecg'"):
@@ -159,21 +160,21 @@ def _tiny_data(tmp: Path) -> Path:
 
 
 TINY = {"epochs": 2, "hidden": 4, "tau": 5, "seq_len": 20, "batch_size": 4, "batches_per_epoch": 2,
-        "select_every": 0, "checkpoint_every": 1}
+        "select_every": 0, "select_steps": 100, "checkpoint_every": 1}
 
 
 def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     data = _tiny_data(tmp_path)
     out = tmp_path / "bench"
-    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": ["shplrnn-gtf", "plrnn-stf"], "best_seeds": 2,
+    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": ["shplrnn64-gtf", "plrnn-stf"], "best_seeds": 2,
           "minutes": 0.05, "out": out, "data_dir": data, "workers": 1,
-          "overrides": {"*": TINY, "shplrnn-gtf": {"width": 6}}}
+          "overrides": {"*": TINY, "shplrnn64-gtf": {"width": 6}}}
     first = bench.run_benchmark(**kw)
     assert (first["runs"], first["ran"], first["skipped"], first["failed"]) == (3, 3, 0, 0), first
     runs = sorted((out / "runs").iterdir())
     assert [p.name for p in runs] == ["dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min",
-                                      "dendplrnn-bursting_neuron__shplrnn-gtf__seed0__0.05min",
-                                      "dendplrnn-bursting_neuron__shplrnn-gtf__seed1__0.05min"]
+                                      "dendplrnn-bursting_neuron__shplrnn64-gtf__seed0__0.05min",
+                                      "dendplrnn-bursting_neuron__shplrnn64-gtf__seed1__0.05min"]
     for p in runs:
         assert {"config.json", "metrics.jsonl", "model.pt"} <= {f.name for f in p.iterdir()}
     stamps = {p.name: (p / "model.pt").stat().st_mtime_ns for p in runs}
@@ -183,7 +184,7 @@ def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     import json
 
     rows = json.loads((out / "dsr_benchmark.json").read_text())["rows"]
-    assert [(r["config"], r["best"], r["n_seeds"]) for r in rows] == [("shplrnn-gtf", True, 2), ("plrnn-stf", False, 1)]
+    assert [(r["config"], r["best"], r["n_seeds"]) for r in rows] == [("shplrnn64-gtf", True, 2), ("plrnn-stf", False, 1)]
     best = rows[0]
     assert best["d_h_min"] <= best["d_h"] <= best["d_h_max"]
     assert best["target_d_h"] == max(2 * best["floor_halves_d_h"], best["floor_tvt_d_h"])

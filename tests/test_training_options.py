@@ -214,3 +214,18 @@ def test_new_options_resume_exactly(tmp_path, monkeypatch):
     want = [(h["epoch"], h["loss"], h["alpha"], h["lr"]) for h in ref.history_]
     got = [(h["epoch"], h["loss"], h["alpha"], h["lr"]) for h in rec.history_]
     assert got == want
+
+
+@pytest.mark.parametrize("observation", ["linear", "affine"])
+def test_forcing_signals_are_the_pseudo_inverse_of_the_observation(observation):
+    from rnnchaos.training.gtf import forcing_signals
+
+    model = build_model("plrnn", 2, 4, observation=observation, seed=1, dtype=torch.float64)
+    if observation == "affine":
+        with torch.no_grad():
+            model.b.copy_(torch.tensor([0.3, -0.7], dtype=torch.float64))
+    X = np.random.default_rng(4).standard_normal((3, 6, 2))
+    B = model.B.detach().numpy()
+    b = model.b.detach().numpy() if observation == "affine" else np.zeros(2)
+    want = (X - b) @ np.linalg.pinv(B).T  # Hess et al.'s apply_inverse: B⁺(x − b)
+    np.testing.assert_allclose(forcing_signals(model, X).numpy(), want, rtol=1e-10, atol=1e-12)

@@ -136,3 +136,23 @@ def test_cli_trains_on_several_data_files(tmp_path, run_cli):
     assert cfg["data"]["kind"] == "trials" and [t["n"] for t in cfg["data"]["trials"]] == [800, 800]
     assert cfg["split"] == {"test_fraction": 0.2, "n_train": 800 + 640, "n_test": 160, "n_trials": 2,
                             "n_train_trials": 2, "test_from": "last trial"}
+
+
+def test_evaluate_rebuilds_the_test_part_of_a_several_trial_run(tmp_path, run_cli):
+    from rnnchaos.data.trials import test_series
+    from rnnchaos.systems.registry import get_system
+
+    stack = np.stack([get_system("lorenz63").trajectory(800, seed=s) for s in (1, 2)])
+    np.save(tmp_path / "stack.npy", stack)  # trials x time x dims
+    out = tmp_path / "run"
+    code, _, err = run_cli("train", "--data", str(tmp_path / "stack.npy"), "--hidden", "6", "--epochs", "2",
+                           "--seq-len", "20", "--batch-size", "4", "--batches-per-epoch", "2", "--tau", "5",
+                           "--select-every", "0", "--lyap-every", "0", "--out", str(out), "--no-progress", "--json")
+    assert code == 0, err
+    cfg = json.loads((out / "config.json").read_text())
+    np.testing.assert_array_equal(test_series(cfg["data"], cfg["split"]), stack[1, 640:])
+    code, stdout, err = run_cli("evaluate", str(out), "--n-steps", "2000", "--lyapunov-steps", "200", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["d_stsp"] is not None
+    with pytest.raises(ValueError, match="without a test part"):
+        test_series(cfg["data"], {"n_test": 0})

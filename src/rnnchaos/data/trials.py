@@ -29,7 +29,7 @@ from rnnchaos._util.validation import as_trajectory
 
 Source = str | os.PathLike[str]
 
-__all__ = ["as_trials", "load_trials", "split_trials"]
+__all__ = ["as_trials", "load_trials", "split_trials", "test_series"]
 
 
 def as_trials(x: Any, name: str = "training data", min_length: int = 2) -> list[NDArray[np.float64]]:
@@ -70,17 +70,21 @@ def _expand(sources: Source | Sequence[Source]) -> list[str]:
 
 def _multi_array(text: str) -> tuple[list[NDArray[Any]], list[dict[str, Any]]] | None:
     """Trials stored in one file (a 3-D ``.npy``, an ``.npz`` with several arrays), or None."""
-    from rnnchaos.data.io import _load_npy, _load_npz
+    from rnnchaos.data.io import DEFAULT_MAX_BYTES, _load_npy, _load_npz
 
     path = Path(text)
-    if not path.is_file():
-        return None
+    if not path.is_file() or path.stat().st_size > DEFAULT_MAX_BYTES:
+        return None  # load_source reports a missing or oversized file
     ext = path.suffix.lower()
     src = str(path.resolve())
     if ext == ".npy":
-        arr = _load_npy(path, text)
-        if np.asarray(arr).ndim != 3:
+        try:  # the header only: a 2-D series is left to load_source, read once
+            ndim = np.load(path, mmap_mode="r", allow_pickle=False).ndim
+        except Exception:  # a bad file: load_source reports it
             return None
+        if ndim != 3:
+            return None
+        arr = _load_npy(path, text)
         return list(arr), [{"source": src, "index": i} for i in range(arr.shape[0])]
     if ext == ".npz":
         try:
@@ -130,7 +134,7 @@ def load_trials(sources: Source | Sequence[Source], *, embedding: dict[str, int]
         return trials, single_spec
     for rec, t in zip(records, trials, strict=True):
         rec["n"] = int(t.shape[0])
-    spec = DataSpec(kind="trials", source=texts[0] if len(texts) == 1 else os.pathsep.join(texts),
+    spec = DataSpec(kind="trials", source=texts[0] if len(texts) == 1 else " + ".join(texts),
                     embedding=None if not embedding else {"dim": int(embedding["dim"]), "lag": int(embedding["lag"])},
                     trials=records)
     return trials, spec
@@ -152,3 +156,19 @@ def split_trials(trials: Sequence[NDArray[np.float64]], test_fraction: float
     if not train:
         raise ValueError(f"test_fraction={test_fraction} leaves no training data; use a smaller --test-fraction")
     return train, test
+
+
+def test_series(data: dict[str, Any], split: dict[str, Any]) -> NDArray[np.float64]:
+    """The held-out series of a several-trial run, rebuilt from its ``config.json`` sections ``data``
+    (kind ``"trials"``) and ``split``: the last ``n_test`` samples of the last trial.  A run trained
+    without a test part has no single series to score against (ValueError)."""
+    records = data.get("trials") or []
+    sources = list(dict.fromkeys(str(r["source"]) for r in records if isinstance(r, dict) and "source" in r))
+    if not sources:
+        raise ValueError("the run's config.json lists no trial sources; pass the test series with --test FILE")
+    n_test = int(split.get("n_test") or 0)
+    if n_test <= 0:
+        raise ValueError("this run was trained on several trials without a test part; there is no single series "
+                         "to score against, pass one with --test FILE")
+    trials, _ = load_trials(sources, embedding=data.get("embedding"))
+    return trials[-1][-n_test:]

@@ -180,6 +180,10 @@ def run_test_series(rec: Any, run_dir: Path, test: str | os.PathLike[str] | None
     except json.JSONDecodeError:
         cfg = {}
     data = cfg.get("data") if isinstance(cfg, dict) else None
+    if isinstance(data, dict) and data.get("kind") == "trials":  # several trials: the end of the last one
+        from rnnchaos.data.trials import test_series
+
+        return test_series(data, cfg.get("split") or {})
     if not isinstance(data, dict) or data.get("kind") not in ("file", "system"):
         raise ValueError(f"{str(run_dir)!r} records no reloadable data source (it was trained on an in-memory "
                          "array); pass the test series with --test FILE")

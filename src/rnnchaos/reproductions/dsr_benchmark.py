@@ -284,10 +284,14 @@ class BenchConfig:
         return kw
 
 
+#: model selection on the training series with free runs as long as the protocol's (100,000 steps): in pilot
+#: runs on ECG, shPLRNNs and ALRNNs whose 20,000-step selection runs looked fine fell onto a fixed point after
+#: 15,000-50,000 steps, so the short runs chose checkpoints that the test protocol scores as a collapse
+_SELECTION: dict[str, Any] = {"select_every": 25, "select_steps": 100_000, "select_starts": 4}
 _GTF_TRAINING: dict[str, Any] = {
     "forcing": "gtf", "alpha": 0.3, "seq_len": 200, "batch_size": 16, "batches_per_epoch": 50,
     "optimizer": "radam", "lr": 1e-3, "lr_schedule": "exponential", "lr_end": 1e-6, "observation": "affine",
-    "select_every": 50,
+    **_SELECTION,
 }
 #: the GTF paper's EEG settings (paper_experiments/EEG/Table1/shPLRNN_GTF.jl), used for the short real series
 _GTF_EEG: dict[str, Any] = {"alpha": 0.1, "seq_len": 50}
@@ -304,6 +308,14 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
                      "stf:weather_tde": _GTF_EEG},
         latent="obs"),
     BenchConfig(
+        "shplrnn64-gtf",
+        "shplrnn-gtf with hidden width L = 64 (EEG-64: 128) and the learning rate decayed to 1e-5 instead of "
+        "1e-6: four times cheaper epochs, so about four times as many in the same budget",
+        {"model": "shplrnn", "width": 64, "model_kwargs": {"clipped": True}, **_GTF_TRAINING, "lr_end": 1e-5},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 128, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG},
+        latent="obs"),
+    BenchConfig(
         "alrnn-gtf",
         "ALRNN (Brenner et al. 2024) M = 20 (EEG-64: 64), P = 10 ReLU units (EEG-64: 32), affine observation, "
         "trained like shplrnn-gtf (GTF alpha 0.3, EEG sets 0.1 with sequences of 50; RAdam 1e-3 -> 1e-6)",
@@ -317,9 +329,13 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         {"model": "plrnn", "hidden": 30, "forcing": "stf", "tau": "auto"}),
 ]}
 
-#: the configuration that gets the extra seeds, per data set (chosen before the runs, from the papers)
-BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn-gtf")
+#: the configuration that gets the extra seeds, per data set (chosen before the benchmark runs, from the papers
+#: and from pilots judged on training data only)
+BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released" else "shplrnn64-gtf")
                         for name, ds in DATASETS.items()}
+# ECG: in pilot runs judged on the training data only (docs/results_dsr.md), every shPLRNN/ALRNN free run fell
+# onto a fixed point within 50,000 steps; the PLRNN with STF kept oscillating and scored best
+BEST["gtf:ecg"] = "plrnn-stf"
 
 
 # ----------------------------------------------------------------------------------------- plan and trials

@@ -11,7 +11,7 @@ Rules (``rule=``):
 
 * ``"product_upper_bound"`` (default; the rule of the paper and of its released code, where it is
   called ``product_upper_bound``): ``G`` is computed *per training sequence* at the forcing signals
-  ẑ_2, …, ẑ_T of that sequence (the first is skipped, as in their code), and the **largest** G over
+  ẑ_2, …, ẑ_T of that sequence (the first is skipped, as in their code; ẑ below), and the **largest** G over
   the batch is used: ``α* = max(0, 1 − 1 / max_b G_b)``.
 * ``"pooled_geomean"`` (the earlier rnnchaos estimate, kept as an option): one geometric mean over the
   states of all sequences of the batch pooled (at most 2000 states), which is smaller than the
@@ -27,14 +27,14 @@ How often and how smoothed (:func:`update_alpha`, called by the trainer): α sta
 with the smoothing factor γ = ``alpha_smoothing`` (0.999 in the paper's code, ``gtf_alpha_decay``),
 and the result capped at ``alpha_max``.
 
-The forcing signals ẑ_t here are the states of a fully forced pass of the model over the batch,
-ẑ_0 = infer_latent(x_0), ẑ_t = infer_latent(x_t, step(ẑ_{t−1})).  For a square invertible observation
-(M = N, as in the paper's ECG and EEG settings) this is B⁻¹(x_t − b), exactly their signal; for M > N
-the unobserved part comes from the model's prediction (rnnchaos' forcing convention) where their code
-uses the minimum-norm B⁺(x_t − b).
+The forcing signals of ``product_upper_bound`` are, as in their code, the states inferred from each
+observation alone, ẑ_t = ``infer_latent(x_t)``: B⁺(x_t − b) for a linear or affine observation (their
+``apply_inverse``), x_t with the unobserved units at 0 for the identity observation (their code
+estimates those with a learned matrix instead).  ``pooled_geomean`` keeps its original states, those
+of a fully forced pass ẑ_t = infer_latent(x_t, step(ẑ_{t−1})).
 
-Cost of one estimate: one forced pass of the batch and B·(T − 1) spectral norms of M × M matrices,
-O(B·T·M³).
+Cost of one estimate: B·T state inferences, B·(T − 1) Jacobians and their spectral norms (SVDs of
+M × M matrices), O(B·T·M³) (plus the Jacobian's own cost, O(B·T·M·L) for an shPLRNN of width L).
 """
 
 from __future__ import annotations
@@ -71,9 +71,18 @@ def _log_spectral_norms(model: Any, Z: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def forcing_signals(model: Any, X: NDArray[Any]) -> torch.Tensor:
+    """ẑ_t = infer_latent(x_t) for every observation of ``X`` (B, T, N), from the data alone: (B, T, M)."""
+    Xt = torch.as_tensor(np.asarray(X), dtype=model.dtype).to(next(model.parameters()).device)
+    B, T, N = Xt.shape
+    return model.infer_latent(Xt.reshape(B * T, N)).reshape(B, T, -1)
+
+
+@torch.no_grad()
 def sequence_norm_growth(model: Any, X: NDArray[Any]) -> NDArray[np.float64]:
-    """G_b for each sequence b of ``X`` (B, T, N): the geometric mean of ‖J(ẑ_t)‖₂ over t = 1 … T − 1."""
-    logs = _log_spectral_norms(model, _forced_states(model, X)[:, 1:])
+    """G_b for each sequence b of ``X`` (B, T, N): the geometric mean of ‖J(ẑ_t)‖₂ over t = 1 … T − 1,
+    ẑ_t the forcing signals of :func:`forcing_signals`."""
+    logs = _log_spectral_norms(model, forcing_signals(model, X)[:, 1:])
     return np.asarray(torch.exp(logs.mean(dim=1)).cpu().numpy(), dtype=np.float64)
 
 

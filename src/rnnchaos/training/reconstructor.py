@@ -293,11 +293,13 @@ class Reconstructor:
                 lam = res.lambda_max
                 # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
                 tau_rule = res.to_dict()
-                if self.tau != "auto":
+                if self.forcing not in ("stf", "window", "tbptt"):
+                    tau_rule["rule"] = "unused"  # the forcing has no interval
+                elif self.tau != "auto":
                     tau_rule["rule"] = "given"
                 if self.tau == "auto":
                     tau = res.tau
-                    if res.warning:
+                    if res.warning and self.forcing in ("stf", "window", "tbptt"):
                         warnings.warn(f"tau=auto: {res.warning}", stacklevel=2)
             except ValueError as exc:
                 if self.tau == "auto" and self.forcing in ("stf", "window", "tbptt"):

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The reconstruction benchmark (docs/results_dsr.md), in priority order, resumable: run again and finished runs are
+# skipped. Usage (from the repository root):  bash experiments/run_dsr_benchmark.sh [WORKERS]
+set -euo pipefail
+WORKERS=${1:-2}
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+export RNNCHAOS_DATA_DIR=${RNNCHAOS_DATA_DIR:-../shared/data}
+RNNCHAOS=${RNNCHAOS:-.venv/bin/rnnchaos}   # from a worktree: RNNCHAOS=/work/main/.venv/bin/rnnchaos PYTHONPATH=$PWD/src
+OUT=experiments/results/dsr_benchmark
+COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 --best-minutes gtf:ecg=12 --json)
+# 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
+$RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
+    --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64
+# 2. everything else: the other configurations (1 seed) there, then the other STF sets
+$RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
+    --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -115,8 +115,8 @@ def _load_npy(file: Path, label: str) -> Any:
 
 
 def _load_npz(file: Path, key: str | None, label: str) -> Any:
-    try:
-        with np.load(file, allow_pickle=False) as archive:
+    try:  # our own handle: np.load(path) leaks its file (ResourceWarning) when the archive is corrupt
+        with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as archive:
             keys = list(archive.files)
             if key is None:
                 if len(keys) != 1:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from rnnchaos._util.atomic import atomic_path, write_json_atomic
+from rnnchaos._util.torch_files import load_weights_only
 from rnnchaos.data.datasets import DataSpec
 from rnnchaos.training.trainer import TrainResult, TrainSettings, _read_metrics
 
@@ -71,10 +72,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
     path = d / "model.pt"
     if not path.is_file():
         raise ValueError(f"run directory {str(d)!r} has no model.pt")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any unpickling error
-        raise ValueError(f"cannot read {str(path)!r} as a weights-only torch file: {exc}") from None
+    data = load_weights_only(path, repr(str(path)))
     if not isinstance(data, dict) or set(data) != {"config", "state_dict"}:
         raise ValueError(f"{str(path)!r} must hold a dict with keys 'config' and 'state_dict'")
     if data["config"] != cfg["model"]:

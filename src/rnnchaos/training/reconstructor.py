@@ -25,7 +25,6 @@ worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -46,9 +45,11 @@ from rnnchaos.training.run_directory import (
     RUN_VERSION,
     load_run,
     read_config,
+    resume_differences,
     run_config,
     save_run,
 )
+from rnnchaos.training.run_lock import run_lock
 from rnnchaos.training.trainer import Trainer, TrainSettings
 
 __all__ = ["ARCHS", "MAX_HIDDEN", "RUN_FORMAT", "RUN_VERSION", "Reconstructor", "read_config"]
@@ -254,6 +255,13 @@ class Reconstructor:
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
+        """Train on ``X`` (see :meth:`_fit`), holding the lock of the run directory ``out``
+        (:mod:`rnnchaos.training.run_lock`: a second process on the same ``out`` is refused, naming the PID)."""
+        with run_lock(self.out):
+            return self._fit(X, data_spec=data_spec, split=split, resume=resume)
+
+    def _fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
+             resume: bool = False) -> Reconstructor:
         """Train on ``X``: a (T, N) series, or several trials as a list of (T_i, N) arrays or a (K, T, N)
         array (:mod:`rnnchaos.data.trials`: standardised over all trials pooled, sequences never cross a
         trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``
@@ -292,12 +300,6 @@ class Reconstructor:
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
-            mine = json.loads(json.dumps(self.get_params(), default=str))
-            theirs = previous.get("estimator", {})
-            differ = sorted(k for k in mine if k not in ("progress", "device") and mine[k] != theirs.get(k))
-            if differ:
-                raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/"
-                                 f"config.json ({', '.join(differ)}); resume with the same options")
             tau = previous.get("tau")
             lam = previous.get("lambda_max_data")
             tau_rule = previous.get("tau_rule")
@@ -338,9 +340,12 @@ class Reconstructor:
             # the adaptive α starts at alpha_max = 1 and anneals down (Hess et al. 2023's code)
             alpha = 1.0 if self.alpha == "auto" else float(self.alpha)  # type: ignore[arg-type]
         settings = self._settings(tau, alpha)
-        if previous is not None and previous.get("training") != json.loads(json.dumps(settings.to_dict())):
-            raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/config.json; "
-                             "resume with the same options")
+        if previous is not None:  # only the epoch cap and the time budget may grow (run_directory.GROWABLE)
+            differ = resume_differences(type(self), previous, self.get_params(), settings.to_dict())
+            if differ:
+                raise ValueError(f"cannot resume {str(self.out)!r}: its settings differ from the stored ones "
+                                 f"({'; '.join(differ)}); resume with the stored options (only --epochs and "
+                                 "--minutes may grow)")
         self.data_spec_ = data_spec or DataSpec(kind="array", source="<array>")
         self.split_ = split or {"test_fraction": 0.0, "n_train": int(x.shape[0]), "n_test": 0}
         if self.gaps_ is not None and "gaps" not in self.split_:

@@ -113,7 +113,8 @@ class Reconstructor:
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
-                 noise: float = 0.0, lr_end: float | None = None, **model_kwargs: Any) -> None:
+                 noise: float = 0.0, lr_end: float | None = None, forcing_signal_grad: bool = True,
+                 **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -154,6 +155,7 @@ class Reconstructor:
         self.alpha_min = alpha_min
         self.noise = noise
         self.lr_end = lr_end
+        self.forcing_signal_grad = forcing_signal_grad
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -162,7 +164,8 @@ class Reconstructor:
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
-                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end"]
+                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
+                 "forcing_signal_grad"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -228,7 +231,8 @@ class Reconstructor:
         needs_tau = method in ("stf", "window", "tbptt")
         sched = ForcingSchedule(method=method, tau=tau if needs_tau else None,
                                 tau_mode=self.tau_mode if needs_tau else "fixed", delta=int(self.delta),
-                                anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None)
+                                anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None,
+                                signal_grad=self.forcing_signal_grad)
         return TrainSettings(
             forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
             epochs=self._epochs(),

@@ -282,11 +282,12 @@ class Trainer:
     def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:
         m_obs, reset, cut = masks
         model = self.model
+        sg = self.settings.forcing.signal_grad
         if self.fast:
-            return fused_loss_and_grad(model, X, m_obs, reset, cut)
+            return fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg)
         self.optimizer.zero_grad(set_to_none=True)
         Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
-        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut)
+        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg)
         loss_t.backward()
         return float(loss_t.detach())
 

@@ -25,6 +25,7 @@ worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import warnings
@@ -81,7 +82,10 @@ class Reconstructor:
         annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
         per-epoch decay of a fixed α to a floor.  ``noise``: sd of Gaussian noise added to every training
         batch (standardised units).  ``lr_end``: the final learning rate of the ``exponential`` (or
-        ``cosine``) schedule (CLI ``--lr-final``).
+        ``cosine``) schedule (CLI ``--lr-final``).  ``lr_decay_epochs``: the schedule reaches ``lr_end`` after
+        this many epochs whatever the budget (default None: over the run, by epochs or ``minutes``).
+        ``forcing_signal_grad``: False treats the forcing signal as a constant of the observation parameters
+        (:mod:`rnnchaos.training.forcing`; Hess et al.'s GTF code does so).
     epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
         ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
         time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
@@ -114,7 +118,7 @@ class Reconstructor:
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, forcing_signal_grad: bool = True,
-                 **model_kwargs: Any) -> None:
+                 lr_decay_epochs: int | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -156,6 +160,7 @@ class Reconstructor:
         self.noise = noise
         self.lr_end = lr_end
         self.forcing_signal_grad = forcing_signal_grad
+        self.lr_decay_epochs = lr_decay_epochs
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -165,7 +170,7 @@ class Reconstructor:
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
                  "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
-                 "forcing_signal_grad"]
+                 "forcing_signal_grad", "lr_decay_epochs"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -246,7 +251,7 @@ class Reconstructor:
             device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
             alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
             alpha_min=float(self.alpha_min), noise=float(self.noise),
-            lr_end=None if self.lr_end is None else float(self.lr_end))
+            lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
@@ -282,7 +287,10 @@ class Reconstructor:
         if previous is not None:
             mine = json.loads(json.dumps(self.get_params(), default=str))
             theirs = previous.get("estimator", {})
-            differ = sorted(k for k in mine if k not in ("progress", "device") and mine[k] != theirs.get(k))
+            # a setting added after the run was written is compared with its default
+            defaults = {k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()}
+            differ = sorted(k for k in mine if k not in ("progress", "device")
+                            and mine[k] != theirs.get(k, defaults.get(k)))
             if differ:
                 raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/"
                                  f"config.json ({', '.join(differ)}); resume with the same options")

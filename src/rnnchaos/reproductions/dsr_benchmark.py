@@ -638,14 +638,21 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
 
 def _all_records(out_dir: Path) -> list[dict[str, Any]]:
     """Every finished run in the journal ``out_dir/trials.jsonl`` (this command's and earlier ones'); of a
-    ``dataset/config/seed`` run with several budgets, the longest one."""
-    from rnnchaos.sweep.journal import Journal
+    ``dataset/config/seed`` run with several budgets, the longest one.  Read-only: a line being appended by a
+    running sweep (or torn by a crash) is skipped, never repaired here (the engine repairs its own journal)."""
+    import json
 
+    path = out_dir / "trials.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     best: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for rec in Journal(out_dir / "trials.jsonl").load().values():
+    for line in lines:
+        try:
+            rec = json.loads(line)
+            d, c, s, m = parse_label(rec["params"]["run"])
+        except (ValueError, KeyError, TypeError):
+            continue
         if rec.get("status") != "ok":
             continue
-        d, c, s, m = parse_label(rec["params"]["run"])
-        if (d, c, s) not in best or m > parse_label(best[(d, c, s)]["params"]["run"])[3]:
+        if (d, c, s) not in best or m >= parse_label(best[(d, c, s)]["params"]["run"])[3]:
             best[(d, c, s)] = rec
     return list(best.values())

@@ -472,11 +472,15 @@ def summary_rows(records: list[dict[str, Any]], floors_by_set: dict[str, dict[st
             for m in ("d_stsp", "d_h"):
                 row[f"target_{m}"] = tg[m]
                 row[f"ratio_{m}"] = None if row[m] is None else row[m] / tg[m]
-            if ds.goal == "floor":
-                for m, label in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
-                    ratio = row[f"ratio_{m}"]
-                    verdicts.append(f"{label} miss (no finite score)" if ratio is None else
-                                    f"{label} pass" if ratio <= 1 else f"{label} miss x{ratio:.2g}")
+            for m, label in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
+                ratio = row[f"ratio_{m}"]
+                if ds.goal != "floor":
+                    if ratio is not None:
+                        verdicts.append(f"{label} {ratio:.3g} x target (not its goal)")
+                    continue
+                verdicts.append(f"{label} miss (no finite score)" if ratio is None else
+                                f"{label} pass ({ratio:.3g} x target)" if ratio <= 1 else
+                                f"{label} miss x{ratio:.3g}")
         rel = released_numbers(ds.stf_name)
         row["released_d_stsp"] = rel.get("released_d_stsp")
         row["released_d_h"] = rel.get("released_d_h")

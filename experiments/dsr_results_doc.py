@@ -1,7 +1,7 @@
 """Put the benchmark table (experiments/results/dsr_benchmark/dsr_benchmark.md) into docs/results_dsr.md, between
 the RESULTS markers, with the budget and epochs of every run.
 
-    PYTHONPATH=src .venv/bin/python experiments/dsr_results_doc.py
+    RNNCHAOS_DATA_DIR=../shared/data PYTHONPATH=src .venv/bin/python experiments/dsr_results_doc.py
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,17 @@ BAD_FILES = [
     ("bad.npz", b"PK\x03\x04garbage", "npz"),
     ("nul_header.npy", bytearray(_npy_bytes(X)[:128]).replace(b"'descr'", b"'de\x00cr'"), "npy"),
 ]
+
+
+@pytest.mark.parametrize(("name", "content", "match"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_files_raise_no_warning(tmp_path: Path, name: str, content: bytes | None, match: str) -> None:
+    """The one-line error only: no numpy warning ("input contained no data", ...) escapes the loader."""
+    path = tmp_path / name if content is None else _write(tmp_path / name, bytes(content))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match=match):
+            load_series(path)
+    assert [str(w.message) for w in caught] == []
 
 
 @pytest.mark.parametrize(("name", "content", "match"), BAD_FILES, ids=[b[0] for b in BAD_FILES])

@@ -109,6 +109,9 @@ DATA_FILES: list[tuple[str, str, Callable[[Path], str]]] = [
     ("empty-npy", "empty .npy (0 bytes)", _bytes("empty.npy", b"")),
     ("empty-csv", "empty .csv (0 bytes)", _bytes("empty.csv", b"")),
     ("directory", "a directory", _dir),
+    ("comments-only", ".csv of comment lines only (no numpy warning)", _bytes("comments.csv", b"# a\n# b\n")),
+    ("header-only", ".csv with a header line only (no numpy warning)", _bytes("header.csv", b"x,y\n")),
+    ("npz-corrupt", "corrupt .npz (no unclosed-file warning)", _bytes("bad.npz", b"PK\x03\x04garbage")),
     ("nan", "NaN in .npy", _npy("nan.npy", _NAN)),
     ("inf-csv", "inf in .csv", _bytes("inf.csv", b"1.0,2.0\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in _INF[1:]).encode())),
     ("3d", "wrong shape (3-D array)", _npy("cube.npy", np.zeros((10, 4, 3)))),
@@ -521,6 +524,32 @@ TRAIN_LIMITS: list[tuple[str, str, list[str], str]] = [
      "(data/datasets.py load_source / systems trajectory need an upper bound)"),
 ]
 
+def _gappy(name: str, gaps: list[tuple[int, int]], T: int = 400, fill: bool = False) -> Callable[[Path], str]:
+    """A (T, 3) series with NaN rows at ``gaps`` (all NaN with ``fill``)."""
+    def make(tmp: Path) -> str:
+        x = np.sin(np.linspace(0, 40, T))[:, None] * np.ones((1, 3)) + 0.1 * np.arange(3)
+        for a, b in gaps:
+            x[a:b] = np.nan
+        if fill:
+            x[:] = np.nan
+        np.save(tmp / name, x)
+        return str(tmp / name)
+    return make
+
+
+def _train_on(make: Callable[[Path], str], *extra: str) -> Callable[[Path], list[str]]:
+    return lambda t: _train_args("--data", make(t), *extra)
+
+
+TRAIN_GAPS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("nan-default", "series with NaN gaps, no --nan (default error)",
+     _train_on(_gappy("gaps.npy", [(100, 104), (200, 201), (300, 310)]))),
+    ("nan-all", "--nan split on a series that is all NaN", _train_on(_gappy("allnan.npy", [], fill=True), "--nan", "split")),
+    ("nan-too-short", "--nan split: gaps leave no trial as long as --seq-len",
+     _train_on(_gappy("short.npy", [(15, 16), (30, 31), (45, 46)], T=60), "--nan", "split")),
+    ("nan-unknown", "--nan drop", _train_on(_gappy("gaps2.npy", [(100, 104)]), "--nan", "drop")),
+]
+
 RUN_DIRS: list[tuple[str, str, Callable[[Path], list[str]], str | None]] = [
     ("eval-missing", "run directory missing", _with_run(lambda d: shutil.rmtree(d), lambda d: [*EVALUATE, str(d)]), None),
     ("eval-empty", "empty directory", _with_run(lambda d: [p.unlink() for p in d.iterdir()],
@@ -654,6 +683,7 @@ CASES: list[Case] = [
       for cid, bad, args in TRAIN_OPTIONS),
     *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)))
       for cid, bad, args, _fixed in TRAIN_LIMITS),
+    *(Case(f"train-{cid}", "gaps (`train --nan`)", bad, mk) for cid, bad, mk in TRAIN_GAPS),
     *(Case(cid, "run directory (`evaluate`)" if cid.startswith("eval") else "run directory (`train --resume`)",
            bad, mk, bug=bug) for cid, bad, mk, bug in RUN_DIRS),
     *(Case(f"demo-{cid}", "numeric option (`demo`)", bad, mk) for cid, bad, mk in DEMO_OPTIONS),

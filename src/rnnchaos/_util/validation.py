@@ -9,11 +9,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-def as_trajectory(x: Any, name: str = "series", min_length: int = 2, dtype: Any = np.float64) -> NDArray[Any]:
+def as_trajectory(x: Any, name: str = "series", min_length: int = 2, dtype: Any = np.float64,
+                  allow_nonfinite: bool = False) -> NDArray[Any]:
     """Return ``x`` as a finite 2-D array of shape (T, N); a 1-D array becomes (T, 1).
 
     Raises ``ValueError`` for non-numeric input, more than two dimensions, fewer than
-    ``min_length`` samples, or NaN/inf values.
+    ``min_length`` samples, or NaN/inf values (kept when ``allow_nonfinite``: gaps to cut, :mod:`rnnchaos.data.gaps`).
     """
     try:
         arr = np.asarray(x, dtype=dtype)
@@ -27,7 +28,8 @@ def as_trajectory(x: Any, name: str = "series", min_length: int = 2, dtype: Any 
         raise ValueError(f"{name} has {arr.shape[0]} samples; at least {min_length} are needed")
     if arr.shape[1] < 1:
         raise ValueError(f"{name} has no columns; expected shape (T, N) with N >= 1")
-    check_finite(arr, name)
+    if not allow_nonfinite:
+        check_finite(arr, name)
     return arr
 
 

@@ -47,6 +47,9 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--dt", type=float, default=None, help="Sampling interval of a simulated flow [system default].")
 @click.option("--embed-dim", type=int, default=None, help="Delay-embed a scalar series into this dimension.")
 @click.option("--embed-lag", type=int, default=1, show_default=True, help="Delay-embedding lag (steps).")
+@click.option("--nan", "nan", type=click.Choice(["error", "split"]), default="error", show_default=True,
+              help="NaN/inf in the data: refuse them (error), or cut the series into trials at every run of "
+                   "non-finite rows and train on the pieces of at least --seq-len samples (split).")
 @click.option("--test-fraction", type=float, default=0.2, show_default=True,
               help="Last fraction of the series held out (train/test split in time).")
 @click.option("--model", "arch", type=LibraryChoice("rnnchaos.models.base:buildable_architectures"),
@@ -106,7 +109,7 @@ def _alpha(value: str | None) -> float | str | None:
 @seed_option
 @json_option
 def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: float | None, embed_dim: int | None,
-          embed_lag: int, test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool,
+          embed_lag: int, nan: str, test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool,
           observation: str, forcing: str, tau_text: str, tau_mode: str,
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float, alpha_min: float,
@@ -145,7 +148,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
             select_every=select_every, tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
             alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise,
-            lr_end=lr_final, seed=seed, device=device, out=out, progress=progress)
+            lr_end=lr_final, nan=nan, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:
             continue

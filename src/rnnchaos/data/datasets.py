@@ -96,7 +96,7 @@ def _system_names() -> list[str]:
 
 def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | None = None,
                 n_steps: int = 100_000, dt: float | None = None, transient: int = 1000,
-                seed: SeedLike = 0, embedding: dict[str, int] | None = None
+                seed: SeedLike = 0, embedding: dict[str, int] | None = None, allow_nonfinite: bool = False
                 ) -> tuple[NDArray[np.float64], DataSpec]:
     """Load a training series of shape (T, N) float64 from a file, a built-in system or a shared stem.
 
@@ -107,6 +107,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
     ``embedding={"dim": m, "lag": L}`` delay-embeds a scalar series (N = 1) into (T − (m−1)L, m)
     with :func:`rnnchaos.dynamics.embedding.delay_embed`.
 
+    ``allow_nonfinite`` keeps NaN/inf in a file (gaps, :mod:`rnnchaos.data.gaps`).
+
     Returns ``(x, spec)``; raises ``ValueError`` naming the source when it cannot be resolved.
     """
     text = os.fspath(source)
@@ -114,11 +116,11 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
 
     base = text.rsplit(":", 1)[0] if ".npz:" in text.lower() else text
     if Path(base).exists():
-        x = load_series(text)
+        x = load_series(text, allow_nonfinite=allow_nonfinite)
         spec = DataSpec(kind="file", source=str(Path(base).resolve()) + text[len(base):])
     elif text.strip().lower() in CATALOG:
         train_file, _ = entry_files(text)
-        x = load_series(train_file)
+        x = load_series(train_file, allow_nonfinite=allow_nonfinite)
         spec = DataSpec(kind="file", source=str(train_file))
     elif _is_system(text):
         from rnnchaos.systems.registry import get_system
@@ -136,14 +138,14 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
         shared = shared_data_dir()
         candidate = shared / f"{text}.npy" if shared is not None else None
         if candidate is not None and candidate.is_file():
-            x = load_series(candidate)
+            x = load_series(candidate, allow_nonfinite=allow_nonfinite)
             spec = DataSpec(kind="file", source=str(candidate))
         else:
             names = _system_names()
             hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"
             raise ValueError(f"data source {text!r} is neither an existing file (.npy/.npz/.csv) nor a "
                              f"published data set ({', '.join(CATALOG)}) nor a built-in system; {hint}")
-    x = as_trajectory(x, name=f"data {text!r}")
+    x = as_trajectory(x, name=f"data {text!r}", allow_nonfinite=allow_nonfinite)
     if embedding:
         x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))
         spec.embedding = {"dim": int(embedding["dim"]), "lag": int(embedding["lag"])}

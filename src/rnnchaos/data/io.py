@@ -51,7 +51,7 @@ def _split_npz_key(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
 
 
 def load_series(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                name: str | None = None) -> NDArray[np.float64]:
+                name: str | None = None, allow_nonfinite: bool = False) -> NDArray[np.float64]:
     """Load a time series from ``.npy``, ``.npz[:key]``, ``.csv``/``.txt``/``.tsv``/``.dat``.
 
     Parameters
@@ -62,6 +62,8 @@ def load_series(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT
         Refuse files larger than this many bytes (``None``: no limit).
     name:
         How the series is called in error messages (default: the file name).
+    allow_nonfinite:
+        Keep NaN/inf (gaps of a recording, cut later by :func:`rnnchaos.data.gaps.split_at_gaps`).
 
     Returns
     -------
@@ -98,7 +100,7 @@ def load_series(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT
         arr = _load_npz(file, key, label)
     else:
         arr = _load_text(file, label)
-    return _as_series(arr, label)
+    return _as_series(arr, label, finite=not allow_nonfinite)
 
 
 def _load_npy(file: Path, label: str) -> Any:
@@ -115,8 +117,8 @@ def _load_npy(file: Path, label: str) -> Any:
 
 
 def _load_npz(file: Path, key: str | None, label: str) -> Any:
-    try:
-        with np.load(file, allow_pickle=False) as archive:
+    try:  # our own handle: np.load(path) leaks its file (ResourceWarning) when the archive is corrupt
+        with open(file, "rb") as fh, np.load(fh, allow_pickle=False) as archive:
             keys = list(archive.files)
             if key is None:
                 if len(keys) != 1:
@@ -198,7 +200,7 @@ def _load_text(file: Path, label: str) -> Any:
     return arr
 
 
-def _as_series(arr: Any, label: str) -> NDArray[np.float64]:
+def _as_series(arr: Any, label: str, finite: bool = True) -> NDArray[np.float64]:
     arr = np.asarray(arr)
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{label!r} has dtype {arr.dtype}; a real numeric array (float or int) is needed")
@@ -209,7 +211,8 @@ def _as_series(arr: Any, label: str) -> NDArray[np.float64]:
     if arr.shape[0] < 2 or arr.shape[1] < 1:
         raise ValueError(f"{label!r} has shape {arr.shape}; at least 2 samples and 1 column are needed")
     out = np.ascontiguousarray(arr, dtype=np.float64)
-    check_finite(out, repr(label))
+    if finite:
+        check_finite(out, repr(label))
     return out
 
 

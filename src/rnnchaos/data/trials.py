@@ -29,12 +29,14 @@ from rnnchaos._util.validation import as_trajectory
 
 Source = str | os.PathLike[str]
 
-__all__ = ["as_trials", "load_trials", "split_trials", "test_series"]
+__all__ = ["as_trials", "check_gapless", "load_trials", "split_trials", "test_series"]
 
 
-def as_trials(x: Any, name: str = "training data", min_length: int = 2) -> list[NDArray[np.float64]]:
+def as_trials(x: Any, name: str = "training data", min_length: int = 2,
+              allow_nonfinite: bool = False) -> list[NDArray[np.float64]]:
     """``x`` as a list of finite (T_i, N) float64 trials: a (T, N) or (T,) array is one trial, a
-    (K, T, N) array or a list/tuple of arrays are K trials.  All trials must have the same N."""
+    (K, T, N) array or a list/tuple of arrays are K trials.  All trials must have the same N.
+    ``allow_nonfinite`` keeps NaN/inf (gaps, cut by :func:`rnnchaos.data.gaps.split_trials_at_gaps`)."""
     if isinstance(x, list | tuple):
         items = list(x)
     else:
@@ -42,13 +44,24 @@ def as_trials(x: Any, name: str = "training data", min_length: int = 2) -> list[
         items = list(arr) if arr.ndim == 3 else [arr]
     if not items:
         raise ValueError(f"{name} holds no trial; give a (T, N) array or a list of (T_i, N) arrays")
-    trials = [as_trajectory(a, name=name if len(items) == 1 else f"{name}, trial {i}", min_length=min_length)
+    trials = [as_trajectory(a, name=name if len(items) == 1 else f"{name}, trial {i}", min_length=min_length,
+                            allow_nonfinite=allow_nonfinite)
               for i, a in enumerate(items)]
     dims = {t.shape[1] for t in trials}
     if len(dims) > 1:
         raise ValueError(f"the trials of {name} have different numbers of columns {sorted(dims)}; "
                          "every trial must have the same dimensions N")
     return trials
+
+
+def check_gapless(x: NDArray[Any], name: str, nan: str) -> None:
+    """Under ``nan="error"``, refuse NaN/inf with a message that names the way out (``--nan split``)."""
+    if nan == "error" and not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x))[0]
+        kind = "NaN" if np.isnan(x[tuple(bad)]) else "inf"
+        n_rows = int((~np.isfinite(x).all(axis=1)).sum())
+        raise ValueError(f"{name} contains {kind} at index {tuple(int(i) for i in bad)} ({n_rows} non-finite rows); "
+                         "pass --nan split (nan='split') to cut the series into trials at its gaps, or remove them")
 
 
 def _expand(sources: Source | Sequence[Source]) -> list[str]:
@@ -99,16 +112,22 @@ def _multi_array(text: str) -> tuple[list[NDArray[Any]], list[dict[str, Any]]] |
 
 
 def load_trials(sources: Source | Sequence[Source], *, embedding: dict[str, int] | None = None,
-                **source_kwargs: Any) -> tuple[list[NDArray[np.float64]], Any]:
+                nan: str = "error", **source_kwargs: Any) -> tuple[list[NDArray[np.float64]], Any]:
     """Load the trials of ``sources`` (see the module docstring) as (T_i, N) float64 arrays.
 
     ``embedding`` delay-embeds each trial separately; ``source_kwargs`` go to
     :func:`rnnchaos.data.datasets.load_source`.  Returns ``(trials, spec)``: for one 2-D source the
     spec of :func:`load_source` unchanged, otherwise a :class:`rnnchaos.data.datasets.DataSpec` of kind
     ``"trials"`` listing each trial's source (and ``index`` or ``key``) and length.
+
+    ``nan``: ``"error"`` refuses NaN/inf with a message naming ``--nan split``; ``"split"`` keeps them,
+    for :func:`rnnchaos.data.gaps.split_trials_at_gaps` to cut the trials at their gaps.
     """
     from rnnchaos.data.datasets import DataSpec, embed_scalar, load_source
+    from rnnchaos.data.gaps import NAN_POLICIES
 
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, got {nan!r}")
     texts = _expand(sources)
     trials: list[NDArray[np.float64]] = []
     records: list[dict[str, Any]] = []
@@ -116,7 +135,8 @@ def load_trials(sources: Source | Sequence[Source], *, embedding: dict[str, int]
     for text in texts:
         multi = _multi_array(text)
         if multi is None:
-            x, spec = load_source(text, embedding=embedding, **source_kwargs)
+            x, spec = load_source(text, embedding=embedding, allow_nonfinite=True, **source_kwargs)
+            check_gapless(x, f"data {text!r}", nan)
             trials.append(x)
             records.append({"source": spec.source})
             single_spec = spec
@@ -124,12 +144,13 @@ def load_trials(sources: Source | Sequence[Source], *, embedding: dict[str, int]
         arrays, recs = multi
         for a, rec in zip(arrays, recs, strict=True):
             label = f"{text}[{rec.get('index', rec.get('key'))}]"
-            x = as_trajectory(a, name=f"data {label!r}")
+            x = as_trajectory(a, name=f"data {label!r}", allow_nonfinite=True)
+            check_gapless(x, f"data {label!r}", nan)
             if embedding:
                 x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))
             trials.append(x)
             records.append(rec)
-    trials = as_trials(trials, name="data")
+    trials = as_trials(trials, name="data", allow_nonfinite=True)
     if len(trials) == 1 and single_spec is not None:
         return trials, single_spec
     for rec, t in zip(records, trials, strict=True):
@@ -160,7 +181,8 @@ def split_trials(trials: Sequence[NDArray[np.float64]], test_fraction: float
 
 def test_series(data: dict[str, Any], split: dict[str, Any]) -> NDArray[np.float64]:
     """The held-out series of a several-trial run, rebuilt from its ``config.json`` sections ``data``
-    (kind ``"trials"``) and ``split``: the last ``n_test`` samples of the last trial.  A run trained
+    (kind ``"trials"``) and ``split``: the last ``n_test`` samples of the last trial (after cutting at gaps
+    of NaN/inf, when ``split["gaps"]`` records that the run did).  A run trained
     without a test part has no single series to score against (ValueError)."""
     records = data.get("trials") or []
     sources = list(dict.fromkeys(str(r["source"]) for r in records if isinstance(r, dict) and "source" in r))
@@ -170,5 +192,10 @@ def test_series(data: dict[str, Any], split: dict[str, Any]) -> NDArray[np.float
     if n_test <= 0:
         raise ValueError("this run was trained on several trials without a test part; there is no single series "
                          "to score against, pass one with --test FILE")
-    trials, _ = load_trials(sources, embedding=data.get("embedding"))
+    gaps = split.get("gaps")
+    trials, _ = load_trials(sources, embedding=data.get("embedding"), nan="split" if gaps else "error")
+    if isinstance(gaps, dict):  # cut at the gaps as the training did (rnnchaos.data.gaps)
+        from rnnchaos.data.gaps import split_trials_at_gaps
+
+        trials, _ = split_trials_at_gaps(trials, int(gaps.get("min_length") or 2))
     return trials[-1][-n_test:]

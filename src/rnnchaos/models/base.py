@@ -416,12 +416,12 @@ def save_checkpoint(model: LatentModel, path: Any) -> None:
 
 def load_checkpoint(path: Any) -> LatentModel:
     """Load a checkpoint ``{"config": ..., "state_dict": ...}`` with ``torch.load(weights_only=True)``."""
+    from rnnchaos._util.torch_files import load_weights_only
+
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        data = load_weights_only(path, f"checkpoint {str(path)!r}")
     except FileNotFoundError:
         raise ValueError(f"checkpoint file {str(path)!r} does not exist") from None
-    except Exception as exc:  # unpickling errors of all kinds
-        raise ValueError(f"cannot read checkpoint {str(path)!r} as a torch.save'd dict: {exc}") from None
     if not isinstance(data, dict) or "config" not in data or "state_dict" not in data:
         raise ValueError(f"checkpoint {str(path)!r} must be a dict with keys 'config' and 'state_dict'")
     model = model_from_config(data["config"])

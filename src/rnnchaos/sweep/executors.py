@@ -9,8 +9,8 @@ executor: each trial's parameters, seed included, are fixed before it is schedul
 * ``run_local``: ``concurrent.futures.ProcessPoolExecutor`` over the ``forkserver`` start method
   (workers are forked from a clean server, never from a parent holding threads), one BLAS thread per
   worker, at most ``workers`` trials in flight. If a worker process dies (killed, out of memory,
-  segfault), the pool is rebuilt and the trials that were in flight are retried once; a trial in
-  flight at a second death is recorded as failed.
+  segfault), the pool is rebuilt and each trial that was in flight is retried once, alone (nothing else
+  in flight), so that the one that kills its worker is found; a trial that dies alone is recorded as failed.
 * ``run_ray``: Ray tasks (``num_cpus=1``) on the cluster at ``address``; ``"auto"`` starts a local
   instance with ``workers`` CPUs (``ray.init(address="local", num_cpus=..., include_dashboard=False,
   log_to_driver=False)``). If Ray is already initialised in this process (a notebook, a test
@@ -53,25 +53,40 @@ def run_serial(trials: Sequence[Trial], function: str, python_path: Sequence[str
 
 def run_local(trials: Sequence[Trial], function: str, python_path: Sequence[str] = (), workers: int = 1
               ) -> Iterator[tuple[Trial, Outcome]]:
-    """Run ``trials`` on a local process pool of ``workers`` processes (see the module docstring)."""
+    """Run ``trials`` on a local process pool of ``workers`` processes (see the module docstring).
+
+    When a worker dies, every trial in flight fails with the broken pool, and which of them killed it is
+    unknown; so each of them is retried *alone* (nothing else in flight) before the queue goes on. A trial
+    that dies alone is recorded as failed; the innocent trials beside it finish normally.
+    """
     queue: deque[Trial] = deque(trials)
-    deaths: dict[str, int] = {}
+    suspects: deque[Trial] = deque()  # in flight at a death: each is retried with nothing beside it
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     n = max(1, min(workers, len(trials)))
-    while queue:
+    while queue or suspects:
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=pin_threads)
         in_flight: dict[Future[Outcome], Trial] = {}
+        alone: set[str] = set()  # ids of trials submitted as the only one in flight
         broken = False
         clean_exit = False
         try:
-            while queue or in_flight:
-                while queue and len(in_flight) < n and not broken:
-                    trial = queue.popleft()
+            while queue or suspects or in_flight:
+                while not broken and (suspects or queue):
+                    if suspects:
+                        if in_flight:
+                            break
+                        trial = suspects.popleft()
+                        alone.add(trial.id)
+                    elif len(in_flight) < n:
+                        trial = queue.popleft()
+                    else:
+                        break
                     try:
                         in_flight[pool.submit(execute_trial, function, trial.params, tuple(python_path))] = trial
                     except BrokenProcessPool:
-                        queue.appendleft(trial)
+                        (suspects if trial.id in alone else queue).appendleft(trial)
+                        alone.discard(trial.id)
                         broken = True
                 if not in_flight:
                     break
@@ -82,12 +97,12 @@ def run_local(trials: Sequence[Trial], function: str, python_path: Sequence[str]
                         outcome = fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        deaths[trial.id] = deaths.get(trial.id, 0) + 1
-                        if deaths[trial.id] >= 2:
-                            yield trial, failure("the worker process running this trial died twice "
-                                                 "(killed, out of memory or crashed)")
+                        if trial.id in alone:
+                            yield trial, failure("the worker process running this trial died twice, the second "
+                                                 "time with no other trial beside it (killed, out of memory or "
+                                                 "crashed)")
                         else:
-                            queue.appendleft(trial)
+                            suspects.append(trial)
                         continue
                     except Exception as exc:  # pickling errors and the like
                         outcome = failure(f"{type(exc).__name__}: {exc}")

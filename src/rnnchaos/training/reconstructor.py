@@ -25,8 +25,6 @@ worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one
 
 from __future__ import annotations
 
-import inspect
-import json
 import os
 import warnings
 from pathlib import Path
@@ -38,7 +36,8 @@ from numpy.typing import NDArray
 from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
-from rnnchaos.data.trials import as_trials
+from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
+from rnnchaos.data.trials import as_trials, check_gapless
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
 from rnnchaos.training.run_directory import (
@@ -46,9 +45,11 @@ from rnnchaos.training.run_directory import (
     RUN_VERSION,
     load_run,
     read_config,
+    resume_differences,
     run_config,
     save_run,
 )
+from rnnchaos.training.run_lock import run_lock
 from rnnchaos.training.trainer import Trainer, TrainSettings
 
 __all__ = ["ARCHS", "MAX_HIDDEN", "RUN_FORMAT", "RUN_VERSION", "Reconstructor", "read_config"]
@@ -99,6 +100,9 @@ class Reconstructor:
         *training* series and the best state is kept (:func:`rnnchaos.training.trainer.selection_score`).
         Without it, PLRNNs trained for a few minutes on the STF Lorenz-63 data often end on a model
         whose free runs fall onto a spurious stable fixed point after a long chaotic transient.
+    nan : ``"error"`` (default) refuses NaN/inf in X; ``"split"`` cuts every trial at its runs of
+        non-finite rows and trains on the pieces of at least ``seq_len`` samples (:mod:`rnnchaos.data.gaps`;
+        what was kept: ``gaps_``, and ``split["gaps"]`` in ``config.json``).
     out : run directory; progress : tqdm bar on stderr.  ``model_kwargs`` go to the architecture.
 
     Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``tau_``, ``alpha_``,
@@ -117,8 +121,8 @@ class Reconstructor:
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
-                 noise: float = 0.0, lr_end: float | None = None, forcing_signal_grad: bool = True,
-                 lr_decay_epochs: int | None = None, **model_kwargs: Any) -> None:
+                 noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
+                 forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -159,6 +163,7 @@ class Reconstructor:
         self.alpha_min = alpha_min
         self.noise = noise
         self.lr_end = lr_end
+        self.nan = nan
         self.forcing_signal_grad = forcing_signal_grad
         self.lr_decay_epochs = lr_decay_epochs
         self.model_kwargs = dict(model_kwargs)
@@ -169,7 +174,7 @@ class Reconstructor:
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
-                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
+                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan",
                  "forcing_signal_grad", "lr_decay_epochs"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
@@ -205,6 +210,8 @@ class Reconstructor:
             if _WIDTH_KWARG[self.model] in self.model_kwargs:
                 raise ValueError(f"give the {self.model} width once: width={self.width!r} and "
                                  f"{_WIDTH_KWARG[self.model]}={self.model_kwargs[_WIDTH_KWARG[self.model]]!r}")
+        if self.nan not in NAN_POLICIES:
+            raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, got {self.nan!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
 
@@ -256,14 +263,30 @@ class Reconstructor:
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
+        """Train on ``X`` (see :meth:`_fit`), holding the lock of the run directory ``out``
+        (:mod:`rnnchaos.training.run_lock`: a second process on the same ``out`` is refused, naming the PID)."""
+        with run_lock(self.out):
+            return self._fit(X, data_spec=data_spec, split=split, resume=resume)
+
+    def _fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
+             resume: bool = False) -> Reconstructor:
         """Train on ``X``: a (T, N) series, or several trials as a list of (T_i, N) arrays or a (K, T, N)
         array (:mod:`rnnchaos.data.trials`: standardised over all trials pooled, sequences never cross a
-        trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``;
+        trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``
+        (``nan="split"``: cut into trials at the gaps);
         ``resume=True`` continues the run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
         from rnnchaos.training.tau import TAU_FACTOR, auto_tau
 
         self._check_params()
-        trials = as_trials(X, name="training data", min_length=3)
+        raw = as_trials(X, name="training data", min_length=3, allow_nonfinite=True)
+        self.gaps_: dict[str, Any] | None = None
+        if self.nan == "split":  # cut at runs of NaN/inf, keep pieces of >= seq_len samples (rnnchaos.data.gaps)
+            trials, self.gaps_ = split_trials_at_gaps(raw, positive_int(self.seq_len, "seq_len"), name="training data")
+            self.gaps_.pop("pieces")
+        else:
+            for i, t in enumerate(raw):
+                check_gapless(t, "training data" if len(raw) == 1 else f"training data, trial {i}", "error")
+            trials = raw
         longest = max(trials, key=lambda t: t.shape[0])
         if longest.shape[0] < int(self.seq_len):
             raise ValueError(f"training data has {longest.shape[0]} samples"
@@ -285,15 +308,6 @@ class Reconstructor:
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
-            mine = json.loads(json.dumps(self.get_params(), default=str))
-            theirs = previous.get("estimator", {})
-            # a setting added after the run was written is compared with its default
-            defaults = {k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()}
-            differ = sorted(k for k in mine if k not in ("progress", "device")
-                            and mine[k] != theirs.get(k, defaults.get(k)))
-            if differ:
-                raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/"
-                                 f"config.json ({', '.join(differ)}); resume with the same options")
             tau = previous.get("tau")
             lam = previous.get("lambda_max_data")
             tau_rule = previous.get("tau_rule")
@@ -334,11 +348,16 @@ class Reconstructor:
             # the adaptive α starts at alpha_max = 1 and anneals down (Hess et al. 2023's code)
             alpha = 1.0 if self.alpha == "auto" else float(self.alpha)  # type: ignore[arg-type]
         settings = self._settings(tau, alpha)
-        if previous is not None and previous.get("training") != json.loads(json.dumps(settings.to_dict())):
-            raise ValueError(f"cannot resume: the training settings differ from those in {str(self.out)!r}/config.json; "
-                             "resume with the same options")
+        if previous is not None:  # only the epoch cap and the time budget may grow (run_directory.GROWABLE)
+            differ = resume_differences(type(self), previous, self.get_params(), settings.to_dict())
+            if differ:
+                raise ValueError(f"cannot resume {str(self.out)!r}: its settings differ from the stored ones "
+                                 f"({'; '.join(differ)}); resume with the stored options (only --epochs and "
+                                 "--minutes may grow)")
         self.data_spec_ = data_spec or DataSpec(kind="array", source="<array>")
         self.split_ = split or {"test_fraction": 0.0, "n_train": int(x.shape[0]), "n_test": 0}
+        if self.gaps_ is not None and "gaps" not in self.split_:
+            self.split_ = {**self.split_, "gaps": self.gaps_}
         if run_dir is not None and previous is None:
             run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(run_dir / "config.json", self._config(settings))

@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from rnnchaos._util.validation import positive_int
 from rnnchaos.data.trials import load_trials, split_trials
 from rnnchaos.training.reconstructor import Reconstructor
 
@@ -26,17 +27,28 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
 
     Several trials (a list of sources, a glob, a multi-array ``.npz`` or a trials × time × dims ``.npy``;
     :mod:`rnnchaos.data.trials`): the test part is the last ``test_fraction`` of the last trial.
+    ``nan="split"`` (an estimator argument, CLI ``--nan split``) cuts every trial at its runs of NaN/inf
+    rows and keeps the pieces of at least ``seq_len`` samples (:mod:`rnnchaos.data.gaps`); what it kept is
+    recorded under ``split["gaps"]`` in ``config.json`` and in the summary (``gaps``, ``trials_kept``,
+    ``trials_dropped``, ``samples_kept``, ``samples_dropped``).
 
     Returns the fitted estimator and a summary with ``run``, ``tau``, ``lambda_max_data`` (per step),
     ``epochs``, ``seconds``, ``final_loss``, ``status`` and ``message``.
     """
     seed = int(estimator.get("seed", 0))
-    trials, spec = load_trials(data, params=params, n_steps=n_steps, dt=dt, seed=seed, embedding=embedding)
+    nan = estimator.get("nan", "error")
+    trials, spec = load_trials(data, params=params, n_steps=n_steps, dt=dt, seed=seed, embedding=embedding, nan=nan)
+    gaps: dict[str, Any] | None = None
+    if nan == "split":
+        label = f"data {os.fspath(data)!r}" if isinstance(data, str | os.PathLike) else "data"
+        trials, gaps, spec = _cut_at_gaps(trials, spec, positive_int(estimator.get("seq_len", 100), "seq_len"), label)
     train, x_test = split_trials(trials, test_fraction)
     split: dict[str, Any] = {"test_fraction": float(test_fraction), "n_train": sum(int(t.shape[0]) for t in train),
                              "n_test": int(x_test.shape[0])}
     if len(trials) > 1:
         split.update({"n_trials": len(trials), "n_train_trials": len(train), "test_from": "last trial"})
+    if gaps is not None:
+        split["gaps"] = gaps
     rec = Reconstructor(**estimator)
     rec.fit(train if len(train) > 1 else train[0], data_spec=spec, split=split, resume=resume)
     res = rec.result_
@@ -52,4 +64,27 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
         "message": res.message,
         "selected_epoch": res.selected_epoch,
     }
+    if gaps is not None:  # --nan split: what the cut kept
+        summary.update({"gaps": gaps["n_gaps"], "trials_kept": gaps["n_trials_kept"],
+                        "trials_dropped": gaps["n_trials_dropped"], "samples_kept": gaps["n_samples_kept"],
+                        "samples_dropped": gaps["n_samples_dropped"]})
     return rec, summary
+
+
+def _cut_at_gaps(trials: list[Any], spec: Any, seq_len: int, name: str) -> tuple[list[Any], dict[str, Any], Any]:
+    """Cut the loaded trials at their runs of NaN/inf (:func:`rnnchaos.data.gaps.split_trials_at_gaps`),
+    keeping pieces of at least ``seq_len`` samples.  When there were gaps, the data spec becomes kind
+    ``"trials"`` listing each kept piece (source, rows ``start``–``stop``, ``n``), so that ``evaluate``
+    rebuilds the same test part."""
+    from rnnchaos.data.datasets import DataSpec
+    from rnnchaos.data.gaps import split_trials_at_gaps
+
+    pieces, report = split_trials_at_gaps(trials, seq_len, name=name)
+    rows = report.pop("pieces")
+    if report["n_gaps"] == 0 or spec.kind not in ("file", "trials"):
+        return pieces, report, spec
+    originals = spec.trials if spec.kind == "trials" and spec.trials else [{"source": spec.source}]
+    records = [{**{k: v for k, v in rec.items() if k != "n"}, "start": a, "stop": b, "n": b - a}
+               for rec, kept in zip(originals, rows, strict=True) for a, b in kept]
+    new_spec = DataSpec(kind="trials", source=spec.source, embedding=spec.embedding, trials=records)
+    return pieces, report, new_spec

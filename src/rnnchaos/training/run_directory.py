@@ -19,13 +19,72 @@ import numpy as np
 import torch
 
 from rnnchaos._util.atomic import atomic_path, write_json_atomic
+from rnnchaos._util.torch_files import load_weights_only
 from rnnchaos.data.datasets import DataSpec
 from rnnchaos.training.trainer import TrainResult, TrainSettings, _read_metrics
 
-__all__ = ["RUN_FORMAT", "RUN_VERSION", "load_run", "read_config", "run_config", "save_run"]
+__all__ = ["GROWABLE", "RUN_FORMAT", "RUN_VERSION", "load_run", "read_config", "resume_differences", "run_config",
+           "save_run", "stored_estimator_params"]
 
 RUN_FORMAT = "rnnchaos-run"
 RUN_VERSION = 1
+
+
+#: the settings a resumed run may change, and only upward: the epoch cap and the time budget (None: unbounded)
+GROWABLE = ("epochs", "minutes")
+#: estimator parameters that never change the numbers of a run, so a resume may give other values
+_NOT_COMPARED = ("progress", "device")
+
+
+def stored_estimator_params(cls: Any, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The ``estimator`` section of a run's ``config.json``, with every parameter that an older rnnchaos did
+    not write yet taken at its default in ``cls.__init__`` (for every option added since version 1 the default
+    is the behaviour before the option existed), so that older runs open and resume."""
+    import inspect
+
+    stored = dict(cfg.get("estimator") or {})
+    for name, p in list(inspect.signature(cls.__init__).parameters.items())[1:]:  # after self
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty and name not in stored:
+            stored[name] = p.default
+    stored.setdefault("model_kwargs", {})
+    return stored
+
+
+def _grows(stored: Any, given: Any) -> bool:
+    """``given`` is at least ``stored`` (None: unbounded)."""
+    if given is None:
+        return True
+    return stored is not None and float(given) >= float(stored)
+
+
+def resume_differences(cls: Any, previous: dict[str, Any], params: dict[str, Any],
+                       training: dict[str, Any]) -> list[str]:
+    """How the settings of a resume (``params`` of the estimator, ``training`` = ``TrainSettings.to_dict()``)
+    differ from those stored in ``previous`` (a run's ``config.json``): one ``"name: stored X, given Y"`` per
+    setting, empty when the run may continue.  ``epochs`` and ``minutes`` (:data:`GROWABLE`) may grow; a
+    training field missing from an older file is derived from the estimator parameters, which are compared."""
+    def plain(value: Any) -> Any:
+        return json.loads(json.dumps(value, default=str))
+
+    stored = plain(stored_estimator_params(cls, previous))
+    mine = plain(params)
+    out: dict[str, str] = {}
+    for key in sorted(mine):
+        if key in _NOT_COMPARED or key in GROWABLE:
+            continue
+        if mine[key] != stored.get(key):
+            out[key] = f"{key}: stored {stored.get(key)!r}, given {mine[key]!r}"
+    theirs = plain(previous.get("training") or {})
+    given = plain(training)
+    for key in sorted(given):
+        if key in out or key not in theirs:
+            continue
+        if key in GROWABLE:
+            if not _grows(theirs[key], given[key]):
+                out[key] = f"{key}: stored {theirs[key]!r}, given {given[key]!r} (it may only grow)"
+        elif given[key] != theirs[key]:
+            out[key] = f"{key}: stored {theirs[key]!r}, given {given[key]!r}"
+    return list(out.values())
 
 
 def run_config(rec: Any, settings: TrainSettings) -> dict[str, Any]:
@@ -62,7 +121,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
 
     d = Path(run_dir)
     cfg = read_config(d)
-    params = dict(cfg["estimator"])
+    params = stored_estimator_params(cls, cfg)
     model_kwargs = params.pop("model_kwargs", {}) or {}
     try:
         rec = cls(**params, **model_kwargs)
@@ -71,10 +130,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
     path = d / "model.pt"
     if not path.is_file():
         raise ValueError(f"run directory {str(d)!r} has no model.pt")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any unpickling error
-        raise ValueError(f"cannot read {str(path)!r} as a weights-only torch file: {exc}") from None
+    data = load_weights_only(path, repr(str(path)))
     if not isinstance(data, dict) or set(data) != {"config", "state_dict"}:
         raise ValueError(f"{str(path)!r} must hold a dict with keys 'config' and 'state_dict'")
     if data["config"] != cfg["model"]:

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import atomic_path, json_default
 from rnnchaos._util.progress import progress_bar
+from rnnchaos._util.torch_files import load_weights_only
 from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
@@ -395,10 +396,7 @@ class Trainer:
         path = self.run_dir / "checkpoint.pt"
         if not path.is_file():
             raise ValueError(f"cannot resume: {str(path)!r} does not exist (was the run started with --out?)")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # any unpickling error
-            raise ValueError(f"cannot read checkpoint {str(path)!r}: {exc}") from None
+        state = load_weights_only(path, f"checkpoint {str(path)!r}")
         if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
             raise ValueError(f"checkpoint {str(path)!r} is not a version-{CHECKPOINT_VERSION} rnnchaos checkpoint")
         if state.get("model_config") != self.model.config():

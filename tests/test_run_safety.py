@@ -62,7 +62,8 @@ def test_a_refused_command_leaves_no_directory(tmp_path: Path) -> None:
 def test_two_concurrent_trainings_on_one_out(tmp_path: Path, run_cli) -> None:
     """Exactly one runs; the other exits 2 with one line naming the holder's PID."""
     out = tmp_path / "run"
-    first = _start_training(out, "--epochs", "100000", "--minutes", "0.15")
+    first = _start_training(out, "--epochs", "100000", "--minutes", "0.1", "--select-every", "0", "--lyap-every", "0",
+                            "--checkpoint-every", "100000")
     try:
         _wait_for_lock(out, first)
         code, stdout, err = run_cli(*SMALL, "--epochs", "4", "--out", str(out))
@@ -80,7 +81,8 @@ def test_two_concurrent_trainings_on_one_out(tmp_path: Path, run_cli) -> None:
 
 def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = _start_training(out, "--epochs", "100000")
+    proc = _start_training(out, "--epochs", "100000", "--select-every", "0", "--lyap-every", "0",
+                           "--checkpoint-every", "100000")
     try:
         _wait_for_lock(out, proc)
         proc.send_signal(signal.SIGKILL)

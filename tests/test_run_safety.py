@@ -124,7 +124,7 @@ def test_resume_refuses_shrinking_and_lists_every_difference(tmp_path: Path, run
 
 #: options added after the first run-directory version: an older config.json has none of them
 NEW_FIELDS = ("width", "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
-              "nan")
+              "nan", "forcing_signal_grad", "lr_decay_epochs")
 
 
 def _as_older_version(run: Path) -> None:
@@ -132,6 +132,7 @@ def _as_older_version(run: Path) -> None:
     for section in ("estimator", "training"):
         for key in NEW_FIELDS:
             cfg[section].pop(key, None)
+    cfg["training"]["forcing"].pop("signal_grad")
     (run / "config.json").write_text(json.dumps(cfg))
 
 

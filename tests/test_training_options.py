@@ -63,6 +63,34 @@ def test_cosine_schedule_over_the_time_budget_without_epochs():
     assert tr._lr(5) == pytest.approx(1e-3)
 
 
+
+def test_lr_decay_epochs_follows_epochs_not_the_time_budget():
+    """lr_decay_epochs = E: lr_e = lr·(lr_end/lr)^((e−1)/E), the GTF code's per-epoch ExpDecay with
+    γ = (lr_end/lr)^(1/E), however much of the time budget has gone; lr_end from epoch E + 1 on."""
+    x = np.random.default_rng(0).standard_normal((200, 2))
+    s = TrainSettings(epochs=None, minutes=1.0, lr=1e-3, lr_schedule="exponential", lr_end=1e-6,
+                      lr_decay_epochs=5000, seq_len=10, batch_size=2)
+    tr = Trainer(build_model("rnn", 2, 3, observation="linear", seed=0), x, s)
+    gamma = (1e-6 / 1e-3) ** (1 / 5000)
+    for elapsed in (0.0, 30.0, 59.0):
+        tr.elapsed = elapsed
+        assert tr._lr(1) == pytest.approx(1e-3)
+        assert tr._lr(501) == pytest.approx(1e-3 * gamma ** 500, rel=1e-12)
+        assert tr._lr(5001) == pytest.approx(1e-6)
+        assert tr._lr(9000) == pytest.approx(1e-6)
+    tr.elapsed = 30.0  # without it the time budget sets the fraction: half-way, 1e-3·(1e-3)^0.5
+    tr.settings = TrainSettings(epochs=None, minutes=1.0, lr=1e-3, lr_schedule="exponential", lr_end=1e-6)
+    assert tr._lr(501) == pytest.approx(1e-3 * 1e-3 ** 0.5, rel=1e-12)
+    with pytest.raises(ValueError, match="lr_decay_epochs must be a positive integer"):
+        TrainSettings(lr_schedule="exponential", lr_end=1e-6, lr_decay_epochs=0).validate()
+    with pytest.raises(ValueError, match="lr_decay_epochs needs"):
+        TrainSettings(lr_decay_epochs=100).validate()
+    rec = Reconstructor(lr_schedule="exponential", lr_end=1e-6, lr_decay_epochs=5000, forcing="gtf", alpha=0.3,
+                        forcing_signal_grad=False)
+    st = rec._settings(None, 0.3)
+    assert st.lr_decay_epochs == 5000 and st.forcing.signal_grad is False
+    assert rec.get_params()["lr_decay_epochs"] == 5000 and rec.get_params()["forcing_signal_grad"] is False
+
 # ---------------------------------------------------------------- GTF adaptive α (Hess et al. 2023)
 def _two_unit_plrnn(a1: float, a2: float, w: float):
     """z <- diag(a) z + W relu(z), W = [[0, w], [0, 0]]: J(z) = [[a1, w·1(z2 > 0)], [0, a2]]."""

@@ -234,3 +234,19 @@ def test_tensorboard_is_optional(tmp_path, lorenz):
 def test_tau_not_shorter_than_sequences_warns(lorenz):
     with pytest.warns(UserWarning, match="no training sequence is ever forced"):
         Reconstructor(**{**SMALL, "tau": 25, "epochs": 1}).fit(lorenz)
+
+
+def test_resume_of_a_run_written_before_a_setting_existed(tmp_path, lorenz):
+    """A config.json without a later-added setting (forcing_signal_grad, lr_decay_epochs) resumes when the
+    setting is at its default, and is refused when it is not."""
+    run = tmp_path / "r"
+    Reconstructor(tau=10, out=run, **{**SMALL, "epochs": 2}).fit(lorenz)
+    cfg = json.loads((run / "config.json").read_text())
+    for key in ("forcing_signal_grad", "lr_decay_epochs"):
+        del cfg["estimator"][key]
+    (run / "config.json").write_text(json.dumps(cfg))
+    rec = Reconstructor(tau=10, out=run, **{**SMALL, "epochs": 2}).fit(lorenz, resume=True)
+    assert rec.result_.epochs == 2
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="forcing_signal_grad"):
+        Reconstructor(tau=10, out=run, forcing_signal_grad=False, **{**SMALL, "epochs": 2}).fit(lorenz, resume=True)

@@ -19,6 +19,12 @@ Methods (all explicit, nothing is changed silently):
 * ``"tbptt"`` — truncated BPTT: the free-running state is carried on but the gradient is cut every τ.
 * ``"bptt"`` — plain BPTT through the whole sequence (use with gradient clipping).
 
+Gradient through the forcing signal (``signal_grad``): with a learned (linear or affine) observation the
+forcing signal ẑ_t = z_t + B⁺(x_t − b − B z_t) depends on B and b.  ``True`` (default) differentiates
+through it; ``False`` treats it as a constant of the observation parameters (the gradient through z_t is
+kept), as the released GTF code of Hess et al. does (its ẑ = B⁺x is computed before the gradient call,
+DurstewitzLab/GTF-shPLRNN ``src/tf_training/training.jl``).  No effect for the identity observation.
+
 Cost: O(T) per batch.
 """
 
@@ -44,6 +50,7 @@ class ForcingSchedule:
     delta: int = 0
     anneal_epochs: int | None = None
     alpha: float | None = None
+    signal_grad: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -63,6 +70,9 @@ class ForcingSchedule:
             if self.alpha is None or not (0.0 <= float(self.alpha) <= 1.0):
                 raise ValueError(f"forcing 'gtf' needs alpha in [0, 1], got {self.alpha!r}")
             self.alpha = float(self.alpha)
+        if not isinstance(self.signal_grad, bool | np.bool_):
+            raise ValueError(f"signal_grad must be True or False, got {self.signal_grad!r}")
+        self.signal_grad = bool(self.signal_grad)
 
     def tau_for(self, epoch: int, rng: np.random.Generator) -> int | None:
         """The interval used for a batch of epoch ``epoch`` (1-based); random mode draws from ``rng``."""
@@ -101,4 +111,4 @@ class ForcingSchedule:
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "tau": self.tau, "tau_mode": self.tau_mode, "delta": self.delta,
-                "anneal_epochs": self.anneal_epochs, "alpha": self.alpha}
+                "anneal_epochs": self.anneal_epochs, "alpha": self.alpha, "signal_grad": self.signal_grad}

@@ -43,7 +43,7 @@ F32 = NDArray[np.float32]
 
 @numba.njit(cache=True)
 def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: Any, reset: Any, cut: Any,
-                      need_grad: bool, n_linear: int) -> Any:  # pragma: no cover - compiled
+                      need_grad: bool, n_linear: int, signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     WT = np.ascontiguousarray(W.T)
@@ -104,17 +104,20 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
         for b in range(nb):
             for j in range(N):
                 q = two_scale * E[t, b, j]
+                q_par = q  # the part of q that reaches the observation parameters (B, b, P)
                 if keep and mo != 0:
                     u = np.float32(0.0)
                     for i in range(M):
                         u += P[i, j] * gpost[b, i]
                     q -= mo * u
-                    for i in range(M):
-                        gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
+                    if signal_grad:
+                        q_par = q
+                        for i in range(M):
+                            gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
                 Q[j] = q
-                gX[j] -= q
+                gX[j] -= q_par
                 for i in range(M):
-                    gB[j, i] += q * Zpre[t, b, i]
+                    gB[j, i] += q_par * Zpre[t, b, i]
             for i in range(M):
                 g = gpost[b, i] if keep else np.float32(0.0)
                 for j in range(N):
@@ -188,14 +191,16 @@ def shifted_data(X: F32, b: F32 | None) -> F32:
 
 def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32, m_obs: F32,
                                 reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
-                                linear_units: int = 0, b: F32 | None = None
+                                linear_units: int = 0, b: F32 | None = None, signal_grad: bool = True
                                 ) -> tuple[float, F32, F32, F32, F32, F32, F32]:
     """Loss and exact gradients of a forced PLRNN whose first ``linear_units`` units skip the ReLU.
 
     ``linear_units = 0`` is the PLRNN; ``linear_units = M − P`` is the almost-linear RNN (ALRNN) of
     Brenner et al. (NeurIPS 2024), ``z ← A ⊙ z + W Φ*(z) + h`` with the ReLU on the last P units only.
     ``b`` (N,): the offset of an affine observation ``x = B z + b`` (forcing through ``P (x − b)``);
-    None for a linear or identity observation.  Arguments otherwise as :func:`plrnn_loss_and_grad`.
+    None for a linear or identity observation.  ``signal_grad=False``: no gradient reaches B, b or P through
+    the forcing signal of the mixing (it is treated as a constant, as in Hess et al.'s GTF code; the gradient
+    through z_t and the one through z_0 = P x_0 are kept).  Arguments otherwise as :func:`plrnn_loss_and_grad`.
 
     Returns ``(loss, dA, dW, dh, dB_direct, dP, db)`` (``db`` is zero when ``b`` is None).
     Cost: as the PLRNN kernel, O(T·B·M²).
@@ -213,7 +218,7 @@ def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32,
         np.ascontiguousarray(h, dtype=f32), np.ascontiguousarray(Bm, dtype=f32),
         np.ascontiguousarray(P, dtype=f32), np.ascontiguousarray(m_obs, dtype=f32),
         np.ascontiguousarray(reset, dtype=np.bool_), np.ascontiguousarray(cut, dtype=np.bool_), need_grad,
-        int(linear_units))
+        int(linear_units), bool(signal_grad))
     return float(loss), gA, gW, gh, gB, gP, -gX
 
 

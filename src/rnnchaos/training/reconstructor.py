@@ -83,7 +83,10 @@ class Reconstructor:
         annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
         per-epoch decay of a fixed α to a floor.  ``noise``: sd of Gaussian noise added to every training
         batch (standardised units).  ``lr_end``: the final learning rate of the ``exponential`` (or
-        ``cosine``) schedule (CLI ``--lr-final``).
+        ``cosine``) schedule (CLI ``--lr-final``).  ``lr_decay_epochs``: the schedule reaches ``lr_end`` after
+        this many epochs whatever the budget (default None: over the run, by epochs or ``minutes``).
+        ``forcing_signal_grad``: False treats the forcing signal as a constant of the observation parameters
+        (:mod:`rnnchaos.training.forcing`; Hess et al.'s GTF code does so).
     epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
         ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
         time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
@@ -118,7 +121,8 @@ class Reconstructor:
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
-                 noise: float = 0.0, lr_end: float | None = None, nan: str = "error", **model_kwargs: Any) -> None:
+                 noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
+                 forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -160,6 +164,8 @@ class Reconstructor:
         self.noise = noise
         self.lr_end = lr_end
         self.nan = nan
+        self.forcing_signal_grad = forcing_signal_grad
+        self.lr_decay_epochs = lr_decay_epochs
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -168,7 +174,8 @@ class Reconstructor:
                  "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
-                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan"]
+                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan",
+                 "forcing_signal_grad", "lr_decay_epochs"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -236,7 +243,8 @@ class Reconstructor:
         needs_tau = method in ("stf", "window", "tbptt")
         sched = ForcingSchedule(method=method, tau=tau if needs_tau else None,
                                 tau_mode=self.tau_mode if needs_tau else "fixed", delta=int(self.delta),
-                                anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None)
+                                anneal_epochs=self.anneal_epochs, alpha=alpha if method == "gtf" else None,
+                                signal_grad=self.forcing_signal_grad)
         return TrainSettings(
             forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
             epochs=self._epochs(),
@@ -250,7 +258,7 @@ class Reconstructor:
             device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
             alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
             alpha_min=float(self.alpha_min), noise=float(self.noise),
-            lr_end=None if self.lr_end is None else float(self.lr_end))
+            lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,

@@ -53,7 +53,7 @@ def _work_arrays(shape: tuple[int, int, int]) -> tuple[F32, F32, F32]:
 @numba.njit(cache=True)
 def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
                       reset: Any, cut: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
-                      D: Any) -> Any:  # pragma: no cover - compiled
+                      D: Any, signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     L = h2.shape[0]
@@ -131,17 +131,20 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
         for b in range(nb):
             for j in range(N):
                 q = two_scale * E[t, b, j]
+                q_par = q  # the part of q that reaches the observation parameters (B, b, P)
                 if keep and mo != 0:
                     s = zero
                     for i in range(M):
                         s += P[i, j] * gpost[b, i]
                     q -= mo * s
-                    for i in range(M):
-                        gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
+                    if signal_grad:
+                        q_par = q
+                        for i in range(M):
+                            gP[i, j] -= mo * gpost[b, i] * E[t, b, j]
                 Q[j] = q
-                gX[j] -= q
+                gX[j] -= q_par
                 for i in range(M):
-                    gB[j, i] += q * Zpre[t, b, i]
+                    gB[j, i] += q_par * Zpre[t, b, i]
             for i in range(M):
                 g = gpost[b, i] if keep else zero
                 for j in range(N):
@@ -194,7 +197,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
 
 def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm: F32, P: F32, m_obs: F32,
                           reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
-                          clipped: bool = False, b: F32 | None = None
+                          clipped: bool = False, b: F32 | None = None, signal_grad: bool = True
                           ) -> tuple[float, F32, F32, F32, F32, F32, F32, F32, F32]:
     """Loss and exact gradients of the forced shPLRNN on a batch (see the module docstring).
 
@@ -207,6 +210,9 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
     m_obs, reset, cut : (T,) forcing masks of :meth:`rnnchaos.training.forcing.ForcingSchedule.masks`.
     clipped : the clipped shPLRNN, φ = relu(W2 z + h2) − relu(W2 z).
     b : (N,) offset of an affine observation ``x = B z + b``; None for linear or identity.
+    signal_grad : False treats the forcing signal P (x_t − b − B z_t) of the mixing as a constant of the
+        observation parameters (no gradient reaches B, b, P through it; the gradient through z_t is kept),
+        as Hess et al.'s code does (its forcing signals ẑ = B⁺x are computed outside the gradient).
 
     Returns ``(loss, dA, dW1, dW2, dh1, dh2, dB_direct, dP, db)`` (``db`` zero when ``b`` is None);
     the mean-squared-error loss is a Python float.
@@ -224,6 +230,6 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
     out = _forward_backward(
         Xs, c(A, dtype=f32), c(W1, dtype=f32), c(W2, dtype=f32), c(h1, dtype=f32), c(h2, dtype=f32),
         c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
-        bool(clipped), need_grad, U, H, D)
+        bool(clipped), need_grad, U, H, D, bool(signal_grad))
     loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX = out
     return float(loss), gA, gW1, gW2, gh1, gh2, gB, gP, -gX

@@ -63,7 +63,10 @@ class TrainSettings:
     ``lr_schedule``: ``constant``; ``cosine`` from ``lr`` to ``lr_end`` (when given) or ``lr * lr_final``;
     ``exponential`` to ``lr_end`` when given, lr·(lr_end/lr)^f (the GTF paper's RAdam 1e−3 → 1e−6),
     else multiplied by ``lr_gamma`` every epoch.  f, the fraction of the run done, is the larger of
-    (epoch − 1)/(epochs − 1) (when ``epochs`` is set) and training time / ``minutes`` (when set).  ``clip``: ``norm`` (global
+    (epoch − 1)/(epochs − 1) (when ``epochs`` is set) and training time / ``minutes`` (when set), unless
+    ``lr_decay_epochs`` = E is set: then f = min(1, (epoch − 1)/E) whatever the budget, the schedule of an
+    E-epoch run cut off where the budget ends (the GTF code's RAdam with a per-epoch ``ExpDecay`` over its
+    5,000 epochs, γ = (lr_end/lr)^(1/E)).  ``clip``: ``norm`` (global
     gradient-norm clipping at ``clip_value``), ``value`` (each entry clipped to ±``clip_value``) or
     ``none``.  ``divergence_threshold``: a loss above it (the data are standardised, so a constant
     prediction scores about 1) counts as divergence.  ``select_every`` > 0 turns on model selection:
@@ -94,6 +97,7 @@ class TrainSettings:
     lr_final: float = 0.01
     lr_end: float | None = None
     lr_gamma: float = 0.999
+    lr_decay_epochs: int | None = None
     clip: str = "norm"
     clip_value: float = 10.0
     checkpoint_every: int = 100
@@ -154,6 +158,13 @@ class TrainSettings:
                 raise ValueError(f"lr_end (the final learning rate) must be in (0, lr={self.lr:g}], got {self.lr_end!r}")
             if self.lr_schedule == "constant":
                 raise ValueError("a final learning rate needs lr_schedule 'exponential' or 'cosine', not 'constant'")
+        if self.lr_decay_epochs is not None:
+            v = self.lr_decay_epochs
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"lr_decay_epochs must be a positive integer (epochs over which the learning rate "
+                                 f"reaches its final value) or None, got {v!r}")
+            if self.lr_schedule == "constant" or (self.lr_schedule == "exponential" and self.lr_end is None):
+                raise ValueError("lr_decay_epochs needs lr_schedule 'cosine', or 'exponential' with lr_end")
         if self.minutes is not None and not (math.isfinite(float(self.minutes)) and float(self.minutes) > 0):
             raise ValueError(f"minutes must be a positive number, got {self.minutes!r}")
         if self.device not in ("cpu", "cuda", "auto"):
@@ -283,11 +294,12 @@ class Trainer:
     def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:
         m_obs, reset, cut = masks
         model = self.model
+        sg = self.settings.forcing.signal_grad
         if self.fast:
-            return fused_loss_and_grad(model, X, m_obs, reset, cut)
+            return fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg)
         self.optimizer.zero_grad(set_to_none=True)
         Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
-        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut)
+        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg)
         loss_t.backward()
         return float(loss_t.detach())
 
@@ -318,8 +330,11 @@ class Trainer:
         return lo + 0.5 * (s.lr - lo) * (1.0 + math.cos(math.pi * frac))
 
     def _run_fraction(self, epoch: int) -> float:
-        """Fraction of the run done at the start of ``epoch``: by epochs, by time, the larger of both."""
+        """Fraction of the run done at the start of ``epoch``: by epochs, by time, the larger of both; with
+        ``lr_decay_epochs`` E set, (epoch − 1)/E capped at 1."""
         s = self.settings
+        if s.lr_decay_epochs is not None:
+            return min(1.0, (epoch - 1) / s.lr_decay_epochs)
         frac = 0.0 if s.epochs is None else (epoch - 1) / max(1, s.epochs - 1)
         if s.minutes is not None:
             frac = max(frac, min(1.0, self.elapsed / (60.0 * s.minutes)))

@@ -1,0 +1,49 @@
+"""Put the benchmark table (experiments/results/dsr_benchmark/dsr_benchmark.md) into docs/results_dsr.md, between
+the RESULTS markers, with the budget and epochs of every run.
+
+    PYTHONPATH=src .venv/bin/python experiments/dsr_results_doc.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from rnnchaos.reproductions.dsr_benchmark import DATASETS, _all_records
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "experiments" / "results" / "dsr_benchmark"
+DOC = ROOT / "docs" / "results_dsr.md"
+
+
+def main() -> None:
+    table = (OUT / "dsr_benchmark.md").read_text(encoding="utf-8")
+    records = sorted(_all_records(OUT), key=lambda r: (list(DATASETS).index(r["result"]["dataset"]),
+                                                       r["result"]["config"], r["result"]["seed"]))
+    runs = ["| run | budget (min) | epochs | selected epoch | training | D_stsp | D_H | PE(20) | wall (s) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for rec in records:
+        r = rec["result"]
+
+        def f(v: object) -> str:
+            return "–" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
+        runs.append(f"| {rec['params']['run']} | {f(r['minutes'])} | {f(r['epochs'])} | {f(r['selected_epoch'])} | "
+                    f"{f(r['training_status'])} | {f(r['d_stsp'])} | {f(r['d_h'])} | {f(r['pe'])} | "
+                    f"{rec['duration_s']:.0f} |")
+    meta = json.loads((OUT / "dsr_benchmark.json").read_text(encoding="utf-8"))["meta"]
+    body = ("<!-- RESULTS -->\n## Results\n\nMedian over seeds, [min, max] where there are several; the best "
+            "configuration of each data set in bold. D_stsp, D_H: `gtf2023` on the held-out data (GTF protocol); "
+            "PE(20) in squared data units. *verdict*: against the target (ECG, Lorenz-63, bursting neuron, "
+            "Lorenz-96) or against the released STF numbers (EEG-10, weather; STF protocol, `stf2022`).\n\n"
+            + table + "\n![benchmark](../experiments/results/dsr_benchmark/dsr_benchmark.png)\n\n"
+            "Every run (label `dataset/config/seed/minutes`):\n\n" + "\n".join(runs) + "\n\n"
+            f"Protocol: {meta['protocol']}.\n<!-- /RESULTS -->")
+    text = DOC.read_text(encoding="utf-8")
+    text = re.sub(r"<!-- RESULTS -->.*?<!-- /RESULTS -->|<!-- RESULTS -->", lambda _: body, text, count=1,
+                  flags=re.S)
+    DOC.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -968,8 +968,9 @@ counted), and a hypothesis property checks that no sampled training window cross
 Measured (2 shared cores; `benchmarks/results/bench_memory.txt`): train peaks at 3,659 MiB, 15x the
 file (a bare process is 506 MiB), in 905 s; evaluate at 1,180 MiB, 4.8x. The goal of issue #16
 (at most 3x) is not met: the series is held as float64 plus a standardised float64 copy plus the
-sampler's float32 copy, and the λ_max estimate behind τ (on the first 10^5 samples, which `tau_rule`
-in `config.json` now records as `n_samples` of `n_samples_total`) dominates both time and memory.
+sampler's float32 copy (about 1.3 GiB together), and the rest is not yet profiled: the suspect is the
+λ_max estimate that training always runs on the first 10^5 x 64 samples (`tau_rule` in `config.json`
+now records this as `n_samples` of `n_samples_total`).
 
 **SIGKILL during training.** `benchmarks/bench_sigkill_resume.py` kills a 1,500-epoch training
 (`rnnchaos train --data lorenz63 --n-steps 3000 --hidden 8 ...`, checkpoint every 25 epochs) with

@@ -62,7 +62,8 @@ def test_a_refused_command_leaves_no_directory(tmp_path: Path) -> None:
 def test_two_concurrent_trainings_on_one_out(tmp_path: Path, run_cli) -> None:
     """Exactly one runs; the other exits 2 with one line naming the holder's PID."""
     out = tmp_path / "run"
-    first = _start_training(out, "--epochs", "100000", "--minutes", "0.15")
+    first = _start_training(out, "--epochs", "100000", "--minutes", "0.1", "--select-every", "0", "--lyap-every", "0",
+                            "--checkpoint-every", "100000")
     try:
         _wait_for_lock(out, first)
         code, stdout, err = run_cli(*SMALL, "--epochs", "4", "--out", str(out))
@@ -80,7 +81,8 @@ def test_two_concurrent_trainings_on_one_out(tmp_path: Path, run_cli) -> None:
 
 def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = _start_training(out, "--epochs", "100000")
+    proc = _start_training(out, "--epochs", "100000", "--select-every", "0", "--lyap-every", "0",
+                           "--checkpoint-every", "100000")
     try:
         _wait_for_lock(out, proc)
         proc.send_signal(signal.SIGKILL)
@@ -122,7 +124,7 @@ def test_resume_refuses_shrinking_and_lists_every_difference(tmp_path: Path, run
 
 #: options added after the first run-directory version: an older config.json has none of them
 NEW_FIELDS = ("width", "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
-              "nan")
+              "nan", "forcing_signal_grad", "lr_decay_epochs")
 
 
 def _as_older_version(run: Path) -> None:
@@ -130,6 +132,7 @@ def _as_older_version(run: Path) -> None:
     for section in ("estimator", "training"):
         for key in NEW_FIELDS:
             cfg[section].pop(key, None)
+    cfg["training"]["forcing"].pop("signal_grad")
     (run / "config.json").write_text(json.dumps(cfg))
 
 

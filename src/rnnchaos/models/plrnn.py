@@ -25,7 +25,13 @@ Initialisation: ``[diag(a) | W]`` is the "normalized positive definite" matrix o
 ``h = 0``. (Other linear pieces ``diag(a) + W D`` are not guaranteed contracting; the tests check that
 initial orbits stay bounded.) For the shPLRNN, ``a`` is the diagonal of the
 same matrix, ``W1``, ``W2``, ``h2`` are uniform ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's
-``Linear`` default) with ``W1`` scaled by ``init_radius``; ``h1 = 0``.
+``Linear`` default) with ``W1`` scaled by ``init_radius``; ``h1 = 0``.  ``init="gtf2023"`` is the
+initialisation of Hess et al.'s released code (DurstewitzLab/GTF-shPLRNN ``src/models/shallow_plrnn.jl``,
+``initialization.jl``, ``affine.jl``): ``a`` from the same matrix with radius 1, ``W1 ~ U(±1/sqrt(L))``,
+``W2 ~ U(±1/sqrt(M))``, ``h2 ~ U(±1/sqrt(L))`` for the clipped form (0 for the plain one; ours draws
+``U(±1/sqrt(M))``, 7× wider at M = 5, L = 250), and a linear or affine observation ``B ~ N(0, 2/M)``
+(``Flux.kaiming_normal``; ours ``N(0, 1/M)``).  Their ``Affine`` observation is built without its offset
+(``use_bias = false``), i.e. ``observation="linear"`` here.
 """
 
 from __future__ import annotations
@@ -110,6 +116,10 @@ class PLRNN(LatentModel):
         return self._step(z, s), jq
 
 
+#: shPLRNN initialisations (module docstring): ours, and that of Hess et al.'s released code
+SHPLRNN_INITS = ("rnnchaos", "gtf2023")
+
+
 @register
 class ShallowPLRNN(LatentModel):
     """Shallow PLRNN ``z <- a ⊙ z + W1 relu(W2 z + h2) + h1`` with hidden width ``L = hidden_dim``.
@@ -121,9 +131,15 @@ class ShallowPLRNN(LatentModel):
 
     def __init__(self, latent_dim: int, obs_dim: int, *, hidden_dim: int | None = None, clipped: bool = False,
                  init_radius: float = 0.95, observation: str = "identity", input_dim: int = 0,
-                 dtype: Any = torch.float32, seed: int | torch.Generator | None = None) -> None:
+                 dtype: Any = torch.float32, seed: int | torch.Generator | None = None,
+                 init: str = "rnnchaos") -> None:
+        if init not in SHPLRNN_INITS:
+            raise ValueError(f"init must be one of {', '.join(SHPLRNN_INITS)}, got {init!r}")
         super().__init__(latent_dim, obs_dim, observation=observation, input_dim=input_dim, dtype=dtype,
                          seed=seed)
+        self.init = init
+        if init == "gtf2023":
+            init_radius = 1.0
         m = self.latent_dim
         if hidden_dim is None:
             hidden_dim = 4 * m
@@ -138,13 +154,24 @@ class ShallowPLRNN(LatentModel):
         self.A = torch.nn.Parameter(torch.diagonal(aw).clone().to(self._dtype))
         self.W1 = torch.nn.Parameter(self._uniform(self.init_radius / ell ** 0.5, m, ell))
         self.W2 = torch.nn.Parameter(self._uniform(1.0 / m ** 0.5, ell, m))
-        self.h2 = torch.nn.Parameter(self._uniform(1.0 / m ** 0.5, ell))
+        self.h2 = torch.nn.Parameter(self._uniform(1.0 / (ell if init == "gtf2023" else m) ** 0.5, ell))
         self.h1 = torch.nn.Parameter(torch.zeros(m, dtype=self._dtype))
+        if init == "gtf2023":
+            if not self.clipped:
+                with torch.no_grad():
+                    self.h2.zero_()
+            if observation in ("linear", "affine"):
+                with torch.no_grad():
+                    self.B.mul_(2.0 ** 0.5)  # N(0, 2/M): Flux.kaiming_normal(N, M)
         if self.input_dim:
             self.C = torch.nn.Parameter(self._randn(m, self.input_dim) / self.input_dim ** 0.5)
 
     def _extra_config(self) -> dict[str, Any]:
-        return {"hidden_dim": self.hidden_dim, "clipped": self.clipped, "init_radius": self.init_radius}
+        cfg: dict[str, Any] = {"hidden_dim": self.hidden_dim, "clipped": self.clipped,
+                               "init_radius": self.init_radius}
+        if self.init != "rnnchaos":
+            cfg["init"] = self.init
+        return cfg
 
     def _bias(self, s: Tensor | None) -> Tensor:
         return self.h1 if s is None else self.h1 + s @ self.C.T

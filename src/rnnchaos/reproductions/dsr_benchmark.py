@@ -323,6 +323,18 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         per_dataset={"gtf:eeg64": {"hidden": 64, "width": 32, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
                      "stf:weather_tde": _GTF_EEG}),
     BenchConfig(
+        "shplrnn-gtf-code",
+        "clipped shPLRNN + GTF as the GTF paper's released code runs it (docs/results_dsr.md, line-by-line "
+        "comparison): M = N, L = 250, their initialisation (init='gtf2023'), linear observation, alpha 0.3, "
+        "RAdam 1e-3 decayed per epoch as over 5,000 epochs (cut off by the budget), forcing signals without "
+        "gradient, no clipping, sequences of 200, 16 x 50 batches",
+        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"},
+         **_GTF_TRAINING, "observation": "linear", "lr_decay_epochs": 5000, "forcing_signal_grad": False,
+         "clip": "none"},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG}, "stf:eeg_tde": _GTF_EEG,
+                     "stf:weather_tde": _GTF_EEG},
+        latent="obs"),
+    BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
         "1e-3, sequences of 100, 32 x 10 batches, linear observation)",

@@ -351,7 +351,7 @@ class Reconstructor:
         if previous is not None:  # only the epoch cap and the time budget may grow (run_directory.GROWABLE)
             differ = resume_differences(type(self), previous, self.get_params(), settings.to_dict())
             if differ:
-                raise ValueError(f"cannot resume {str(self.out)!r}: its settings differ from the stored ones "
+                raise ValueError(f"cannot resume {str(self.out)!r}: its training settings differ from the stored ones "
                                  f"({'; '.join(differ)}); resume with the stored options (only --epochs and "
                                  "--minutes may grow)")
         self.data_spec_ = data_spec or DataSpec(kind="array", source="<array>")

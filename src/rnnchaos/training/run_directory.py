@@ -82,6 +82,10 @@ def resume_differences(cls: Any, previous: dict[str, Any], params: dict[str, Any
         if key in GROWABLE:
             if not _grows(theirs[key], given[key]):
                 out[key] = f"{key}: stored {theirs[key]!r}, given {given[key]!r} (it may only grow)"
+        elif isinstance(given[key], dict) and isinstance(theirs[key], dict):  # the forcing schedule
+            for sub in sorted(set(given[key]) & set(theirs[key])):  # a field an older file lacks: derived
+                if given[key][sub] != theirs[key][sub]:
+                    out[f"{key}.{sub}"] = f"{key}.{sub}: stored {theirs[key][sub]!r}, given {given[key][sub]!r}"
         elif given[key] != theirs[key]:
             out[key] = f"{key}: stored {theirs[key]!r}, given {given[key]!r}"
     return list(out.values())

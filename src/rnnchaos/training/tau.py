@@ -29,6 +29,7 @@ and an FFT autocorrelation O(T log T · N).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -68,12 +69,15 @@ class AutoTau:
     n_components: int | None = None
     lambda_max_pcs: float | None = None
     autocorrelation_steps: int | None = None
+    #: samples the estimate used (the first ``max_samples``) and samples the series has
+    n_samples: int | None = None
+    n_samples_total: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "factor": self.factor, "predictability_steps": self.predictability_steps,
                 "lambda_max_data": self.lambda_max, "n_components": self.n_components,
                 "lambda_max_pcs": self.lambda_max_pcs, "autocorrelation_steps": self.autocorrelation_steps,
-                "warning": self.warning}
+                "warning": self.warning, "n_samples": self.n_samples, "n_samples_total": self.n_samples_total}
 
 
 def autocorrelation_time(x: Any, max_lag: int | None = None) -> int:
@@ -121,12 +125,20 @@ def _clip_tau(value: float) -> int:
 
 def auto_tau(x: Any, *, factor: float = TAU_FACTOR, seed: SeedLike = 0, max_samples: int = 100_000) -> AutoTau:
     """τ for the series ``x`` (T, N) by the rule chain of the module docstring (first ``max_samples``
-    samples only).  ``warning`` is None only when λ_max of the series itself was confirmed."""
-    from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
-
+    samples only; ``n_samples``/``n_samples_total`` of the result say how many were used of how many).
+    ``warning`` is None only when λ_max of the series itself was confirmed."""
     if not (math.isfinite(float(factor)) and float(factor) > 0):
         raise ValueError(f"tau factor must be a positive number, got {factor!r}")
-    arr = as_trajectory(x, name="series", min_length=10)[:max_samples]
+    full = np.asarray(x)
+    arr = as_trajectory(full[:max_samples] if full.ndim else full, name="series", min_length=10)
+    res = _auto_tau_rules(arr, float(factor), seed)
+    return dataclasses.replace(res, n_samples=int(arr.shape[0]), n_samples_total=int(full.shape[0]))
+
+
+def _auto_tau_rules(arr: NDArray[np.float64], factor: float, seed: SeedLike) -> AutoTau:
+    """The rule chain of the module docstring on the (already cut) series ``arr``."""
+    from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
+
     res = lambda_max_from_series(arr, seed=seed)
     lam = float(res.lambda_max)
     steps = _confirmed_steps(res)

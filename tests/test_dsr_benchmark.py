@@ -217,3 +217,26 @@ def test_training_sees_only_the_training_part(tmp_path: Path) -> None:
     assert cfg["split"]["n_train"] == 800
     np.testing.assert_allclose(cfg["standardization"]["mean"], x[:800].mean(0), rtol=1e-12)
     assert all(math.isfinite(row[k]) for k in ("d_stsp", "d_h", "pe", "stf_d_stsp", "stf_d_h"))
+    assert row["budget_clock"] == "wall" and cfg["training"]["budget_clock"] == "wall"
+    assert 0 < row["train_cpu_seconds"] and row["training_seconds"] <= row["train_seconds"]
+
+
+def test_cpu_budget_clock_reaches_every_run_and_changes_the_trial_ids(tmp_path: Path) -> None:
+    """--budget-clock cpu is a fixed sweep parameter (so a CPU-budget run is another trial than a wall-clock
+    one of the same label) that reaches the trainer of every run; wall, the default, adds nothing, so that
+    runs journaled before it existed keep their ids."""
+    import json
+
+    data = _tiny_data(tmp_path)
+    out = tmp_path / "bench"
+    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": ["plrnn-stf"], "best_seeds": 1, "only_best": False,
+          "minutes": 0.05, "out": out, "data_dir": data, "workers": 1, "overrides": {"*": TINY}}
+    wall = bench.run_benchmark(**kw)
+    cpu = bench.run_benchmark(**kw, budget_clock="cpu")
+    assert (wall["ran"], cpu["ran"], cpu["skipped"]) == (1, 1, 0)
+    recs = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
+    done = [r for r in recs if r.get("status") == "ok"]
+    assert [r["result"]["budget_clock"] for r in done] == ["wall", "cpu"]
+    assert "budget_clock" not in done[0]["params"] and done[1]["params"]["budget_clock"] == "cpu"
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+        "dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min", "dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min-cpu"]

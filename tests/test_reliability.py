@@ -513,6 +513,11 @@ TRAIN_OPTIONS: list[tuple[str, str, list[str]]] = [
     ("param-unknown", "--param nope=1", ["--param", "nope=1"]),
     ("data-unknown", "--data unknown name", ["--data", "nosuch"]),
     ("resume-no-out", "--resume without --out", ["--resume"]),
+    ("budget-clock-unknown", "--budget-clock gpu", ["--budget-clock", "gpu"]),
+    ("lr-decay-epochs-no-final", "--lr-decay-epochs without --lr-final", ["--lr-decay-epochs", "100"]),
+    ("lr-decay-epochs-zero", "--lr-decay-epochs 0", ["--lr-decay-epochs", "0", "--lr-final", "1e-6"]),
+    ("init-not-shplrnn", "--init gtf2023 for a plrnn", ["--init", "gtf2023"]),
+    ("init-unknown", "--init nosuch", ["--init", "nosuch"]),
 ]
 
 TRAIN_LIMITS: list[tuple[str, str, list[str], str]] = [

@@ -91,6 +91,43 @@ def test_lr_decay_epochs_follows_epochs_not_the_time_budget():
     assert st.lr_decay_epochs == 5000 and st.forcing.signal_grad is False
     assert rec.get_params()["lr_decay_epochs"] == 5000 and rec.get_params()["forcing_signal_grad"] is False
 
+def test_cpu_budget_clock_counts_process_time_not_wall_time(monkeypatch):
+    """budget_clock='cpu' ends the run by time.process_time: a fake CPU clock that advances 10 s per reading
+    (two readings per epoch, 10 s each) ends a 1-minute budget after 6 epochs, whatever the wall clock did."""
+    import rnnchaos.training.trainer as trainer_module
+
+    ticks = iter(range(0, 10_000, 10))
+    monkeypatch.setattr(trainer_module.time, "process_time", lambda: float(next(ticks)))
+    x = np.random.default_rng(0).standard_normal((200, 2))
+    s = TrainSettings(epochs=None, minutes=1.0, budget_clock="cpu", seq_len=10, batch_size=2, batches_per_epoch=1,
+                      forcing=ForcingSchedule("stf", tau=5))
+    res = Trainer(build_model("rnn", 2, 3, observation="linear", seed=0), x, s).run()
+    assert res.status == "time_budget" and "of CPU time" in res.message
+    assert res.epochs == 6 and res.seconds == pytest.approx(60.0)
+    with pytest.raises(ValueError, match="budget_clock must be one of"):
+        TrainSettings(budget_clock="gpu").validate()
+
+
+def test_train_cli_sets_the_gtf_code_options(run_cli, tmp_path):
+    """--lr-decay-epochs, --no-forcing-signal-grad, --init gtf2023 and --budget-clock reach the run's config."""
+    out = tmp_path / "run"
+    code, _, err = run_cli("train", *TINY[:4], "--model", "shplrnn", "--hidden", "3", "--width", "8",
+                           "--n-steps", "2000", "--batch-size", "2", "--batches-per-epoch", "1", "--seq-len", "10",
+                           "--select-every", "0", "--lyap-every", "0", "--no-progress", "--json",
+                           "--forcing", "gtf", "--alpha", "0.3", "--epochs", "2", "--lr-final", "1e-6",
+                           "--lr-decay-epochs", "5000", "--no-forcing-signal-grad", "--init", "gtf2023",
+                           "--budget-clock", "cpu", "--optimizer", "radam", "--out", str(out))
+    assert code == 0, err
+    cfg = json.loads((out / "config.json").read_text())
+    flat = json.dumps(cfg)
+    assert '"lr_decay_epochs": 5000' in flat and '"budget_clock": "cpu"' in flat
+    assert '"signal_grad": false' in flat and '"init": "gtf2023"' in flat
+    code, _, err = run_cli("train", *TINY, "--init", "gtf2023", "--epochs", "1")
+    assert code == 2 and "--init applies to shplrnn only" in err
+    code, _, err = run_cli("train", *TINY, "--lr-decay-epochs", "10", "--epochs", "1")
+    assert code == 2 and "--lr-decay-epochs needs --lr-final" in err
+
+
 # ---------------------------------------------------------------- GTF adaptive α (Hess et al. 2023)
 def _two_unit_plrnn(a1: float, a2: float, w: float):
     """z <- diag(a) z + W relu(z), W = [[0, w], [0, 0]]: J(z) = [[a1, w·1(z2 > 0)], [0, a2]]."""

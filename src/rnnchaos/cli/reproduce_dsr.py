@@ -71,6 +71,9 @@ def _best_minutes(text: str, datasets: list[str]) -> dict[str, float]:
 @click.option("--best-minutes", default=None,
               help="Training budget of the best configurations: minutes for all, or NAME=MIN,... per data set "
                    "(default: --minutes).")
+@click.option("--budget-clock", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
+              help="What the budgets count: wall-clock time, or each run's CPU time (one core: the epochs a run "
+                   "would do alone, on a machine shared with other work).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dsr_benchmark"),
               show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -80,7 +83,7 @@ def _best_minutes(text: str, datasets: list[str]) -> dict[str, float]:
 @click.option("--ray", "ray_address", default=None, help="Run on Ray: 'auto' or a cluster address.")
 @json_option
 def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_seeds: int, only_best: bool,
-                  minutes: float, best_minutes: str | None, out: Path, data_dir: Path | None, workers: int,
+                  minutes: float, best_minutes: str | None, budget_clock: str, out: Path, data_dir: Path | None, workers: int,
                   ray_address: str | None, as_json: bool) -> None:
     """Train each configuration on each data set and score it on held-out data against the data's floors."""
     from rnnchaos.reproductions.dsr_benchmark import CONFIGS, DATASETS, run_benchmark
@@ -90,5 +93,5 @@ def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_se
     bm = _best_minutes(best_minutes, ds) if best_minutes is not None else None
     summary = run_benchmark(ds, cf, best_seeds=seeds, other_seeds=other_seeds, only_best=only_best,
                             minutes=minutes, best_minutes=bm, out=out, data_dir=data_dir, workers=workers,
-                            ray_address=ray_address, show_progress=not as_json)
+                            ray_address=ray_address, budget_clock=budget_clock, show_progress=not as_json)
     emit({"out": str(out), **summary}, as_json)

@@ -82,7 +82,11 @@ def _alpha(value: str | None) -> float | str | None:
               help="Gaussian noise of this sd (standardised units) added to every training batch.")
 @click.option("--epochs", type=int, default=None,
               help="Epoch cap [1000 without --minutes; unbounded with --minutes: train until the budget ends].")
-@click.option("--minutes", type=float, default=None, help="Time budget (training time, wall clock).")
+@click.option("--minutes", type=float, default=None, help="Time budget (training time; see --budget-clock).")
+@click.option("--budget-clock", type=LibraryChoice("rnnchaos.training.trainer:BUDGET_CLOCKS"), default="wall",
+              show_default=True,
+              help="What --minutes counts: wall-clock time, or the process's CPU time (one core's time: the same "
+                   "epochs on a loaded machine as on an idle one).")
 @click.option("--seq-len", type=int, default=100, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--batches-per-epoch", type=int, default=10, show_default=True)
@@ -92,6 +96,15 @@ def _alpha(value: str | None) -> float | str | None:
               help="[constant; exponential when --lr-final is given]")
 @click.option("--lr-final", type=float, default=None, metavar="RATE",
               help="Final learning rate: lr decays exponentially from --lr to RATE over the epochs or the budget.")
+@click.option("--lr-decay-epochs", type=int, default=None, metavar="E",
+              help="The learning rate reaches --lr-final after E epochs whatever the budget (the schedule of an "
+                   "E-epoch run, cut off where the budget ends; the GTF code's per-epoch decay over 5,000). "
+                   "Without it a --minutes budget squeezes the whole decay into the budget.")
+@click.option("--forcing-signal-grad/--no-forcing-signal-grad", default=True, show_default=True,
+              help="Whether the gradient reaches the observation parameters through the forcing signal "
+                   "(off: the signal is a constant, as in the GTF paper's code).")
+@click.option("--init", "init", type=LibraryChoice("rnnchaos.models.plrnn:SHPLRNN_INITS"), default=None,
+              help="shplrnn initialisation: ours (rnnchaos) or that of the GTF paper's code (gtf2023) [rnnchaos].")
 @click.option("--clip", type=LibraryChoice("rnnchaos.training.trainer:CLIP_MODES"), default="norm", show_default=True)
 @click.option("--clip-value", type=float, default=10.0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
@@ -112,9 +125,11 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
           embed_lag: int, nan: str, test_fraction: float, arch: str, hidden: int, width: int | None, clipped: bool,
           observation: str, forcing: str, tau_text: str, tau_mode: str,
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
-          alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float, alpha_min: float,
+          budget_clock: str, alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float,
+          alpha_min: float,
           noise: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
-          lr_schedule: str | None, lr_final: float | None, clip: str, clip_value: float, checkpoint_every: int,
+          lr_schedule: str | None, lr_final: float | None, lr_decay_epochs: int | None, forcing_signal_grad: bool,
+          init: str | None, clip: str, clip_value: float, checkpoint_every: int,
           log_every: int, lyap_every: int, select_every: int,
           tensorboard: bool, device: str,
           out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
@@ -131,6 +146,10 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
         raise click.UsageError("--forcing gtf needs --alpha A (in [0, 1]) or --alpha auto")
     if clipped and arch not in ("plrnn", "shplrnn"):
         raise click.UsageError(f"--clipped applies to plrnn and shplrnn only, not to --model {arch}")
+    if init is not None and arch != "shplrnn":
+        raise click.UsageError(f"--init applies to shplrnn only, not to --model {arch}")
+    if lr_decay_epochs is not None and lr_final is None:
+        raise click.UsageError("--lr-decay-epochs needs --lr-final RATE (the rate it decays to)")
     if resume and out is None:
         raise click.UsageError("--resume needs --out DIR (the run directory to continue)")
     if lr_schedule is None:
@@ -141,14 +160,15 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
         _, summary = train_from_source(
             data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt,
             embedding=embedding, test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
-            **({"clipped": True} if clipped else {}), observation=observation,
+            **({"clipped": True} if clipped else {}), **({"init": init} if init is not None else {}),
+            observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
-            epochs=epochs, minutes=minutes, seq_len=seq_len, batch_size=batch_size,
+            epochs=epochs, minutes=minutes, budget_clock=budget_clock, seq_len=seq_len, batch_size=batch_size,
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
             select_every=select_every, tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
             alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise,
-            lr_end=lr_final, nan=nan, seed=seed, device=device, out=out, progress=progress)
+            lr_end=lr_final, lr_decay_epochs=lr_decay_epochs, forcing_signal_grad=forcing_signal_grad, nan=nan, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:
             continue

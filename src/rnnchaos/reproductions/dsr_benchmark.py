@@ -393,9 +393,11 @@ def plan(datasets: Sequence[str], configs: Sequence[str], *, best_seeds: int = 3
     return labels
 
 
-def _run_name(label: str) -> str:
+def _run_name(label: str, budget_clock: str = "wall") -> str:
+    """The run directory's name: the label, and ``-cpu`` for a CPU-time budget (another run than a wall-clock
+    one of the same label, which must not resume it)."""
     d, c, s, m = parse_label(label)
-    return f"{d.replace(':', '-')}__{c}__seed{s}__{m:g}min"
+    return f"{d.replace(':', '-')}__{c}__seed{s}__{m:g}min{'' if budget_clock == 'wall' else '-' + budget_clock}"
 
 
 def run_trial(params: dict[str, Any]) -> dict[str, Any]:
@@ -407,7 +409,8 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
 
     dataset, config, seed, minutes = parse_label(params["run"])
     cfg = CONFIGS[config]
-    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]))
+    clock = str(params.get("budget_clock", "wall"))
+    run_dir = Path(params["out"]) / "runs" / _run_name(str(params["run"]), clock)
     with single_thread():
         train, test = load_split(dataset, params.get("data_dir"))
         kw = cfg.reconstructor_kwargs(dataset, train.shape[1])
@@ -416,17 +419,18 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
         for part in (overrides.get("*", {}), overrides.get(config, {})):
             mk.update(part.get("model_kwargs", {}))
             kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
-        t0 = time.time()
-        rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, out=str(run_dir))
+        t0, c0 = time.time(), time.process_time()
+        rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, budget_clock=clock, out=str(run_dir))
         resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
         rec.fit(train, resume=resume)
         rec.save(run_dir)
-        t_train = time.time() - t0
+        t_train, cpu_train = time.time() - t0, time.process_time() - c0
         fmap = rec.model_.as_map(mean=rec.mean_, std=rec.std_)
         gtf = gtf_protocol(rec.generate, test, seed=seed, pe_functions=(fmap.encode, fmap.step, fmap.decode))
         row: dict[str, Any] = {
             "dataset": dataset, "config": config, "seed": seed, "minutes": minutes,
-            "run_dir": str(run_dir), "train_seconds": t_train,
+            "run_dir": str(run_dir), "train_seconds": t_train, "train_cpu_seconds": cpu_train,
+            "budget_clock": clock, "training_seconds": getattr(rec.result_, "seconds", None),
             "epochs": getattr(rec.result_, "epochs", None), "training_status": getattr(rec.result_, "status", None),
             "selected_epoch": getattr(rec.result_, "selected_epoch", None),
             "tau": rec.tau_, "alpha": getattr(rec, "alpha_", None), "lambda_max_data": rec.lambda_max_data_,
@@ -604,11 +608,13 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
                   best_minutes: dict[str, float] | None = None, out: str | os.PathLike[str] = "dsr_benchmark",
                   data_dir: str | os.PathLike[str] | None = None, workers: int | None = 1,
                   ray_address: str | None = None, overrides: dict[str, Any] | None = None,
-                  show_progress: bool = False) -> dict[str, Any]:
+                  budget_clock: str = "wall", show_progress: bool = False) -> dict[str, Any]:
     """Plan, run (resumably, through the sweep engine) and tabulate the benchmark; returns a summary.
 
     ``minutes`` is each run's training budget; ``best_minutes[dataset]`` overrides it for that data set's
-    best configuration.  ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
+    best configuration, counted on ``budget_clock`` (``wall`` or ``cpu``: the process's CPU time, so that a
+    run on a loaded machine does the epochs it would do alone; :class:`rnnchaos.training.trainer.TrainSettings`).
+    ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
     every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
     """
     from rnnchaos.sweep.config import SweepConfig
@@ -629,6 +635,8 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
         fixed["data_dir"] = str(Path(data_dir).resolve() if ray_address else data_dir)
     if overrides:
         fixed["overrides"] = dict(overrides)
+    if budget_clock != "wall":  # the wall clock adds nothing, so that the runs journaled before keep their ids
+        fixed["budget_clock"] = budget_clock
     cfg = SweepConfig(name="dsr-benchmark", kind="python", function=TRIAL_FUNCTION, grid={"run": labels},
                       fixed=fixed)
     res = run_sweep(cfg, out_dir, workers=workers, ray_address=ray_address, show_progress=show_progress)

@@ -87,7 +87,8 @@ class Reconstructor:
         this many epochs whatever the budget (default None: over the run, by epochs or ``minutes``).
         ``forcing_signal_grad``: False treats the forcing signal as a constant of the observation parameters
         (:mod:`rnnchaos.training.forcing`; Hess et al.'s GTF code does so).
-    epochs, minutes : stop after this many epochs or this much training time, whichever comes first;
+    epochs, minutes : stop after this many epochs or this much training time (``budget_clock`` ``wall``, the
+        default, or ``cpu``: the process's CPU time, the same epochs on a loaded machine), whichever comes first;
         ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
         time budget) and ``DEFAULT_EPOCHS`` (1000) when it is not.
     seq_len, batch_size, batches_per_epoch, lr, optimizer (``adam``/``radam``), lr_schedule, clip,
@@ -122,7 +123,8 @@ class Reconstructor:
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
-                 forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, **model_kwargs: Any) -> None:
+                 forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
+                 **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -166,6 +168,7 @@ class Reconstructor:
         self.nan = nan
         self.forcing_signal_grad = forcing_signal_grad
         self.lr_decay_epochs = lr_decay_epochs
+        self.budget_clock = budget_clock
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -175,7 +178,7 @@ class Reconstructor:
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
                  "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan",
-                 "forcing_signal_grad", "lr_decay_epochs"]
+                 "forcing_signal_grad", "lr_decay_epochs", "budget_clock"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -248,7 +251,8 @@ class Reconstructor:
         return TrainSettings(
             forcing=sched, alpha_mode="auto" if (method == "gtf" and self.alpha == "auto") else "fixed",
             epochs=self._epochs(),
-            minutes=None if self.minutes is None else float(self.minutes), seq_len=int(self.seq_len),
+            minutes=None if self.minutes is None else float(self.minutes), budget_clock=self.budget_clock,
+            seq_len=int(self.seq_len),
             batch_size=int(self.batch_size), batches_per_epoch=int(self.batches_per_epoch), lr=float(self.lr),
             optimizer=self.optimizer, lr_schedule=self.lr_schedule, lr_final=float(self.lr_final),
             clip=self.clip, clip_value=float(self.clip_value), checkpoint_every=int(self.checkpoint_every),

@@ -46,6 +46,9 @@ from rnnchaos.training.torch_loss import forced_sequence_loss
 OPTIMIZERS = ("adam", "radam")
 LR_SCHEDULES = ("constant", "cosine", "exponential")
 CLIP_MODES = ("norm", "value", "none")
+#: clocks of the ``minutes`` budget: wall-clock time, or the process's CPU time (one core's time when the
+#: threads are pinned to one: the same epochs on an idle and on a loaded machine)
+BUDGET_CLOCKS = ("wall", "cpu")
 CHECKPOINT_VERSION = 1
 
 
@@ -73,6 +76,9 @@ class TrainSettings:
     every ``select_every`` epochs, ``select_starts`` free runs of ``select_steps`` steps from training
     points spread over the series are scored by D_stsp against the training series
     (:func:`selection_score`), and the best-scoring state is the one returned at the end.
+    ``budget_clock``: what ``minutes`` counts, ``wall`` (wall-clock training time) or ``cpu`` (the process's
+    CPU time, :func:`time.process_time`; with one thread, one core's time, so that a run on a loaded machine
+    does the epochs it would do alone).  Either excludes the time of model selection and checkpoints.
     ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` when TensorBoard is installed
     (skipped with a warning otherwise).
     """
@@ -88,6 +94,7 @@ class TrainSettings:
     noise: float = 0.0
     epochs: int | None = 1000
     minutes: float | None = None
+    budget_clock: str = "wall"
     seq_len: int = 100
     batch_size: int = 32
     batches_per_epoch: int = 10
@@ -118,6 +125,8 @@ class TrainSettings:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.clip not in CLIP_MODES:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
+        if self.budget_clock not in BUDGET_CLOCKS:
+            raise ValueError(f"budget_clock must be one of {BUDGET_CLOCKS}, got {self.budget_clock!r}")
         if self.alpha_mode not in ("fixed", "auto"):
             raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
         if self.epochs is None and self.minutes is None:
@@ -449,13 +458,15 @@ class Trainer:
             self.save_checkpoint()  # epoch 0: the initial state is the first "good" one
         status, message = "completed", ""
         last_loss = float("nan")
+        clock = time.process_time if s.budget_clock == "cpu" else time.perf_counter
         bar = progress_bar(desc="train", total=s.epochs, enabled=self.progress, initial=self.epoch)
         try:
             while s.epochs is None or self.epoch < s.epochs:
                 if s.minutes is not None and self.elapsed >= 60.0 * s.minutes:
-                    status, message = "time_budget", f"stopped by the time budget of {s.minutes:g} min"
+                    status, message = "time_budget", (f"stopped by the time budget of {s.minutes:g} min"
+                                                f"{' of CPU time' if s.budget_clock == 'cpu' else ''}")
                     break
-                t0 = time.perf_counter()
+                t0 = clock()
                 epoch = self.epoch + 1
                 lr = self._lr(epoch)
                 for g in self.optimizer.param_groups:
@@ -499,7 +510,7 @@ class Trainer:
                             fh.write(json.dumps({"event": "diverged", "epoch": epoch, "message": message}) + "\n")
                     break
                 self.epoch = epoch
-                self.elapsed += time.perf_counter() - t0
+                self.elapsed += clock() - t0
                 last_loss = float(np.mean(losses))
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
                 score: float | None = None

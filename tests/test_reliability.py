@@ -518,6 +518,7 @@ TRAIN_OPTIONS: list[tuple[str, str, list[str]]] = [
     ("lr-decay-epochs-zero", "--lr-decay-epochs 0", ["--lr-decay-epochs", "0", "--lr-final", "1e-6"]),
     ("init-not-shplrnn", "--init gtf2023 for a plrnn", ["--init", "gtf2023"]),
     ("init-unknown", "--init nosuch", ["--init", "nosuch"]),
+    ("latent-l2-negative", "--latent-l2 -1", ["--latent-l2", "-1"]),
 ]
 
 TRAIN_LIMITS: list[tuple[str, str, list[str], str]] = [

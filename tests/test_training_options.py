@@ -128,6 +128,40 @@ def test_train_cli_sets_the_gtf_code_options(run_cli, tmp_path):
     assert code == 2 and "--lr-decay-epochs needs --lr-final" in err
 
 
+@pytest.mark.parametrize("arch,fast", [("shplrnn", True), ("plrnn", True), ("plrnn", False)])
+def test_latent_l2_adds_its_exact_gradient_to_the_batch_gradient(arch, fast):
+    """latent_l2 = λ: every latent parameter's gradient grows by 2λθ (the diagonal A by −2λ(1 − A)), the
+    observation's is unchanged, and the loss by λ(‖1 − A‖² + Σ‖θ‖²), on the fused and the autograd path."""
+    x = np.random.default_rng(1).standard_normal((300, 3)).astype(np.float32)
+    lam = 0.05
+    grads, losses = [], []
+    for weight in (0.0, lam):
+        model = build_model(arch, 3, 4, observation="linear", seed=3)
+        s = TrainSettings(forcing=ForcingSchedule("gtf", alpha=0.3), epochs=1, seq_len=20, batch_size=4,
+                          latent_l2=weight)
+        tr = Trainer(model, x, s)
+        assert tr.fast == fast or not fast
+        tr.fast = fast
+        X = np.random.default_rng(2).standard_normal((4, 20, 3)).astype(np.float32)
+        losses.append(tr._batch_loss_and_grad(X, s.forcing.masks(20, None, 0.3)))
+        grads.append({n: p.grad.detach().clone().double() for n, p in model.named_parameters()})
+        params = {n: p.detach().double() for n, p in model.named_parameters()}
+    penalty = 0.0
+    for name, p in params.items():
+        if name == "B":
+            expected = grads[0][name]
+        elif name == "A":
+            expected = grads[0][name] - 2 * lam * (1 - p)
+            penalty += float(((1 - p) ** 2).sum())
+        else:
+            expected = grads[0][name] + 2 * lam * p
+            penalty += float((p ** 2).sum())
+        torch.testing.assert_close(grads[1][name], expected, rtol=1e-5, atol=1e-6)
+    assert losses[1] == pytest.approx(losses[0] + lam * penalty, rel=1e-5)
+    with pytest.raises(ValueError, match="latent_l2 must be a penalty weight"):
+        TrainSettings(latent_l2=-1.0).validate()
+
+
 # ---------------------------------------------------------------- GTF adaptive α (Hess et al. 2023)
 def _two_unit_plrnn(a1: float, a2: float, w: float):
     """z <- diag(a) z + W relu(z), W = [[0, w], [0, 0]]: J(z) = [[a1, w·1(z2 > 0)], [0, a2]]."""

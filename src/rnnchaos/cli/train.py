@@ -80,6 +80,9 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--alpha-min", type=float, default=0.0, show_default=True, help="Floor of the decayed alpha.")
 @click.option("--noise", type=float, default=0.0, show_default=True, metavar="SD",
               help="Gaussian noise of this sd (standardised units) added to every training batch.")
+@click.option("--latent-l2", type=float, default=0.0, show_default=True, metavar="LAMBDA",
+              help="L2 penalty on the latent parameters (A towards 1, the rest towards 0), the GTF code's "
+                   "latent regularisation (1e-4 on EEG).")
 @click.option("--epochs", type=int, default=None,
               help="Epoch cap [1000 without --minutes; unbounded with --minutes: train until the budget ends].")
 @click.option("--minutes", type=float, default=None, help="Time budget (training time; see --budget-clock).")
@@ -127,7 +130,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           budget_clock: str, alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float,
           alpha_min: float,
-          noise: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
+          noise: float, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
           lr_schedule: str | None, lr_final: float | None, lr_decay_epochs: int | None, forcing_signal_grad: bool,
           init: str | None, clip: str, clip_value: float, checkpoint_every: int,
           log_every: int, lyap_every: int, select_every: int,
@@ -167,7 +170,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
             select_every=select_every, tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
-            alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise,
+            alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise, latent_l2=latent_l2,
             lr_end=lr_final, lr_decay_epochs=lr_decay_epochs, forcing_signal_grad=forcing_signal_grad, nan=nan, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:

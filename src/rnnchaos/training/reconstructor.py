@@ -86,7 +86,8 @@ class Reconstructor:
         ``cosine``) schedule (CLI ``--lr-final``).  ``lr_decay_epochs``: the schedule reaches ``lr_end`` after
         this many epochs whatever the budget (default None: over the run, by epochs or ``minutes``).
         ``forcing_signal_grad``: False treats the forcing signal as a constant of the observation parameters
-        (:mod:`rnnchaos.training.forcing`; Hess et al.'s GTF code does so).
+        (:mod:`rnnchaos.training.forcing`; Hess et al.'s GTF code does so).  ``latent_l2``: weight λ of the
+        L2 penalty on the latent parameters (A towards 1; :mod:`rnnchaos.training.regularization`).
     epochs, minutes : stop after this many epochs or this much training time (``budget_clock`` ``wall``, the
         default, or ``cpu``: the process's CPU time, the same epochs on a loaded machine), whichever comes first;
         ``epochs=None`` (the default) means unbounded when ``minutes`` is given (the run ends with the
@@ -124,7 +125,7 @@ class Reconstructor:
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
                  forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
-                 **model_kwargs: Any) -> None:
+                 latent_l2: float = 0.0, **model_kwargs: Any) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -169,6 +170,7 @@ class Reconstructor:
         self.forcing_signal_grad = forcing_signal_grad
         self.lr_decay_epochs = lr_decay_epochs
         self.budget_clock = budget_clock
+        self.latent_l2 = latent_l2
         self.model_kwargs = dict(model_kwargs)
 
     # ------------------------------------------------------------------ configuration
@@ -178,7 +180,7 @@ class Reconstructor:
                  "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
                  "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
                  "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan",
-                 "forcing_signal_grad", "lr_decay_epochs", "budget_clock"]
+                 "forcing_signal_grad", "lr_decay_epochs", "budget_clock", "latent_l2"]
         p = {n: getattr(self, n) for n in names}
         p["model_kwargs"] = dict(self.model_kwargs)
         return p
@@ -261,7 +263,7 @@ class Reconstructor:
             tensorboard=bool(self.tensorboard), seed=int(self.seed),
             device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
             alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
-            alpha_min=float(self.alpha_min), noise=float(self.noise),
+            alpha_min=float(self.alpha_min), noise=float(self.noise), latent_l2=float(self.latent_l2),
             lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit

@@ -41,6 +41,7 @@ from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
+from rnnchaos.training.regularization import add_latent_l2
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
 OPTIMIZERS = ("adam", "radam")
@@ -79,6 +80,8 @@ class TrainSettings:
     ``budget_clock``: what ``minutes`` counts, ``wall`` (wall-clock training time) or ``cpu`` (the process's
     CPU time, :func:`time.process_time`; with one thread, one core's time, so that a run on a loaded machine
     does the epochs it would do alone).  Either excludes the time of model selection and checkpoints.
+    ``latent_l2`` = λ > 0 adds λ·(‖1 − A‖² + Σ‖θ‖²) over the latent parameters to every batch's loss (the
+    GTF code's latent regularisation, :mod:`rnnchaos.training.regularization`; the logged loss includes it).
     ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` when TensorBoard is installed
     (skipped with a warning otherwise).
     """
@@ -92,6 +95,7 @@ class TrainSettings:
     alpha_decay: float = 1.0
     alpha_min: float = 0.0
     noise: float = 0.0
+    latent_l2: float = 0.0
     epochs: int | None = 1000
     minutes: float | None = None
     budget_clock: str = "wall"
@@ -160,6 +164,8 @@ class TrainSettings:
                 raise ValueError(f"{name} must be in {'(0, 1]' if lo_open else '[0, 1]'}, got {getattr(self, name)!r}")
         if self.alpha_decay != 1.0 and self.alpha_mode == "auto":
             raise ValueError("alpha_decay applies to a fixed alpha; the adaptive alpha anneals by alpha_smoothing")
+        if not (math.isfinite(float(self.latent_l2)) and float(self.latent_l2) >= 0):
+            raise ValueError(f"latent_l2 must be a penalty weight >= 0 (0: none), got {self.latent_l2!r}")
         if not (math.isfinite(float(self.noise)) and float(self.noise) >= 0):
             raise ValueError(f"noise must be a standard deviation >= 0 (standardised units), got {self.noise!r}")
         if self.lr_end is not None:
@@ -305,12 +311,16 @@ class Trainer:
         model = self.model
         sg = self.settings.forcing.signal_grad
         if self.fast:
-            return fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg)
-        self.optimizer.zero_grad(set_to_none=True)
-        Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
-        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg)
-        loss_t.backward()
-        return float(loss_t.detach())
+            loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg)
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+            Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
+            loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg)
+            loss_t.backward()
+            loss = float(loss_t.detach())
+        if self.settings.latent_l2 > 0:
+            loss += add_latent_l2(model, self.settings.latent_l2)
+        return loss
 
     def _clip(self) -> float:
         grads = [p.grad for p in self.params if p.grad is not None]

@@ -11,6 +11,13 @@ COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 
 # 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64
+# 1b. the best configuration of the other STF sets, 3 seeds of 6 CPU-minutes each (session 4: a CPU-time budget,
+#     so that a run on a shared machine still gets the epochs it would get alone)
+$RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best --budget-clock cpu \
+    --datasets stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced
+# 1c. ECG with the GTF code's settings, 3 seeds of 14 CPU-minutes (the one-core cap is 15)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_code --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code --other-seeds 3 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

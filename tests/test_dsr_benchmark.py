@@ -141,7 +141,7 @@ def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
     assert labels == [f"{b}/shplrnn64-gtf/0/12", f"{b}/shplrnn64-gtf/1/12", f"{b}/shplrnn64-gtf/2/12",
                       f"{b}/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
                       "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn64-gtf/0/5"]
-    assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=1, only_best=True, minutes=0.5) == [
+    assert bench.plan(["gtf:ecg"], ["plrnn-stf", "shplrnn64-gtf", "shplrnn-gtf-code"], best_seeds=1, only_best=True, minutes=0.5) == [
         f"gtf:ecg/{bench.BEST['gtf:ecg']}/0/0.5"]
     with pytest.raises(ValueError, match="minutes must be a positive number"):
         bench.plan(["gtf:ecg"], ["plrnn-stf"], minutes=math.nan)
@@ -189,6 +189,7 @@ def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     assert best["d_h_min"] <= best["d_h"] <= best["d_h_max"]
     assert best["target_d_h"] == max(2 * best["floor_halves_d_h"], best["floor_tvt_d_h"])
     assert (out / "dsr_benchmark.md").read_text().count("\n") == 4 and (out / "dsr_benchmark.png").is_file()
+
 
 
 def test_cli_rejects_unknown_names(run_cli) -> None:
@@ -240,3 +241,19 @@ def test_cpu_budget_clock_reaches_every_run_and_changes_the_trial_ids(tmp_path: 
     assert "budget_clock" not in done[0]["params"] and done[1]["params"]["budget_clock"] == "cpu"
     assert sorted(p.name for p in (out / "runs").iterdir()) == [
         "dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min", "dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min-cpu"]
+
+
+def test_train_score_is_the_selected_models_training_data_score(tmp_path: Path) -> None:
+    """The table's training-data column: a row's own ``selected_score``, else (rows journaled before it) the
+    ``d_stsp_train`` its trainer logged at the selected epoch; None without selection."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = [{"epoch": 10, "loss": 1.0}, {"epoch": 250, "loss": 0.5, "d_stsp_train": 0.7},
+             {"epoch": 500, "loss": 0.4, "d_stsp_train": 0.3}, {"epoch": 750, "loss": 0.3, "d_stsp_train": 0.9}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert bench.train_score({"selected_score": 0.25, "selected_epoch": 500, "run_dir": str(run)}) == 0.25
+    assert bench.train_score({"selected_epoch": 500, "run_dir": str(run)}) == 0.3
+    assert bench.train_score({"selected_epoch": None, "run_dir": str(run)}) is None
+    assert bench.train_score({"selected_epoch": 500, "run_dir": str(tmp_path / "gone")}) is None

@@ -257,3 +257,23 @@ def test_train_score_is_the_selected_models_training_data_score(tmp_path: Path) 
     assert bench.train_score({"selected_epoch": 500, "run_dir": str(run)}) == 0.3
     assert bench.train_score({"selected_epoch": None, "run_dir": str(run)}) is None
     assert bench.train_score({"selected_epoch": 500, "run_dir": str(tmp_path / "gone")}) is None
+
+
+def test_a_free_run_outside_the_data_range_has_an_undefined_d_stsp_that_the_table_counts_as_worst() -> None:
+    """gtf2023's binned D_stsp is NaN exactly when no free-run point lies in the data's histogram range (as both
+    published codes); the table must count such a seed as +inf, not drop it and report the others' median."""
+    rng = np.random.default_rng(0)
+    truth = rng.standard_normal((2_000, 3))
+    assert math.isnan(score_trajectory(truth, truth + 100.0, preset="gtf2023").d_stsp)
+    assert math.isfinite(score_trajectory(truth, truth[::-1], preset="gtf2023").d_stsp)
+    base = {"dataset": "dendplrnn:bursting_neuron", "config": "shplrnn64-gtf", "minutes": 6.0, "epochs": 10,
+            "d_h": 0.1, "pe": 0.01, "selected_score": 0.5}
+    records = [{"status": "ok", "result": {**base, "seed": s, "d_stsp": v}} for s, v in enumerate([1.0, 2.0, None])]
+    floors = {"dendplrnn:bursting_neuron": {"test_halves_d_stsp": 0.1, "train_vs_test_d_stsp": 0.5,
+                                            "test_halves_d_h": 0.01, "train_vs_test_d_h": 0.05}}
+    (row,) = bench.summary_rows(records, floors)
+    assert row["d_stsp"] == 2.0 and row["d_stsp_min"] == 1.0 and row["d_stsp_max"] == math.inf  # not 1.5
+    assert "D_stsp undefined in 1 of 3 seeds" in row["verdict"]
+    (all_bad,) = bench.summary_rows([{**records[2]}], floors)
+    assert all_bad["d_stsp"] == math.inf and "D_stsp miss (no finite score)" in all_bad["verdict"]
+    assert "| inf |" in bench.markdown_table([all_bad])

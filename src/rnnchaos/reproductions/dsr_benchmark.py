@@ -457,7 +457,17 @@ TABLE_FIELDS = ["dataset", "config", "best", "n_seeds", "minutes", "budget_clock
                 "ratio_d_h", "verdict", "stf_d_stsp", "stf_d_h", "released_d_stsp", "released_d_h", "released_by"]
 
 
-def _stats(vals: Iterable[Any]) -> tuple[float | None, float | None, float | None]:
+def _stats(vals: Iterable[Any], *, undefined_is_worst: bool = False
+           ) -> tuple[float | None, float | None, float | None]:
+    """Median, min and max of the finite values.  With ``undefined_is_worst`` a missing or NaN value counts as
+    +inf instead of being dropped: a D_stsp is undefined when no point of the free run falls inside the data's
+    histogram range (both published codes return NaN there), the worst possible score, and leaving such seeds
+    out would make the median of the others look better than the configuration is."""
+    if undefined_is_worst:
+        v = [math.inf if x is None or not math.isfinite(float(x)) else float(x) for x in vals]
+        if not v:
+            return None, None, None
+        return float(np.median(v)), min(v), max(v)
     v = [float(x) for x in vals if x is not None and math.isfinite(float(x))]
     if not v:
         return None, None, None
@@ -505,11 +515,13 @@ def summary_rows(records: list[dict[str, Any]], floors_by_set: dict[str, dict[st
                                "epochs": _stats(r.get("epochs") for r in rs)[0],
                                "train_score": _stats(train_score(r) for r in rs)[0]}
         for m in ("d_stsp", "d_h", "pe"):
-            row[m], row[f"{m}_min"], row[f"{m}_max"] = _stats(r.get(m) for r in rs)
+            row[m], row[f"{m}_min"], row[f"{m}_max"] = _stats((r.get(m) for r in rs), undefined_is_worst=m != "pe")
+        undefined = {m: sum(1 for r in rs if r.get(m) is None or not math.isfinite(float(r[m])))
+                     for m in ("d_stsp", "d_h")}
         for m in ("d_stsp", "d_h"):
             row[f"floor_halves_{m}"] = fl.get(f"test_halves_{m}")
             row[f"floor_tvt_{m}"] = fl.get(f"train_vs_test_{m}")
-            row[f"stf_{m}"] = _stats(r.get(f"stf_{m}") for r in rs)[0]
+            row[f"stf_{m}"] = _stats((r.get(f"stf_{m}") for r in rs), undefined_is_worst=True)[0]
         ds = DATASETS[d]
         row["goal"] = ds.goal
         verdicts = []
@@ -524,9 +536,13 @@ def summary_rows(records: list[dict[str, Any]], floors_by_set: dict[str, dict[st
                     if ratio is not None:
                         verdicts.append(f"{label} {ratio:.3g} x target (not its goal)")
                     continue
-                verdicts.append(f"{label} miss (no finite score)" if ratio is None else
-                                f"{label} pass ({ratio:.3g} x target)" if ratio <= 1 else
+                verdicts.append(f"{label} miss (no finite score)" if ratio is None or not math.isfinite(ratio)
+                                else f"{label} pass ({ratio:.3g} x target)" if ratio <= 1 else
                                 f"{label} miss x{ratio:.3g}")
+            for m, label in (("d_stsp", "D_stsp"), ("d_h", "D_H")):
+                if undefined[m]:
+                    verdicts.append(f"{label} undefined in {undefined[m]} of {len(rs)} seeds (no free-run point in "
+                                    "the data's range; counted as inf)")
         rel = released_numbers(ds.stf_name)
         row["released_d_stsp"] = rel.get("released_d_stsp")
         row["released_d_h"] = rel.get("released_d_h")
@@ -597,11 +613,11 @@ def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
                 if v is not None and v > 0:
                     ax.plot([i], [v], style, markersize=22, label=lab if i == 0 else None)
             for r in rs:
-                if r[m] is None or r[m] <= 0:
-                    continue
+                if r[m] is None or r[m] <= 0 or not math.isfinite(r[m]):
+                    continue  # an undefined score (inf) is in the table, not on a log axis
                 j = cfgs.index(r["config"])
                 x = i + 0.15 * (j - (len(cfgs) - 1) / 2)
-                lo, hi = r[f"{m}_min"], r[f"{m}_max"]
+                lo, hi = r[f"{m}_min"], min(r[f"{m}_max"], 10 * r[m])  # an inf maximum: draw to 10x
                 ax.errorbar([x], [r[m]], yerr=[[r[m] - lo], [hi - r[m]]], fmt="os^dv"[j % 5], color=f"C{j + 1}",
                             label=r["config"])
         ax.set_yscale("log")

@@ -117,7 +117,7 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "
                    "keep the best model (0: off, the last model is kept).")
-@click.option("--tensorboard", is_flag=True, help="Also log to DIR/tensorboard (if TensorBoard is installed).")
+@click.option("--tensorboard", is_flag=True, help="Also log to DIR/tensorboard (the tensorboard extra: pip install 'rnnchaos[tensorboard]').")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -163,7 +163,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
         _, summary = train_from_source(
             data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt,
             embedding=embedding, test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
-            **({"clipped": True} if clipped else {}), **({"init": init} if init is not None else {}),
+            model_kwargs={**({"clipped": True} if clipped else {}), **({"init": init} if init is not None else {})},
             observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
             epochs=epochs, minutes=minutes, budget_clock=budget_clock, seq_len=seq_len, batch_size=batch_size,

@@ -55,7 +55,7 @@ def _field_type(param: click.Option) -> Any:
     else:  # text and paths
         base = StrictStr
     if param.multiple:
-        return list[base] | base | None  # type: ignore[valid-type]
+        return list[base] | base | None
     return base | None
 
 
@@ -66,7 +66,8 @@ def options_model(command: click.Command) -> Any:
 
     # each field is named o_<key> with the key as its alias (a key such as "json" would shadow BaseModel)
     fields = {f"o_{option_key(p)}": (_field_type(p), Field(None, alias=option_key(p))) for p in _options(command)}
-    return create_model(f"{command.name}_config", __config__=ConfigDict(extra="forbid", strict=True), **fields)
+    return create_model(f"{command.name}_config", __config__=ConfigDict(extra="forbid", strict=True),
+                        **fields)  # type: ignore[call-overload]
 
 
 def _options(command: click.Command) -> list[click.Option]:

@@ -69,6 +69,8 @@ ARCHS = ("plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru")
 _WIDTH_KWARG = {"shplrnn": "hidden_dim", "alrnn": "relu_units"}
 #: epochs of a run given neither ``epochs`` nor ``minutes``
 DEFAULT_EPOCHS = 1000
+#: estimator parameters not written to ``config.json``
+_NOT_STORED = ("out", "progress")
 #: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
 MAX_HIDDEN = 10_000
 
@@ -224,8 +226,12 @@ class Reconstructor:
         return dict(self.model_kwargs)
 
     def _stored_params(self) -> dict[str, Any]:
-        """``get_params()`` as written to ``config.json`` (``model_kwargs`` None as ``{}``)."""
-        return {**self.get_params(), "model_kwargs": self._model_kwargs()}
+        """``get_params()`` as written to ``config.json``: ``model_kwargs`` None as ``{}``, without ``out`` and
+        ``progress`` (where and how a run is shown is not part of it; a run directory may move)."""
+        params = {**self.get_params(), "model_kwargs": self._model_kwargs()}
+        for name in _NOT_STORED:
+            params.pop(name)
+        return params
 
     def _check_params(self) -> None:
         if self.model not in ARCHS:

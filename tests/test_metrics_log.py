@@ -129,3 +129,13 @@ def test_tensorboard_writer_is_closed_when_the_run_fails(tmp_path, lorenz, fake_
         Reconstructor(out=tmp_path / "tb", epochs=5, tensorboard=True, **SMALL).fit(lorenz)
     (w,) = fake_tensorboard.instances
     assert w.scalars and w.closed and w.flushed == 1
+
+
+def test_train_tensorboard_without_the_package_is_one_line_naming_the_extra(tmp_path, monkeypatch, run_cli):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    code, out, err = run_cli("train", "--data", "lorenz63", "--n-steps", "300", "--epochs", "1", "--hidden", "3",
+                             "--seq-len", "20", "--tau", "5", "--no-progress", "--tensorboard",
+                             "--out", str(tmp_path / "r"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("rnnchaos: error: ") and "pip install 'rnnchaos[tensorboard]'" in err

@@ -108,3 +108,12 @@ def test_model_kwargs_reach_the_architecture_and_survive_save_load(tmp_path, lor
     assert loaded.model_kwargs == {"clipped": True} and loaded.model_.clipped is True
     with pytest.raises(ValueError, match="model_kwargs must be a dict"):
         Reconstructor(tau=10, model_kwargs=["clipped"], **TINY).fit(lorenz)
+
+
+def test_a_free_run_that_overflows_scores_minus_infinity(lorenz):
+    rec = Reconstructor(tau=10, **TINY).fit(lorenz)
+    with torch.no_grad():
+        for p in rec.model_.parameters():
+            p.mul_(1e3)  # an exploding map
+    assert rec.evaluate(lorenz[:300], n_steps=500)["finite"] is False
+    assert rec.score(lorenz[:300]) == -np.inf

@@ -473,12 +473,13 @@ class Reconstructor:
         """One number, higher is better (scikit-learn ``score``): −D_stsp of a free run of ``score_steps`` steps
         from the state inferred from ``X[0]`` against ``X`` (T, N), the state-space divergence of
         :meth:`evaluate` (default preset); a list of trials gives the mean over the trials.  A free run that
-        overflows before its first finite comparison scores ``-inf``; ``y`` is ignored."""
+        overflows scores ``-inf`` (not the D_stsp of its finite prefix); ``y`` is ignored."""
         trials = as_trials(X, name="X", min_length=2)
         values = []
         for t in trials:
-            d = self.evaluate(t, pe_steps=max(1, t.shape[0]))["d_stsp"]  # pe_steps >= T: no PE computed
-            values.append(-float(d) if d is not None and np.isfinite(d) else -np.inf)
+            res = self.evaluate(t, pe_steps=max(1, t.shape[0]))  # pe_steps >= T: no PE computed
+            d = res["d_stsp"]
+            values.append(-float(d) if res["finite"] and d is not None and np.isfinite(d) else -np.inf)
         return float(np.mean(values))
 
     def predict(self, X: Any, n_steps: int = 1) -> NDArray[np.float64]:

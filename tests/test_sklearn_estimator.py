@@ -50,7 +50,11 @@ def test_get_params_lists_exactly_the_init_parameters_and_set_params_round_trips
 @pytest.mark.parametrize("check", ["check_get_params_invariance", "check_set_params",
                                    "check_no_attributes_set_in_init", "check_parameters_default_constructible",
                                    "check_estimator_cloneable", "check_do_not_raise_errors_in_init_or_set_params",
-                                   "check_dont_overwrite_parameters", "check_estimators_overwrite_params"])
+                                   "check_dont_overwrite_parameters", "check_estimators_overwrite_params",
+                                   "check_estimators_fit_returns_self", "check_fit_score_takes_y",
+                                   "check_estimators_pickle", "check_fit_idempotent", "check_fit_check_is_fitted",
+                                   "check_dict_unchanged", "check_n_features_in", "check_n_features_in_after_fitting",
+                                   "check_estimator_repr", "check_methods_subset_invariance"])
 def test_sklearn_estimator_checks(check):
     # the fitting checks train on scikit-learn's small blob data: sequences of 5 rows, tau 2
     est = Reconstructor(hidden=3, epochs=1, seq_len=5, tau=2, batch_size=2, batches_per_epoch=1, select_every=0,

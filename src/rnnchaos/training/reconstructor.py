@@ -122,7 +122,7 @@ class Reconstructor:
         (e.g. ``{"clipped": True}``, ``{"init": "gtf2023"}``) or None.  score_steps : free-run length of
         :meth:`score` (and the default of :meth:`evaluate`).
 
-    Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``tau_``, ``alpha_``,
+    Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``n_features_in_`` (N), ``tau_``, ``alpha_``,
     ``lambda_max_data_`` (per step), ``mean_``, ``std_``, ``history_``, ``result_``.
     """
 
@@ -349,6 +349,7 @@ class Reconstructor:
             raise ValueError(f"training data has {longest.shape[0]} samples"
                              f"{' in its longest trial' if len(trials) > 1 else ''}, fewer than seq_len={self.seq_len}")
         x = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
+        self.n_features_in_ = int(x.shape[1])
         run_dir = Path(self.out) if self.out is not None else None
         previous: dict[str, Any] | None = None
         if resume:
@@ -442,6 +443,11 @@ class Reconstructor:
         if not hasattr(self, "model_"):
             raise ValueError("this Reconstructor is not fitted yet; call fit(X) or Reconstructor.load(run_dir)")
 
+    def _check_width(self, x: NDArray[np.float64]) -> None:
+        if x.shape[1] != self.mean_.shape[0]:  # scikit-learn's wording (its estimator checks match it)
+            raise ValueError(f"X has {x.shape[1]} features, but Reconstructor is expecting {self.mean_.shape[0]} "
+                             "features as input (the columns it was fitted on)")
+
     def generate(self, T: int, x0: Any | None = None) -> NDArray[np.float64]:
         """Free run of T steps in data units, (T, N) float64, from the latent state inferred from ``x0``
         (data units; default the first training point); :func:`rnnchaos.models.free_run.free_run` on the
@@ -474,7 +480,9 @@ class Reconstructor:
         from the state inferred from ``X[0]`` against ``X`` (T, N), the state-space divergence of
         :meth:`evaluate` (default preset); a list of trials gives the mean over the trials.  A free run that
         overflows scores ``-inf`` (not the D_stsp of its finite prefix); ``y`` is ignored."""
+        self._check_fitted()
         trials = as_trials(X, name="X", min_length=2)
+        self._check_width(trials[0])
         values = []
         for t in trials:
             res = self.evaluate(t, pe_steps=max(1, t.shape[0]))  # pe_steps >= T: no PE computed
@@ -491,8 +499,7 @@ class Reconstructor:
 
         self._check_fitted()
         x = as_trajectory(X, name="X", min_length=1)
-        if x.shape[1] != self.mean_.shape[0]:
-            raise ValueError(f"X has {x.shape[1]} columns; the model was fitted on {self.mean_.shape[0]}")
+        self._check_width(x)
         n = positive_int(n_steps, "n_steps")
         fmap = self.model_.as_map(mean=self.mean_, std=self.std_)
         out = np.empty((x.shape[0], n, x.shape[1]), dtype=np.float64)

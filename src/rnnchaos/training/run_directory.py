@@ -153,6 +153,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
                          f"{' '.join(str(exc).split())[:300]}") from None
     model.eval()
     rec.model_ = model
+    rec.n_features_in_ = int(model.obs_dim)
     st = cfg["standardization"]
     rec.mean_ = np.asarray(st["mean"], dtype=np.float64)
     rec.std_ = np.asarray(st["std"], dtype=np.float64)

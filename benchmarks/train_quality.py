@@ -86,8 +86,8 @@ def main() -> None:
             rec = Reconstructor(**cfg, epochs=10**9, minutes=args.minutes, seed=seed, out=run_dir,
                                 log_every=100, checkpoint_every=1000).fit(x[:n_train])
             wall = time.time() - t0
-            full = rec.score(x, preset="stf2022")
-            test = rec.score(x[n_train:], preset="stf2022")
+            full = rec.evaluate(x, preset="stf2022")
+            test = rec.evaluate(x[n_train:], preset="stf2022")
         row = {"config": args.config, "settings": cfg, "data": args.data, "seed": seed, "minutes": args.minutes,
                "epochs": rec.result_.epochs, "train_seconds": round(rec.result_.seconds, 1),
                "wall_seconds_incl_setup": round(wall, 1), "status": rec.result_.status,

@@ -118,7 +118,7 @@ def test_reconstructor_score_prints_the_numbers_of_evaluate(run_cli, tmp_path: P
     assert code == 0, err
     shown = json.loads(out)
     kwargs = {"preset": preset} if preset else {}
-    score = Reconstructor.load(run).score(x, n_steps=3000, pe_steps=7, seed=seed, **kwargs)
+    score = Reconstructor.load(run).evaluate(x, n_steps=3000, pe_steps=7, seed=seed, **kwargs)
     for key in ("d_stsp", "d_h", "d_h_per_dim", "pe", "preset"):
         assert score[key] == shown[key], key
     assert math.isfinite(score["d_stsp"]) and score["pe"] > 0

@@ -655,6 +655,29 @@ RUN_DIRS: list[tuple[str, str, Callable[[Path], list[str]], str | None]] = [
 ]
 
 
+def _train_config(name: str, text: str) -> Callable[[Path], list[str]]:
+    """``train --config FILE`` with ``text`` written to ``tmp/name``."""
+    def make(tmp: Path) -> list[str]:
+        (tmp / name).write_text(text, encoding="utf-8")
+        return ["train", "--config", str(tmp / name)]
+    return make
+
+
+TRAIN_CONFIGS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
+    ("bad-toml", "unterminated string", _train_config("run.toml", 'data = "lorenz63\nhidden = 3\n')),
+    ("unknown-key", "unknown key `hiden`", _train_config("run.toml", 'data = "lorenz63"\nhiden = 3\n')),
+    ("wrong-type", "`hidden = \"three\"`", _train_config("run.toml", 'data = "lorenz63"\nhidden = "three"\n')),
+    ("fraction-int", "`hidden = 3.5`", _train_config("run.toml", 'data = "lorenz63"\nhidden = 3.5\n')),
+    ("bad-choice", "`forcing = \"magic\"`", _train_config("run.toml", 'data = "lorenz63"\nforcing = "magic"\n')),
+    ("not-object", "JSON array", _train_config("run.json", "[1, 2]")),
+    ("bad-json", "invalid JSON", _train_config("config.json", '{"format": ')),
+    ("run-in-memory", "run config.json of in-memory data", _train_config(
+        "config.json", json.dumps({"format": "rnnchaos-run", "version": 1, "data": {"kind": "array",
+                                                                                  "source": "<array>"}}))),
+    ("missing", "missing file", lambda t: ["train", "--config", str(t / "nope.toml")]),
+]
+
+
 def _demo_out_file(tmp: Path) -> list[str]:
     (tmp / "afile").write_text("x")
     return ["demo", "--out", str(tmp / "afile")]
@@ -719,6 +742,7 @@ CASES: list[Case] = [
     *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)))
       for cid, bad, args, _fixed in TRAIN_LIMITS),
     *(Case(f"train-{cid}", "gaps (`train --nan`)", bad, mk) for cid, bad, mk in TRAIN_GAPS),
+    *(Case(f"train-config-{cid}", "config file (`train --config`)", bad, mk) for cid, bad, mk in TRAIN_CONFIGS),
     *(Case(cid, "run directory (`evaluate`)" if cid.startswith("eval") else "run directory (`train --out`)"
            if cid.startswith(("run-", "existing-")) else "run directory (`train --resume`)",
            bad, mk, bug=bug) for cid, bad, mk, bug in RUN_DIRS),

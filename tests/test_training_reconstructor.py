@@ -100,7 +100,7 @@ def test_diverging_run_stops_and_keeps_last_good_checkpoint(tmp_path, lorenz):
     ({"seq_len": 5000}, "fewer than seq_len"), ({"optimizer": "sgd"}, "optimizer must be"),
     ({"width": 4}, "width applies to shplrnn"), ({"model": "shplrnn", "width": 0}, "width"),
     ({"model": "alrnn", "width": -1}, "width"), ({"model": "alrnn", "width": 9}, "relu_units"),
-    ({"model": "shplrnn", "width": 5, "hidden_dim": 6}, "width once"),
+    ({"model": "shplrnn", "width": 5, "model_kwargs": {"hidden_dim": 6}}, "width once"),
 ])
 def test_bad_parameters_raise_value_error(kwargs, match, lorenz):
     with pytest.raises(ValueError, match=match):
@@ -218,17 +218,15 @@ def test_size_limits(lorenz):
         load_source("lorenz63", n_steps=10**11)
 
 
-def test_tensorboard_is_optional(tmp_path, lorenz):
+def test_tensorboard_without_the_package_names_the_extra(tmp_path, lorenz, monkeypatch):
     import importlib.util
 
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
     rec = Reconstructor(tau=10, out=tmp_path / "tb", tensorboard=True, **{**SMALL, "epochs": 2})
-    if importlib.util.find_spec("tensorboard") is None:
-        with pytest.warns(UserWarning, match="TensorBoard is not installed"):
-            rec.fit(lorenz)
-    else:
+    with pytest.raises(ValueError, match=r"rnnchaos\[tensorboard\]"):
         rec.fit(lorenz)
-        assert (tmp_path / "tb" / "tensorboard").is_dir()
-    assert rec.result_.status == "completed"
+    assert not (tmp_path / "tb" / "checkpoint.pt").exists()  # refused before training
 
 
 def test_tau_not_shorter_than_sequences_warns(lorenz):

@@ -46,6 +46,17 @@ class LibraryChoice(click.Choice):
         pass
 
 
+class TextOrNumber(click.ParamType):
+    """A text option that a config file may also give as a number (``tau = 10`` for ``--tau auto|INT``); the
+    command parses the text.  ``accepts_numbers`` tells :mod:`rnnchaos.cli.train_config` to allow numbers."""
+
+    name = "text"
+    accepts_numbers = True
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return value if isinstance(value, str) else str(value)
+
+
 def to_jsonable(obj: Any) -> Any:
     """Round-trip ``obj`` through JSON with NumPy support, returning plain Python types."""
     return finite_json(json.loads(json.dumps(obj, default=json_default)), "null")

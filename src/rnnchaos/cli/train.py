@@ -10,7 +10,8 @@ import warnings
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, seed_option
+from rnnchaos.cli._common import LibraryChoice, TextOrNumber, emit, json_option, parse_params, seed_option
+from rnnchaos.cli.train_config import config_option
 
 
 def _tau(value: str) -> int | str:
@@ -38,6 +39,7 @@ def _alpha(value: str | None) -> float | str | None:
 
 
 @click.command("train")
+@config_option
 @click.option("--data", "data", required=True, multiple=True, metavar="NAME|FILE",
               help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
                    "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...). Several "
@@ -62,12 +64,12 @@ def _alpha(value: str | None) -> float | str | None:
               show_default=True, help="x = B z, x = B z + b, or the first N latent units.")
 @click.option("--forcing", type=LibraryChoice("rnnchaos.training.forcing:METHODS"), default="stf",
               show_default=True)
-@click.option("--tau", "tau_text", default="auto", show_default=True, metavar="auto|INT",
+@click.option("--tau", "tau_text", type=TextOrNumber(), default="auto", show_default=True, metavar="auto|INT",
               help="Forcing interval in steps; auto = c * ln2 / lambda_max of the data.")
 @click.option("--tau-mode", type=LibraryChoice("rnnchaos.training.forcing:TAU_MODES"), default="fixed", show_default=True)
 @click.option("--delta", type=int, default=0, show_default=True, help="Random tau: half-width of [tau-delta, tau+delta].")
 @click.option("--anneal-epochs", type=int, default=None, help="Annealed tau: epoch at which tau is reached.")
-@click.option("--alpha", "alpha_text", default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
+@click.option("--alpha", "alpha_text", type=TextOrNumber(), default=None, metavar="A|auto", help="GTF forcing weight in [0, 1] or auto.")
 @click.option("--alpha-rule", type=LibraryChoice("rnnchaos.training.gtf:ALPHA_RULES"),
               default="product_upper_bound", show_default=True,
               help="Estimate of --alpha auto (Hess et al. 2023: per-sequence Jacobian product bound, batch max).")
@@ -117,7 +119,7 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "
                    "keep the best model (0: off, the last model is kept).")
-@click.option("--tensorboard", is_flag=True, help="Also log to DIR/tensorboard (if TensorBoard is installed).")
+@click.option("--tensorboard", is_flag=True, help="Also log to DIR/tensorboard (the tensorboard extra: pip install 'rnnchaos[tensorboard]').")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
@@ -139,7 +141,8 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
     """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
 
     Prints "run", "tau", "lambda_max_data" (per step), "epochs", "seconds", "final_loss" and "status".
-    A diverging run stops, keeps its last good checkpoint and exits with code 1.
+    A diverging run stops, keeps its last good checkpoint and exits with code 1.  --config FILE reads the
+    options from a TOML file or a run's config.json (flags override it).
     """
     from rnnchaos.training.run import train_from_source
 
@@ -163,7 +166,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
         _, summary = train_from_source(
             data[0] if len(data) == 1 else list(data), params=parse_params(params), n_steps=n_steps, dt=dt,
             embedding=embedding, test_fraction=test_fraction, resume=resume, model=arch, hidden=hidden, width=width,
-            **({"clipped": True} if clipped else {}), **({"init": init} if init is not None else {}),
+            model_kwargs={**({"clipped": True} if clipped else {}), **({"init": init} if init is not None else {})},
             observation=observation,
             forcing=forcing, tau=tau, tau_mode=tau_mode, delta=delta, anneal_epochs=anneal_epochs, alpha=alpha,
             epochs=epochs, minutes=minutes, budget_clock=budget_clock, seq_len=seq_len, batch_size=batch_size,

@@ -1,6 +1,6 @@
 """The one scoring path: D_stsp and D_H of a generated trajectory against a reference series, under a preset.
 
-Every place in rnnchaos that scores a model (``Reconstructor.score``, ``rnnchaos evaluate``, the trainer's
+Every place in rnnchaos that scores a model (``Reconstructor.evaluate``, ``rnnchaos evaluate``, the trainer's
 model selection, the reproductions and benchmarks) calls :func:`score_trajectory`, so that the same
 trajectory gets the same numbers everywhere.  The metrics themselves are
 :func:`rnnchaos.metrics.state_space.state_space_divergence` (D_stsp; binning for N <= 5, a Gaussian

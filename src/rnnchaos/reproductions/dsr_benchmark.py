@@ -425,7 +425,7 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
             mk.update(part.get("model_kwargs", {}))
             kw.update({k: v for k, v in part.items() if k != "model_kwargs"})
         t0, c0 = time.time(), time.process_time()
-        rec = Reconstructor(**kw, **mk, seed=seed, minutes=minutes, budget_clock=clock, out=str(run_dir))
+        rec = Reconstructor(**kw, model_kwargs=mk, seed=seed, minutes=minutes, budget_clock=clock, out=str(run_dir))
         resume = (run_dir / "checkpoint.pt").exists() and (run_dir / "config.json").exists()
         rec.fit(train, resume=resume)
         rec.save(run_dir)

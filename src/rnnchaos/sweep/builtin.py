@@ -165,7 +165,7 @@ def chaos_probability_trial(params: dict[str, Any]) -> dict[str, Any]:
 
 #: options of the ``train`` kind about the data (see :func:`rnnchaos.data.datasets.load_source`)
 TRAIN_DATA_KEYS = ("data", "system_params", "n_steps", "dt", "embedding", "test_fraction")
-#: options of the ``train`` kind about scoring (see :meth:`Reconstructor.score`)
+#: options of the ``train`` kind about scoring (see :meth:`Reconstructor.evaluate`)
 TRAIN_SCORE_KEYS = ("score", "preset", "score_steps", "pe_steps")
 #: Reconstructor parameters a sweep may not set: files, devices and output are the engine's business
 _TRAIN_FORBIDDEN = ("out", "progress", "seed", "device")
@@ -245,7 +245,7 @@ def train_trial(params: dict[str, Any]) -> dict[str, Any]:
     x, spec = load_source(data, **source_kwargs)
     x_train, x_test = split_time(x, test_fraction)
     split = {"test_fraction": test_fraction, "n_train": int(x_train.shape[0]), "n_test": int(x_test.shape[0])}
-    rec = Reconstructor(**p, **model_kwargs, seed=seed, device="cpu", progress=False)
+    rec = Reconstructor(**p, model_kwargs=model_kwargs, seed=seed, device="cpu", progress=False)
     rec.fit(x_train, data_spec=spec, split=split)
     res = rec.result_
     out: dict[str, Any] = {"tau": rec.tau_, "alpha": rec.alpha_ if rec.forcing == "gtf" else None,
@@ -254,7 +254,7 @@ def train_trial(params: dict[str, Any]) -> dict[str, Any]:
     if do_score:
         if x_test.shape[0] < 2:
             raise ValueError("scoring needs a test split: set test_fraction > 0 or score = false")
-        scores = rec.score(x_test, preset=preset, n_steps=score_steps, pe_steps=pe_steps)
+        scores = rec.evaluate(x_test, preset=preset, n_steps=score_steps, pe_steps=pe_steps)
         finite = scores["finite"]  # a run that overflowed gets no D_stsp / D_H (not its finite prefix's)
         out.update({"d_stsp": scores["d_stsp"] if finite else None, "d_h": scores["d_h"] if finite else None,
                     "pe": scores["pe"], "preset": scores["preset"], "finite": finite})

@@ -1,4 +1,4 @@
-"""Scoring of a fitted :class:`rnnchaos.training.reconstructor.Reconstructor` (``Reconstructor.score``).
+"""Scoring of a fitted :class:`rnnchaos.training.reconstructor.Reconstructor` (``Reconstructor.evaluate``).
 
 The protocol is that of ``rnnchaos evaluate`` (:func:`rnnchaos.report.evaluation.evaluate_model`;
 Mikhaeil, Monfared & Durstewitz 2022, released code), built from the same three parts, so both print the

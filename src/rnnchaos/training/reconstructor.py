@@ -2,7 +2,9 @@
 
     rec = Reconstructor(model="plrnn", hidden=30, forcing="stf", tau="auto", epochs=2000).fit(X)
     X_gen = rec.generate(100_000)          # free run in data units, (T, N) float64
-    rec.score(X_test)                      # {"d_stsp": ..., "d_h": ..., "pe": ...}, as rnnchaos evaluate
+    rec.score(X_test)                      # -D_stsp of a free run against X_test: one float, higher is better
+    rec.evaluate(X_test)                   # {"d_stsp": ..., "d_h": ..., "pe": ...}, as rnnchaos evaluate
+    rec.predict(X_test, n_steps=10)        # (T, 10, N) forecasts from every observed point
     rec.save("runs/lorenz"); Reconstructor.load("runs/lorenz")
 
 ``fit`` standardises X (mean and standard deviation are stored), picks τ (``"auto"``: τ = c·ln2/λ_max of
@@ -10,12 +12,18 @@ the data, or a documented fallback when λ_max cannot be confirmed; :mod:`rnncha
 rule is recorded in ``config.json`` under ``tau_rule.rule``), builds the model with :func:`rnnchaos.models.base.build_model`
 and trains it with :class:`rnnchaos.training.trainer.Trainer` (sparse or generalized teacher forcing,
 BPTT, truncated BPTT or windowing; Mikhaeil, Monfared & Durstewitz 2022; Hess et al. 2023).  With
-``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``checkpoint.pt`` and ``model.pt``;
+``out=DIR`` the run directory holds ``config.json``, ``metrics.jsonl``, ``metrics.csv``, ``checkpoint.pt`` and
+``model.pt``;
 ``fit(X, resume=True)`` continues an interrupted run exactly.  Files are read with
 ``torch.load(weights_only=True)`` and validated; nothing is unpickled.
 
+It follows scikit-learn's estimator conventions (without depending on it): every ``__init__`` parameter is
+stored unchanged as an attribute of the same name, ``get_params(deep)``/``set_params`` work, so
+``sklearn.base.clone`` and ``GridSearchCV`` (with ``TimeSeriesSplit``: each fold trains on a prefix of the
+series and scores the block after it) do too; ``fit(X)`` takes a (T, N) series or a list of trials.
+
 This module holds the parameters and ``fit``; persistence (``save``, ``load``, ``read_config``) lives in
-:mod:`rnnchaos.training.run_directory` and scoring (``score``) in :mod:`rnnchaos.training.estimator_scoring`.
+:mod:`rnnchaos.training.run_directory` and scoring (``evaluate``) in :mod:`rnnchaos.training.estimator_scoring`.
 
 Observation model: ``"linear"`` (x = B z with learned B; forcing uses the pseudo-inverse, as in the STF
 paper's code) is the default for every architecture; ``"identity"`` (x = first N units) is available.
@@ -25,6 +33,7 @@ worse in our tests (D_stsp 2–8 after 2 minutes against 0.02 for the linear one
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from pathlib import Path
@@ -40,6 +49,7 @@ from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
 from rnnchaos.data.trials import as_trials, check_gapless
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
+from rnnchaos.training.metrics_log import check_tensorboard, write_log
 from rnnchaos.training.run_directory import (
     RUN_FORMAT,
     RUN_VERSION,
@@ -59,6 +69,8 @@ ARCHS = ("plrnn", "shplrnn", "alrnn", "rnn", "lstm", "gru")
 _WIDTH_KWARG = {"shplrnn": "hidden_dim", "alrnn": "relu_units"}
 #: epochs of a run given neither ``epochs`` nor ``minutes``
 DEFAULT_EPOCHS = 1000
+#: estimator parameters not written to ``config.json``
+_NOT_STORED = ("out", "progress")
 #: upper bound on ``hidden`` (a 10,000-unit PLRNN already has 10⁸ recurrent weights)
 MAX_HIDDEN = 10_000
 
@@ -105,9 +117,12 @@ class Reconstructor:
     nan : ``"error"`` (default) refuses NaN/inf in X; ``"split"`` cuts every trial at its runs of
         non-finite rows and trains on the pieces of at least ``seq_len`` samples (:mod:`rnnchaos.data.gaps`;
         what was kept: ``gaps_``, and ``split["gaps"]`` in ``config.json``).
-    out : run directory; progress : tqdm bar on stderr.  ``model_kwargs`` go to the architecture.
+    out : run directory; progress : tqdm bar on stderr; tensorboard : also log the metrics to
+        ``out/tensorboard`` (the ``tensorboard`` extra; without the package ``fit`` refuses).  model_kwargs : a dict of architecture options
+        (e.g. ``{"clipped": True}``, ``{"init": "gtf2023"}``) or None.  score_steps : free-run length of
+        :meth:`score` (and the default of :meth:`evaluate`).
 
-    Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``tau_``, ``alpha_``,
+    Fitted attributes: ``model_`` (a :class:`rnnchaos.models.base.LatentModel`), ``n_features_in_`` (N), ``tau_``, ``alpha_``,
     ``lambda_max_data_`` (per step), ``mean_``, ``std_``, ``history_``, ``result_``.
     """
 
@@ -125,7 +140,8 @@ class Reconstructor:
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
                  forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
-                 latent_l2: float = 0.0, **model_kwargs: Any) -> None:
+                 latent_l2: float = 0.0, model_kwargs: dict[str, Any] | None = None,
+                 score_steps: int = 100_000) -> None:
         self.model = model
         self.hidden = hidden
         self.width = width
@@ -171,19 +187,51 @@ class Reconstructor:
         self.lr_decay_epochs = lr_decay_epochs
         self.budget_clock = budget_clock
         self.latent_l2 = latent_l2
-        self.model_kwargs = dict(model_kwargs)
+        self.model_kwargs = model_kwargs
+        self.score_steps = score_steps
 
     # ------------------------------------------------------------------ configuration
-    def get_params(self) -> dict[str, Any]:
-        names = ["model", "hidden", "width", "forcing", "tau", "alpha", "epochs", "minutes", "seq_len", "batch_size",
-                 "batches_per_epoch", "lr", "optimizer", "observation", "seed", "device", "tau_mode", "delta",
-                 "anneal_epochs", "tau_factor", "lr_schedule", "lr_final", "clip", "clip_value",
-                 "checkpoint_every", "log_every", "lyap_every", "select_every", "select_steps", "select_starts", "tensorboard",
-                 "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end", "nan",
-                 "forcing_signal_grad", "lr_decay_epochs", "budget_clock", "latent_l2"]
-        p = {n: getattr(self, n) for n in names}
-        p["model_kwargs"] = dict(self.model_kwargs)
-        return p
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The ``__init__`` parameters, in order (scikit-learn's convention: each is an attribute)."""
+        return [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The ``__init__`` parameters as stored (scikit-learn ``get_params``; no parameter is an estimator,
+        so ``deep`` changes nothing)."""
+        return {n: getattr(self, n) for n in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> Reconstructor:
+        """Set ``__init__`` parameters by name (scikit-learn ``set_params``); returns ``self``."""
+        valid = set(self._get_param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for Reconstructor; valid: {', '.join(sorted(valid))}")
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn tags (imported here: scikit-learn is not a dependency): an unsupervised estimator
+        of 2-D float data (a (T, N) series; also the sequence of its rows, which ``TimeSeriesSplit`` cuts)."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), input_tags=InputTags(),
+                    non_deterministic=False)
+
+    def _model_kwargs(self) -> dict[str, Any]:
+        if self.model_kwargs is None:
+            return {}
+        if not isinstance(self.model_kwargs, dict):
+            raise ValueError(f"model_kwargs must be a dict of architecture options or None, got {self.model_kwargs!r}")
+        return dict(self.model_kwargs)
+
+    def _stored_params(self) -> dict[str, Any]:
+        """``get_params()`` as written to ``config.json``: ``model_kwargs`` None as ``{}``, without ``out`` and
+        ``progress`` (where and how a run is shown is not part of it; a run directory may move)."""
+        params = {**self.get_params(), "model_kwargs": self._model_kwargs()}
+        for name in _NOT_STORED:
+            params.pop(name)
+        return params
 
     def _check_params(self) -> None:
         if self.model not in ARCHS:
@@ -212,13 +260,15 @@ class Reconstructor:
             if isinstance(w, bool) or not isinstance(w, int | np.integer) or int(w) < 0:
                 raise ValueError(f"width (alrnn: the number P of ReLU units, 0 <= P <= hidden) must be a "
                                  f"non-negative integer, got {self.width!r}")
-            if _WIDTH_KWARG[self.model] in self.model_kwargs:
+            if _WIDTH_KWARG[self.model] in self._model_kwargs():
                 raise ValueError(f"give the {self.model} width once: width={self.width!r} and "
-                                 f"{_WIDTH_KWARG[self.model]}={self.model_kwargs[_WIDTH_KWARG[self.model]]!r}")
+                                 f"{_WIDTH_KWARG[self.model]}={self._model_kwargs()[_WIDTH_KWARG[self.model]]!r}")
         if self.nan not in NAN_POLICIES:
             raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, got {self.nan!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if self.tensorboard:
+            check_tensorboard()
 
     def _latent_dim(self) -> int:
         h = positive_int(self.hidden, "hidden")
@@ -228,7 +278,7 @@ class Reconstructor:
         from rnnchaos.models.base import build_model
 
         obs = self.observation or "linear"
-        kwargs = dict(self.model_kwargs)
+        kwargs = self._model_kwargs()
         if self.width is not None:
             kwargs[_WIDTH_KWARG[self.model]] = int(self.width)
         try:
@@ -267,10 +317,11 @@ class Reconstructor:
             lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
+    def fit(self, X: Any, y: Any = None, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,
             resume: bool = False) -> Reconstructor:
         """Train on ``X`` (see :meth:`_fit`), holding the lock of the run directory ``out``
-        (:mod:`rnnchaos.training.run_lock`: a second process on the same ``out`` is refused, naming the PID)."""
+        (:mod:`rnnchaos.training.run_lock`: a second process on the same ``out`` is refused, naming the PID).
+        ``X``: one (T, N) series or a list of trials (T_i, N); ``y`` is ignored (scikit-learn convention)."""
         with run_lock(self.out):
             return self._fit(X, data_spec=data_spec, split=split, resume=resume)
 
@@ -298,6 +349,7 @@ class Reconstructor:
             raise ValueError(f"training data has {longest.shape[0]} samples"
                              f"{' in its longest trial' if len(trials) > 1 else ''}, fewer than seq_len={self.seq_len}")
         x = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
+        self.n_features_in_ = int(x.shape[1])
         run_dir = Path(self.out) if self.out is not None else None
         previous: dict[str, Any] | None = None
         if resume:
@@ -355,7 +407,7 @@ class Reconstructor:
             alpha = 1.0 if self.alpha == "auto" else float(self.alpha)  # type: ignore[arg-type]
         settings = self._settings(tau, alpha)
         if previous is not None:  # only the epoch cap and the time budget may grow (run_directory.GROWABLE)
-            differ = resume_differences(type(self), previous, self.get_params(), settings.to_dict())
+            differ = resume_differences(type(self), previous, self._stored_params(), settings.to_dict())
             if differ:
                 raise ValueError(f"cannot resume {str(self.out)!r}: its training settings differ from the stored ones "
                                  f"({'; '.join(differ)}); resume with the stored options (only --epochs and "
@@ -367,7 +419,7 @@ class Reconstructor:
         if run_dir is not None and previous is None:
             run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(run_dir / "config.json", self._config(settings))
-            (run_dir / "metrics.jsonl").write_text("", encoding="utf-8")
+            write_log(run_dir, [])  # empty metrics.jsonl and metrics.csv (rnnchaos.training.metrics_log)
         trainer = Trainer(self.model_, xs if len(xs) > 1 else xs[0], settings, run_dir=run_dir, lambda_max_data=lam, progress=self.progress)
         if previous is not None:
             trainer.load_checkpoint()
@@ -391,6 +443,11 @@ class Reconstructor:
         if not hasattr(self, "model_"):
             raise ValueError("this Reconstructor is not fitted yet; call fit(X) or Reconstructor.load(run_dir)")
 
+    def _check_width(self, x: NDArray[np.float64]) -> None:
+        if x.shape[1] != self.mean_.shape[0]:  # scikit-learn's wording (its estimator checks match it)
+            raise ValueError(f"X has {x.shape[1]} features, but Reconstructor is expecting {self.mean_.shape[0]} "
+                             "features as input (the columns it was fitted on)")
+
     def generate(self, T: int, x0: Any | None = None) -> NDArray[np.float64]:
         """Free run of T steps in data units, (T, N) float64, from the latent state inferred from ``x0``
         (data units; default the first training point); :func:`rnnchaos.models.free_run.free_run` on the
@@ -408,14 +465,51 @@ class Reconstructor:
         out[~np.isfinite(out)] = np.inf
         return out
 
-    def score(self, X_test: Any, preset: str = DEFAULT_PRESET, n_steps: int = 100_000, pe_steps: int = 20,
-              seed: int = 0) -> dict[str, Any]:
+    def evaluate(self, X_test: Any, preset: str = DEFAULT_PRESET, n_steps: int | None = None, pe_steps: int = 20,
+                 seed: int = 0) -> dict[str, Any]:
         """D_stsp, D_H and PE(``pe_steps``) against ``X_test`` (T, N) by the protocol of ``rnnchaos evaluate``
-        (the same numbers for the same run, data and seed); see
-        :func:`rnnchaos.training.estimator_scoring.score_estimator`."""
+        (the same numbers for the same run, data and seed; free run of ``n_steps``, default ``score_steps``);
+        see :func:`rnnchaos.training.estimator_scoring.score_estimator`."""
         from rnnchaos.training.estimator_scoring import score_estimator
 
-        return score_estimator(self, X_test, preset=preset, n_steps=n_steps, pe_steps=pe_steps, seed=seed)
+        steps = positive_int(self.score_steps if n_steps is None else n_steps, "n_steps")
+        return score_estimator(self, X_test, preset=preset, n_steps=steps, pe_steps=pe_steps, seed=seed)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """One number, higher is better (scikit-learn ``score``): −D_stsp of a free run of ``score_steps`` steps
+        from the state inferred from ``X[0]`` against ``X`` (T, N), the state-space divergence of
+        :meth:`evaluate` (default preset); a list of trials gives the mean over the trials.  A free run that
+        overflows scores ``-inf`` (not the D_stsp of its finite prefix); ``y`` is ignored."""
+        self._check_fitted()
+        trials = as_trials(X, name="X", min_length=2)
+        self._check_width(trials[0])
+        values = []
+        for t in trials:
+            res = self.evaluate(t, pe_steps=max(1, t.shape[0]))  # pe_steps >= T: no PE computed
+            d = res["d_stsp"]
+            values.append(-float(d) if res["finite"] and d is not None and np.isfinite(d) else -np.inf)
+        return float(np.mean(values))
+
+    def predict(self, X: Any, n_steps: int = 1) -> NDArray[np.float64]:
+        """Forecasts from every observed point: ``out[t, k]`` (data units) is the model's prediction of
+        ``X[t + k + 1]`` from the latent state inferred from ``X[t]`` alone (``ModelMap.encode``, then
+        ``k + 1`` model steps; the states behind PE(n) in :meth:`evaluate`).  ``X``: (T, N); returns
+        (T, n_steps, N) float64; predictions that overflow are ``inf``.  Cost: T·n_steps model steps."""
+        from rnnchaos._util.validation import as_trajectory
+
+        self._check_fitted()
+        x = as_trajectory(X, name="X", min_length=1)
+        self._check_width(x)
+        n = positive_int(n_steps, "n_steps")
+        fmap = self.model_.as_map(mean=self.mean_, std=self.std_)
+        out = np.empty((x.shape[0], n, x.shape[1]), dtype=np.float64)
+        s = fmap.encode(x)
+        for k in range(n):
+            s = fmap.step(s)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[:, k] = np.asarray(fmap.decode(s), dtype=np.float64)
+        out[~np.isfinite(out)] = np.inf
+        return out
 
     # ------------------------------------------------------------------ persistence
     def save(self, run_dir: str | os.PathLike[str]) -> None:

@@ -33,7 +33,7 @@ RUN_VERSION = 1
 #: the settings a resumed run may change, and only upward: the epoch cap and the time budget (None: unbounded)
 GROWABLE = ("epochs", "minutes")
 #: estimator parameters that never change the numbers of a run, so a resume may give other values
-_NOT_COMPARED = ("progress", "device")
+_NOT_COMPARED = ("progress", "device", "score_steps")
 
 
 def stored_estimator_params(cls: Any, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def run_config(rec: Any, settings: TrainSettings) -> dict[str, Any]:
         "format": RUN_FORMAT, "version": RUN_VERSION,
         "data": rec.data_spec_.to_dict(), "split": rec.split_,
         "standardization": {"mean": rec.mean_.tolist(), "std": rec.std_.tolist(), "x0": rec.x0_.tolist()},
-        "estimator": rec.get_params(), "model": rec.model_.config(),
+        "estimator": rec._stored_params(), "model": rec.model_.config(),
         "training": settings.to_dict(), "seed": int(rec.seed),
         "tau": rec.tau_, "tau_rule": rec.tau_rule_, "lambda_max_data": rec.lambda_max_data_,
     }
@@ -126,9 +126,9 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
     d = Path(run_dir)
     cfg = read_config(d)
     params = stored_estimator_params(cls, cfg)
-    model_kwargs = params.pop("model_kwargs", {}) or {}
+    params["model_kwargs"] = params.get("model_kwargs") or {}
     try:
-        rec = cls(**params, **model_kwargs)
+        rec = cls(**params)
     except TypeError as exc:
         raise ValueError(f"{str(d / 'config.json')!r}: invalid estimator parameters: {exc}") from None
     path = d / "model.pt"
@@ -153,6 +153,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
                          f"{' '.join(str(exc).split())[:300]}") from None
     model.eval()
     rec.model_ = model
+    rec.n_features_in_ = int(model.obs_dim)
     st = cfg["standardization"]
     rec.mean_ = np.asarray(st["mean"], dtype=np.float64)
     rec.std_ = np.asarray(st["std"], dtype=np.float64)

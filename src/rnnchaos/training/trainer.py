@@ -8,7 +8,8 @@ otherwise from PyTorch autograd (:mod:`rnnchaos.training.torch_loss`); both give
 
 Runs (when ``run_dir`` is given): ``metrics.jsonl`` gets one JSON object per logged epoch (``epoch``,
 ``loss``, ``grad_norm``, ``tau`` or ``alpha``, ``lr``, ``seconds``, and every ``lyap_every`` epochs
-``lambda_max_model`` beside ``lambda_max_data``, both per step); ``checkpoint.pt`` (model, optimizer,
+``lambda_max_model`` beside ``lambda_max_data``, both per step), and ``metrics.csv`` the same rows
+(:mod:`rnnchaos.training.metrics_log`; also the optional TensorBoard writer); ``checkpoint.pt`` (model, optimizer,
 NumPy and torch RNG states, epoch, forcing state, elapsed time) is written atomically every
 ``checkpoint_every`` epochs and at the end, so that a run killed at any moment and resumed continues
 exactly as an uninterrupted run with the same seed would (identical losses), as long as it is bounded
@@ -41,6 +42,7 @@ from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
+from rnnchaos.training.metrics_log import append_entry, open_tensorboard, write_log
 from rnnchaos.training.regularization import add_latent_l2
 from rnnchaos.training.torch_loss import forced_sequence_loss
 
@@ -82,7 +84,7 @@ class TrainSettings:
     does the epochs it would do alone).  Either excludes the time of model selection and checkpoints.
     ``latent_l2`` = λ > 0 adds λ·(‖1 − A‖² + Σ‖θ‖²) over the latent parameters to every batch's loss (the
     GTF code's latent regularisation, :mod:`rnnchaos.training.regularization`; the logged loss includes it).
-    ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` when TensorBoard is installed
+    ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` (the ``tensorboard`` extra; refused without it)
     (skipped with a warning otherwise).
     """
 
@@ -434,18 +436,21 @@ class Trainer:
         _write_metrics(self.run_dir / "metrics.jsonl", self.history)
 
     def _tensorboard(self) -> Any:
+        """The TensorBoard writer, opened at the first logged epoch (:func:`rnnchaos.training.metrics_log.open_tensorboard`);
+        :meth:`run` flushes and closes it in a ``finally``."""
         if not self.settings.tensorboard or self.run_dir is None:
             return None
-        if not hasattr(self, "_tb"):
-            self._tb = None
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                warnings.warn("TensorBoard is not installed; metrics are logged to metrics.jsonl only",
-                              stacklevel=3)
-            else:
-                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"))
+        if getattr(self, "_tb", None) is None:
+            self._tb = open_tensorboard(self.run_dir)
         return self._tb
+
+    def _close_tensorboard(self) -> None:
+        tb, self._tb = getattr(self, "_tb", None), None
+        if tb is not None:
+            try:
+                tb.flush()
+            finally:
+                tb.close()
 
     def _log(self, entry: dict[str, Any]) -> None:
         tb = self._tensorboard()
@@ -454,9 +459,8 @@ class Trainer:
                 if key != "epoch" and isinstance(value, int | float) and value is not None:
                     tb.add_scalar(key, value, entry["epoch"])
         self.history.append(entry)
-        if self.run_dir is not None:
-            with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry, default=json_default, allow_nan=False) + "\n")
+        if self.run_dir is not None:  # metrics.jsonl and metrics.csv (rnnchaos.training.metrics_log)
+            append_entry(self.run_dir, entry)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> TrainResult:
@@ -554,6 +558,7 @@ class Trainer:
                 status, message = "completed", f"completed {s.epochs} epochs"
         finally:
             bar.close()
+            self._close_tensorboard()  # also when the loop raised
         if status == "time_budget" and (self._good is None or self._good["epoch"] != self.epoch):
             self.save_checkpoint()
         if status == "diverged":
@@ -611,6 +616,5 @@ def _read_metrics(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_metrics(path: Path, history: list[dict[str, Any]]) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        for entry in history:
-            fh.write(json.dumps(entry, default=json_default, allow_nan=False) + "\n")
+    """Replace ``metrics.jsonl`` (``path``) and the ``metrics.csv`` beside it by ``history``, atomically."""
+    write_log(path.parent, history)

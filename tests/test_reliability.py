@@ -170,6 +170,15 @@ def _sweep_out_is_file(tmp: Path) -> list[str]:
     return [*_sweep_ok()(tmp), "--out", str(tmp / "afile"), "-q"]
 
 
+def _sweep_journal_special(kind: str) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        (tmp / "out").mkdir()
+        journal = tmp / "out" / "trials.jsonl"
+        os.mkfifo(journal) if kind == "fifo" else journal.mkdir()
+        return [*_sweep_ok()(tmp), "--out", str(tmp / "out"), "-q"]
+    return make
+
+
 _OK_TOML = _SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [1.4]\n'
 
 SWEEP_CONFIGS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
@@ -212,6 +221,8 @@ SWEEP_OPTIONS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
     ("workers-text", "--workers abc", _sweep_ok("--workers", "abc")),
     ("out-is-file", "--out is a file", _sweep_out_is_file),
     ("ray-empty", "--ray ''", _sweep_ok("--ray", " ", "--out", "<tmp>/o")),
+    ("journal-fifo", "`OUT/trials.jsonl` is a FIFO (reading it would block)", _sweep_journal_special("fifo")),
+    ("journal-dir", "`OUT/trials.jsonl` is a directory", _sweep_journal_special("dir")),
 ]
 
 
@@ -964,7 +975,17 @@ one line on stderr; the previous `results.csv`, `results.json` and checkpoint ar
 unchanged, no temporary file is left behind, and the sweep resumes afterwards without rerunning
 journaled trials. `tests/test_sweep.py` kills a running sweep with `SIGKILL` and checks that the
 restarted sweep skips exactly the journaled trials and ends with the same table; a worker process
-that dies fails only its own trial. `tests/test_reliability_checkpoints.py` fills the disk while a
+that dies fails only its own trial.
+
+**Sweeps under faults.** `tests/test_sweep_faults.py`: a worker process SIGKILLed by another process
+in the middle of a trial (local process pool, and Ray where it is installed) is retried, and the final
+`results.csv` is byte for byte that of an undisturbed sweep. The journal appends each record with one
+`os.write` loop on an `O_APPEND` descriptor and an `fsync`; a write that fails half-way (a
+monkeypatched `os.write` that writes half a record, then raises `ENOSPC`) is truncated back, so the
+journal is byte for byte what it was, and the sweep stops with exit 2 and one line ("cannot append to
+the journal ...: No space left on device; it keeps every record written before ..."); run again with
+space, it runs only the missing trial and ends with the table of a fresh sweep. Where `unshare -rm`
+is allowed, the same is checked on a real 1 MiB tmpfs filled to one free page. `tests/test_reliability_checkpoints.py` fills the disk while a
 training writes its epoch-4 checkpoint: exit 2, one line, the epoch-2 checkpoint intact, and
 `--resume` then ends with exactly the uninterrupted result. `tests/test_reliability_faults.py`
 trains with `--lr 1e10`: the run stops with exit code 1 and one line ("training diverged at epoch

@@ -199,6 +199,14 @@ class Standardizer:
         std = np.where(std > 0, std, 1.0)
         return cls(mean=np.asarray(mean, dtype=np.float64), std=np.asarray(std, dtype=np.float64))
 
+    @classmethod
+    def fit_blockwise(cls, x: Any) -> Standardizer:
+        """As :meth:`fit`, reading ``x`` (a memory map) in blocks (:func:`rnnchaos.data.mapped.mean_std`)."""
+        from rnnchaos.data.mapped import mean_std
+
+        mean, std = mean_std(x)
+        return cls(mean=mean, std=np.where(std > 0, std, 1.0))
+
     def transform(self, x: NDArray[Any]) -> NDArray[np.float64]:
         return (np.asarray(x, dtype=np.float64) - self.mean) / self.std
 
@@ -224,8 +232,13 @@ class SequenceSampler:
         self.batch_size = positive_int(batch_size, "batch_size")
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
+        from rnnchaos.data.mapped import StandardizedSeries
+
         trials = list(x) if isinstance(x, list | tuple) else [x]
-        arrays = [np.ascontiguousarray(t, dtype=np.float32) for t in trials]
+        if len(trials) == 1 and isinstance(trials[0], StandardizedSeries):
+            arrays: list[Any] = trials  # standardised window by window as batches are drawn, never copied whole
+        else:
+            arrays = [np.ascontiguousarray(t, dtype=np.float32) for t in trials]
         if not arrays or any(a.ndim != 2 for a in arrays):
             raise ValueError(f"training data must be a (T, N) series or a list of them, got shapes "
                              f"{[a.shape for a in arrays]}")
@@ -255,7 +268,7 @@ class SequenceSampler:
     def sample(self) -> NDArray[np.float32]:
         k, start = self.draw()
         rows = self.trial_offsets[k] + start
-        return self.x[rows[:, None] + self._offsets]
+        return np.asarray(self.x[rows[:, None] + self._offsets], dtype=np.float32)
 
     def get_state(self) -> dict[str, Any]:
         return dict(self.rng.bit_generator.state)

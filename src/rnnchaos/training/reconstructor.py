@@ -37,6 +37,7 @@ from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
 from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
+from rnnchaos.data.mapped import StandardizedSeries, is_mapped
 from rnnchaos.data.trials import as_trials, check_gapless
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
@@ -307,10 +308,14 @@ class Reconstructor:
         elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
             raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
                              "or choose another --out")
-        std = Standardizer.fit(x)  # over all trials pooled
+        if len(trials) == 1 and is_mapped(x):  # a memory-mapped file: statistics and standardisation by blocks
+            std = Standardizer.fit_blockwise(x)
+            xs: list[Any] = [StandardizedSeries(x, std.mean, std.std)]
+        else:
+            std = Standardizer.fit(x)  # over all trials pooled
+            xs = [std.transform(t) for t in trials]
         self.mean_, self.std_ = std.mean, std.std
-        self.x0_ = x[0].copy()
-        xs = [std.transform(t) for t in trials]
+        self.x0_ = np.array(x[0], dtype=np.float64)
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:

@@ -49,6 +49,7 @@ from rnnchaos.training.run_directory import (
     resume_differences,
     run_config,
     save_run,
+    stored_estimator_params,
 )
 from rnnchaos.training.run_lock import run_lock
 from rnnchaos.training.trainer import Trainer, TrainSettings
@@ -305,6 +306,13 @@ class Reconstructor:
             if run_dir is None:
                 raise ValueError("resume needs a run directory (out=DIR / --out DIR)")
             previous = read_config(run_dir)
+            if self.epochs is None and self.minutes is None:  # no budget given: the stored one, not the default
+                stored = stored_estimator_params(type(self), previous)
+                self.epochs, self.minutes = stored.get("epochs"), stored.get("minutes")
+                budget = previous.get("training") or {}
+                warnings.warn(f"resume without epochs or minutes (--epochs, --minutes): keeping the stored budget "
+                              f"(epochs {budget.get('epochs')}, minutes {budget.get('minutes')}); give a larger "
+                              "one to train longer", stacklevel=3)
         elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
             raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
                              "or choose another --out")

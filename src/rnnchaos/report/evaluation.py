@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike
 from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos.data.mapped import release
 from rnnchaos.metrics.prediction import prediction_error_curve
 from rnnchaos.metrics.presets import DEFAULT_PRESET, get_preset
 from rnnchaos.metrics.scoring import score_trajectory
@@ -88,6 +89,7 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
 
     p = get_preset(preset)
     x = as_trajectory(x_test, name="test series", min_length=10)
+    release(x_test)  # a memory-mapped test series: the float64 copy is what is used from here on
     n_steps = positive_int(n_steps, "n_steps")
     pe_steps = positive_int(pe_steps, "pe_steps")
     lyapunov_steps = positive_int(lyapunov_steps, "lyapunov_steps")

@@ -37,7 +37,7 @@ from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
 from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
-from rnnchaos.data.mapped import StandardizedSeries, is_mapped
+from rnnchaos.data.mapped import StandardizedSeries, is_mapped, release
 from rnnchaos.data.trials import as_trials, check_gapless
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
@@ -335,6 +335,7 @@ class Reconstructor:
             try:
                 # λ_max from the longest trial (an estimate must not run across a trial boundary)
                 res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
+                release(longest)  # the pages of a memory-mapped series that the estimate read
                 lam = res.lambda_max
                 # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
                 tau_rule = res.to_dict()

@@ -145,7 +145,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
             hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"
             raise ValueError(f"data source {text!r} is neither an existing file (.npy/.npz/.csv) nor a "
                              f"published data set ({', '.join(CATALOG)}) nor a built-in system; {hint}")
-    x = as_trajectory(x, name=f"data {text!r}", allow_nonfinite=allow_nonfinite)
+    # a memory-mapped file stays mapped (rnnchaos.data.mapped); whoever needs float64 converts what it uses
+    x = as_trajectory(x, name=f"data {text!r}", allow_nonfinite=allow_nonfinite, keep_mapped=True)
     if embedding:
         x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))
         spec.embedding = {"dim": int(embedding["dim"]), "lag": int(embedding["lag"])}

@@ -122,3 +122,30 @@ def test_training_on_a_mapped_file_never_copies_the_whole_series(tmp_path, small
     assert code == 0, err
     ev = json.loads(stdout)
     assert ev["t_test"] == 600 and ev["d_stsp_n_samples"] == 600
+
+
+def test_commands_on_a_mapped_file_give_the_in_memory_numbers(tmp_path, run_cli, monkeypatch) -> None:
+    """lyapunov --data and metrics convert the rows they use to float64: the same output mapped or not."""
+    path, x = _series(tmp_path, T=4000)
+    np.save(tmp_path / "gen.npy", x[::-1].copy())
+    argvs = [["lyapunov", "--data", str(path), "--json"],
+             ["metrics", "--truth", str(path), "--generated", str(tmp_path / "gen.npy"), "--json"]]
+    in_memory = [run_cli(*a) for a in argvs]
+    monkeypatch.setattr(data_io, "MMAP_BYTES", 0)
+    monkeypatch.setattr(mapped, "BLOCK_BYTES", 4096)
+    mapped_out = [run_cli(*a) for a in argvs]
+    for (c1, o1, e1), (c2, o2, e2) in zip(in_memory, mapped_out, strict=True):
+        assert c1 == c2 == 0, (e1, e2)
+        assert json.loads(o1) == json.loads(o2)
+
+
+def test_nan_split_on_a_mapped_file_trains_on_the_pieces(tmp_path, small_blocks, run_cli) -> None:
+    _, x = _series(tmp_path)
+    x[1000:1010] = np.nan
+    np.save(tmp_path / "gappy.npy", x)
+    code, stdout, err = run_cli("train", "--data", str(tmp_path / "gappy.npy"), "--nan", "split", "--epochs", "1",
+                                "--hidden", "4", "--seq-len", "20", "--batch-size", "4", "--batches-per-epoch", "1",
+                                "--tau", "5", "--select-every", "0", "--lyap-every", "0", "--no-progress", "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert (summary["gaps"], summary["trials_kept"], summary["samples_kept"]) == (1, 2, 2990)

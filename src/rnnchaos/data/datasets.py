@@ -195,6 +195,7 @@ class Standardizer:
 
     @classmethod
     def fit(cls, x: NDArray[np.float64]) -> Standardizer:
+        x = np.asarray(x, dtype=np.float64)  # float32 pieces of a memory-mapped file: statistics in float64
         mean = x.mean(axis=0)
         std = x.std(axis=0)
         std = np.where(std > 0, std, 1.0)

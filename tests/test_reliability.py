@@ -1004,14 +1004,20 @@ refused naming the version.
 kept pieces only (the trainer receives exactly them; a piece shorter than `--seq-len` is dropped and
 counted), and a hypothesis property checks that no sampled training window crosses a gap.
 
-**Large data (not yet bounded).** `benchmarks/bench_memory.py` measures the peak resident memory of
-`rnnchaos train --epochs 2` and `rnnchaos evaluate` on a 10^6 x 64 float32 `.npy` (244 MiB).
-Measured (2 shared cores; `benchmarks/results/bench_memory.txt`): train peaks at 3,659 MiB, 15x the
-file (a bare process is 506 MiB), in 905 s; evaluate at 1,180 MiB, 4.8x. The goal of issue #16
-(at most 3x) is not met: the series is held as float64 plus a standardised float64 copy plus the
-sampler's float32 copy (about 1.3 GiB together), and the rest is not yet profiled: the suspect is the
-λ_max estimate that training always runs on the first 10^5 x 64 samples (`tau_rule` in `config.json`
-now records this as `n_samples` of `n_samples_total`).
+**Large data.** A `.npy` of 64 MiB or more (C-ordered float32/float64) is memory-mapped
+(`rnnchaos.data.mapped`): NaN/inf check, mean and sd block by block, each training batch standardised
+from the rows it draws, mapped pages released after each block; `tests/test_large_data.py` checks the
+same messages, statistics, batches and command outputs as the in-memory path, and that training never
+builds the whole standardised series. `benchmarks/bench_memory.py` measures the peak resident memory of
+`rnnchaos train --epochs 2` and `rnnchaos evaluate` on a 10^6 x 64 float32 `.npy` (244 MiB). Measured
+(2 shared cores; `benchmarks/results/bench_memory.txt`): train peaks at 637 MiB, **2.61x** the file (a
+bare process is 444 MiB), in 611 s; evaluate at 542 MiB, **2.22x** (before: 15x and 4.8x). Most of
+train's time and its remaining data cost is the λ_max estimate on the first 10^5 samples (`n_samples` of
+`n_samples_total` in the summary and in `tau_rule`); its neighbour queries and the autocorrelation FFT
+now work in bounded blocks. Estimators that subsample say how many samples they used:
+`lambda_max_data_n_samples` (train), `d_stsp_n_samples` and `lambda_max_data_n_samples` (evaluate),
+`n_samples`/`n_references` (`lambda_max_from_series`). `--nan split` and several trials still copy the
+pieces.
 
 **SIGKILL during training.** `benchmarks/bench_sigkill_resume.py` kills a 1,500-epoch training
 (`rnnchaos train --data lorenz63 --n-steps 3000 --hidden 8 ...`, checkpoint every 25 epochs) with

@@ -137,6 +137,17 @@ def test_commands_on_a_mapped_file_give_the_in_memory_numbers(tmp_path, run_cli,
     for (c1, o1, e1), (c2, o2, e2) in zip(in_memory, mapped_out, strict=True):
         assert c1 == c2 == 0, (e1, e2)
         assert json.loads(o1) == json.loads(o2)
+    assert json.loads(mapped_out[0][1])["n_samples"] == 4000  # lambda_max from data: every sample
+    metrics = json.loads(mapped_out[1][1])  # 3 dims: binned D_stsp, every sample
+    assert (metrics["d_stsp_n_samples"], metrics["d_stsp_n_samples_generated"]) == (4000, 4000)
+
+
+def test_gmm_d_stsp_reports_the_samples_it_used() -> None:
+    from rnnchaos.metrics.state_space import samples_used
+
+    assert samples_used(20_000, 3_000, 6, preset="stf2022") == (5000, 3000)  # GMM, first gmm_max_T
+    assert samples_used(20_000, 3_000, 3, preset="stf2022") == (20_000, 3000)  # bins: all
+    assert samples_used(20_000, 30_000, 6, preset="gtf2023") == (10_000, 10_000)
 
 
 def test_nan_split_on_a_mapped_file_trains_on_the_pieces(tmp_path, small_blocks, run_cli) -> None:

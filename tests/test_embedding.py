@@ -178,3 +178,18 @@ def test_mutual_information_lag_is_first_minimum_of_full_curve(phi: float, seed:
     got = mutual_information_lag(x, 150)
     if expect is not None:
         assert got == expect
+
+
+def test_nearest_neighbours_do_not_depend_on_the_query_blocks(monkeypatch) -> None:
+    """Queried in blocks of a few (reference, candidate) pairs (bounded memory on slow series with long
+    Theiler windows), the neighbours are exactly those of one query."""
+    import rnnchaos.dynamics.embedding as emb
+
+    rng = np.random.default_rng(4)
+    pts = np.cumsum(rng.normal(size=(3000, 3)), axis=0)  # a random walk: neighbours in time are closest
+    refs = np.sort(rng.choice(2900, size=300, replace=False)).astype(np.intp)
+    whole = emb.nearest_neighbours(pts, refs, 2, 40)
+    monkeypatch.setattr(emb, "QUERY_BLOCK", 64)
+    blocked = emb.nearest_neighbours(pts, refs, 2, 40)
+    assert np.array_equal(whole[0], blocked[0]) and np.array_equal(whole[1], blocked[1])
+    assert np.all(np.abs(blocked[0] - refs[:, None]) > 40)  # outside the Theiler window

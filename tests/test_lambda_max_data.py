@@ -22,7 +22,7 @@ from rnnchaos.dynamics.lambda_max_data import (
 LORENZ_LAMBDA = 0.9056  # per time unit (Sprott 2003; docs/architecture.md)
 HENON_LAMBDA = 0.41922  # per step (Sprott 2003)
 KEYS = {"lambda_max", "lambda_max_per_time", "predictability_steps", "method", "lag", "embedding_dim",
-        "theiler", "fit_range", "warning"}
+        "theiler", "fit_range", "warning", "n_samples", "n_references"}
 
 
 def _lorenz(u: np.ndarray) -> list[float]:
@@ -204,6 +204,9 @@ def test_to_dict_and_plot(tmp_path: Path) -> None:
     assert set(d) == KEYS
     assert json.loads(json.dumps(d)) == d
     assert d["lambda_max_per_time"] == pytest.approx(d["lambda_max"] / 0.5)
+    assert d["n_samples"] == 2000 and 0 < d["n_references"] < 2000  # every delay vector with K successors
+    few = lambda_max_from_series(logistic(2000), n_references=50).to_dict()
+    assert few["n_references"] == 50 and few["n_samples"] == 2000
     assert isinstance(res, MaxLyapunovFromData)
     with pytest.raises(AttributeError):
         res.lambda_max = 1.0  # type: ignore[misc]  # frozen

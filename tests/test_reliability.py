@@ -170,6 +170,15 @@ def _sweep_out_is_file(tmp: Path) -> list[str]:
     return [*_sweep_ok()(tmp), "--out", str(tmp / "afile"), "-q"]
 
 
+def _sweep_journal_special(kind: str) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        (tmp / "out").mkdir()
+        journal = tmp / "out" / "trials.jsonl"
+        os.mkfifo(journal) if kind == "fifo" else journal.mkdir()
+        return [*_sweep_ok()(tmp), "--out", str(tmp / "out"), "-q"]
+    return make
+
+
 _OK_TOML = _SWEEP_HEAD + '[fixed]\nsystem = "henon"\n[grid]\na = [1.4]\n'
 
 SWEEP_CONFIGS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
@@ -212,6 +221,8 @@ SWEEP_OPTIONS: list[tuple[str, str, Callable[[Path], list[str]]]] = [
     ("workers-text", "--workers abc", _sweep_ok("--workers", "abc")),
     ("out-is-file", "--out is a file", _sweep_out_is_file),
     ("ray-empty", "--ray ''", _sweep_ok("--ray", " ", "--out", "<tmp>/o")),
+    ("journal-fifo", "`OUT/trials.jsonl` is a FIFO (reading it would block)", _sweep_journal_special("fifo")),
+    ("journal-dir", "`OUT/trials.jsonl` is a directory", _sweep_journal_special("dir")),
 ]
 
 
@@ -988,7 +999,17 @@ one line on stderr; the previous `results.csv`, `results.json` and checkpoint ar
 unchanged, no temporary file is left behind, and the sweep resumes afterwards without rerunning
 journaled trials. `tests/test_sweep.py` kills a running sweep with `SIGKILL` and checks that the
 restarted sweep skips exactly the journaled trials and ends with the same table; a worker process
-that dies fails only its own trial. `tests/test_reliability_checkpoints.py` fills the disk while a
+that dies fails only its own trial.
+
+**Sweeps under faults.** `tests/test_sweep_faults.py`: a worker process SIGKILLed by another process
+in the middle of a trial (local process pool, and Ray where it is installed) is retried, and the final
+`results.csv` is byte for byte that of an undisturbed sweep. The journal appends each record with one
+`os.write` loop on an `O_APPEND` descriptor and an `fsync`; a write that fails half-way (a
+monkeypatched `os.write` that writes half a record, then raises `ENOSPC`) is truncated back, so the
+journal is byte for byte what it was, and the sweep stops with exit 2 and one line ("cannot append to
+the journal ...: No space left on device; it keeps every record written before ..."); run again with
+space, it runs only the missing trial and ends with the table of a fresh sweep. Where `unshare -rm`
+is allowed, the same is checked on a real 1 MiB tmpfs filled to one free page. `tests/test_reliability_checkpoints.py` fills the disk while a
 training writes its epoch-4 checkpoint: exit 2, one line, the epoch-2 checkpoint intact, and
 `--resume` then ends with exactly the uninterrupted result. `tests/test_reliability_faults.py`
 trains with `--lr 1e10`: the run stops with exit code 1 and one line ("training diverged at epoch
@@ -1007,14 +1028,20 @@ refused naming the version.
 kept pieces only (the trainer receives exactly them; a piece shorter than `--seq-len` is dropped and
 counted), and a hypothesis property checks that no sampled training window crosses a gap.
 
-**Large data (not yet bounded).** `benchmarks/bench_memory.py` measures the peak resident memory of
-`rnnchaos train --epochs 2` and `rnnchaos evaluate` on a 10^6 x 64 float32 `.npy` (244 MiB).
-Measured (2 shared cores; `benchmarks/results/bench_memory.txt`): train peaks at 3,659 MiB, 15x the
-file (a bare process is 506 MiB), in 905 s; evaluate at 1,180 MiB, 4.8x. The goal of issue #16
-(at most 3x) is not met: the series is held as float64 plus a standardised float64 copy plus the
-sampler's float32 copy (about 1.3 GiB together), and the rest is not yet profiled: the suspect is the
-λ_max estimate that training always runs on the first 10^5 x 64 samples (`tau_rule` in `config.json`
-now records this as `n_samples` of `n_samples_total`).
+**Large data.** A `.npy` of 64 MiB or more (C-ordered float32/float64) is memory-mapped
+(`rnnchaos.data.mapped`): NaN/inf check, mean and sd block by block, each training batch standardised
+from the rows it draws, mapped pages released after each block; `tests/test_large_data.py` checks the
+same messages, statistics, batches and command outputs as the in-memory path, and that training never
+builds the whole standardised series. `benchmarks/bench_memory.py` measures the peak resident memory of
+`rnnchaos train --epochs 2` and `rnnchaos evaluate` on a 10^6 x 64 float32 `.npy` (244 MiB). Measured
+(2 shared cores; `benchmarks/results/bench_memory.txt`): train peaks at 637 MiB, **2.61x** the file (a
+bare process is 444 MiB), in 611 s; evaluate at 542 MiB, **2.22x** (before: 15x and 4.8x). Most of
+train's time and its remaining data cost is the λ_max estimate on the first 10^5 samples (`n_samples` of
+`n_samples_total` in the summary and in `tau_rule`); its neighbour queries and the autocorrelation FFT
+now work in bounded blocks. Estimators that subsample say how many samples they used:
+`lambda_max_data_n_samples` (train), `d_stsp_n_samples` and `lambda_max_data_n_samples` (evaluate),
+`n_samples`/`n_references` (`lambda_max_from_series`). `--nan split` and several trials still copy the
+pieces.
 
 **SIGKILL during training.** `benchmarks/bench_sigkill_resume.py` kills a 1,500-epoch training
 (`rnnchaos train --data lorenz63 --n-steps 3000 --hidden 8 ...`, checkpoint every 25 epochs) with

@@ -122,6 +122,33 @@ def test_resume_refuses_shrinking_and_lists_every_difference(tmp_path: Path, run
     assert code == 2 and "minutes: stored None, given 5.0 (it may only grow)" in err
 
 
+def test_resume_without_a_budget_keeps_the_stored_one_and_a_larger_one_grows_it(tmp_path: Path, run_cli) -> None:
+    """--resume without --epochs/--minutes keeps the stored budget (one warning line), rather than the
+    default 1,000 epochs; a larger --epochs and --minutes train on, and the next bare resume keeps those."""
+    run = tmp_path / "run"
+    assert run_cli(*SMALL, "--epochs", "2", "--minutes", "5", "--out", str(run))[0] == 0
+    before = _state(run)
+    code, out, err = run_cli(*SMALL, "--out", str(run), "--resume", "--json")
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnnchaos: warning: ") and "Traceback" not in err
+    assert "keeping the stored budget (epochs 2, minutes 5.0)" in lines[0]
+    assert json.loads(out)["epochs"] == 2
+    after = _state(run)
+    assert all(torch.equal(before[k], after[k]) for k in before)  # nothing trained beyond the stored budget
+    cfg = json.loads((run / "config.json").read_text())
+    assert (cfg["training"]["epochs"], cfg["training"]["minutes"]) == (2, 5.0)
+    assert (cfg["estimator"]["epochs"], cfg["estimator"]["minutes"]) == (2, 5.0)
+    code, out, err = run_cli(*SMALL, "--epochs", "4", "--minutes", "10", "--out", str(run), "--resume", "--json")
+    assert code == 0 and err == "", err
+    assert json.loads(out)["epochs"] == 4
+    code, out, err = run_cli(*SMALL, "--out", str(run), "--resume", "--json")
+    assert code == 0 and "keeping the stored budget (epochs 4, minutes 10.0)" in err
+    assert json.loads(out)["epochs"] == 4
+    code, _, err = run_cli(*SMALL, "--epochs", "3", "--out", str(run), "--resume")  # a smaller one is refused
+    assert code == 2 and "epochs: stored 4, given 3 (it may only grow)" in err
+
+
 #: options added after the first run-directory version: an older config.json has none of them
 NEW_FIELDS = ("width", "alpha_rule", "alpha_every", "alpha_smoothing", "alpha_decay", "alpha_min", "noise", "lr_end",
               "nan", "forcing_signal_grad", "lr_decay_epochs")

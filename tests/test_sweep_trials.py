@@ -45,3 +45,23 @@ def die(params: dict[str, Any]) -> dict[str, Any]:
 def not_a_dict(params: dict[str, Any]) -> list[int]:
     """A broken trial function: returns a list instead of a dict."""
     return [1, 2]
+
+
+def hang_once(params: dict[str, Any]) -> dict[str, Any]:
+    """``y = 3 x``; the first call with ``x == victim`` writes its PID to ``params["marker"]`` (atomically)
+    and sleeps, so that a test can SIGKILL the worker in the middle of the trial; a retry finds the marker
+    and returns normally."""
+    if params["x"] == params["victim"] and not os.path.exists(params["marker"]):
+        tmp = params["marker"] + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write(str(os.getpid()))
+        os.replace(tmp, params["marker"])
+        time.sleep(60)
+    rng = np.random.default_rng(params["seed"])
+    return {"y": 3 * params["x"], "u": float(rng.uniform())}
+
+
+def padded(params: dict[str, Any]) -> dict[str, Any]:
+    """``y = x``, with ``pad`` characters of padding in the result (a journal record of that size)."""
+    _log(params)
+    return {"y": params["x"], "pad": "p" * int(params.get("pad", 0))}

@@ -41,6 +41,21 @@ def test_autocorrelation_time_equals_the_direct_sum():
         autocorrelation_time(np.ones((50, 2)))
 
 
+def test_autocorrelation_time_in_column_blocks_equals_the_direct_sum(monkeypatch):
+    """One column at a time (bounded memory for wide series) gives the direct sum's answer too."""
+    import rnnchaos.training.tau as tau_mod
+
+    rng = np.random.default_rng(2)
+    e = rng.standard_normal((2000, 5))
+    x = np.zeros_like(e)
+    phi = np.array([0.97, 0.9, 0.8, 0.95, 0.5])
+    for t in range(1, len(e)):
+        x[t] = phi * x[t - 1] + e[t]
+    whole = autocorrelation_time(x, max_lag=400)
+    monkeypatch.setattr(tau_mod, "ACF_BLOCK", 1)  # a block of one column
+    assert autocorrelation_time(x, max_lag=400) == whole == _direct_acf_time(x)
+
+
 def test_leading_components_explain_the_asked_variance():
     rng = np.random.default_rng(1)
     base = rng.standard_normal((2000, 2))

@@ -10,12 +10,20 @@ from numpy.typing import NDArray
 
 
 def as_trajectory(x: Any, name: str = "series", min_length: int = 2, dtype: Any = np.float64,
-                  allow_nonfinite: bool = False) -> NDArray[Any]:
+                  allow_nonfinite: bool = False, keep_mapped: bool = False) -> NDArray[Any]:
     """Return ``x`` as a finite 2-D array of shape (T, N); a 1-D array becomes (T, 1).
 
     Raises ``ValueError`` for non-numeric input, more than two dimensions, fewer than
     ``min_length`` samples, or NaN/inf values (kept when ``allow_nonfinite``: gaps to cut, :mod:`rnnchaos.data.gaps`).
+    ``keep_mapped``: a memory-mapped float array (:mod:`rnnchaos.data.mapped`) is returned as it is, not
+    copied into ``dtype``, and checked for NaN/inf block by block.
     """
+    if keep_mapped and isinstance(x, np.memmap) and x.dtype.kind == "f" and x.ndim == 2:
+        if x.shape[0] < min_length:
+            raise ValueError(f"{name} has {x.shape[0]} samples; at least {min_length} are needed")
+        if not allow_nonfinite:
+            check_finite(x, name)
+        return x
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -34,7 +42,15 @@ def as_trajectory(x: Any, name: str = "series", min_length: int = 2, dtype: Any 
 
 
 def check_finite(arr: NDArray[Any], name: str = "input") -> None:
-    """Raise ``ValueError`` if ``arr`` holds NaN or inf, naming the first bad index."""
+    """Raise ``ValueError`` if ``arr`` holds NaN or inf, naming the first bad index (a memory map is read
+    in blocks, :func:`rnnchaos.data.mapped.find_nonfinite`)."""
+    if isinstance(arr, np.memmap):
+        from rnnchaos.data.mapped import find_nonfinite
+
+        bad_at, kind, _ = find_nonfinite(arr)
+        if bad_at is not None:
+            raise ValueError(f"{name} contains {kind} at index {bad_at}; all values must be finite")
+        return
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)[0]

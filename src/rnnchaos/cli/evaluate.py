@@ -30,7 +30,7 @@ def metrics(truth: Path, generated: Path, preset: str, method: str, seed: int, a
     """D_stsp and D_H between a data series and a generated trajectory."""
     from rnnchaos.data.io import load_series
     from rnnchaos.metrics.power_spectrum import power_spectrum_distance_per_dim
-    from rnnchaos.metrics.state_space import state_space_divergence
+    from rnnchaos.metrics.state_space import samples_used, state_space_divergence
 
     x_true = load_series(truth)
     x_gen = load_series(generated)
@@ -40,7 +40,9 @@ def metrics(truth: Path, generated: Path, preset: str, method: str, seed: int, a
     m = None if method == "auto" else method
     d_stsp = state_space_divergence(x_true, x_gen, preset=preset, method=m, seed=seed)  # type: ignore[arg-type]
     d_h_dims = power_spectrum_distance_per_dim(x_true, x_gen, preset=preset)
-    emit({"d_stsp": d_stsp, "d_h": float(d_h_dims.mean()), "d_h_per_dim": [float(v) for v in d_h_dims],
+    used = samples_used(x_true.shape[0], x_gen.shape[0], x_true.shape[1], preset=preset, method=m)  # type: ignore[arg-type]
+    emit({"d_stsp": d_stsp, "d_stsp_n_samples": used[0], "d_stsp_n_samples_generated": used[1],
+          "d_h": float(d_h_dims.mean()), "d_h_per_dim": [float(v) for v in d_h_dims],
           "preset": preset, "t_truth": int(x_true.shape[0]), "t_generated": int(x_gen.shape[0]),
           "n_dim": int(x_true.shape[1])}, as_json)
 

@@ -145,7 +145,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
             hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"
             raise ValueError(f"data source {text!r} is neither an existing file (.npy/.npz/.csv) nor a "
                              f"published data set ({', '.join(CATALOG)}) nor a built-in system; {hint}")
-    x = as_trajectory(x, name=f"data {text!r}", allow_nonfinite=allow_nonfinite)
+    # a memory-mapped file stays mapped (rnnchaos.data.mapped); whoever needs float64 converts what it uses
+    x = as_trajectory(x, name=f"data {text!r}", allow_nonfinite=allow_nonfinite, keep_mapped=True)
     if embedding:
         x = embed_scalar(x, dim=int(embedding["dim"]), lag=int(embedding["lag"]))
         spec.embedding = {"dim": int(embedding["dim"]), "lag": int(embedding["lag"])}
@@ -194,10 +195,19 @@ class Standardizer:
 
     @classmethod
     def fit(cls, x: NDArray[np.float64]) -> Standardizer:
+        x = np.asarray(x, dtype=np.float64)  # float32 pieces of a memory-mapped file: statistics in float64
         mean = x.mean(axis=0)
         std = x.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         return cls(mean=np.asarray(mean, dtype=np.float64), std=np.asarray(std, dtype=np.float64))
+
+    @classmethod
+    def fit_blockwise(cls, x: Any) -> Standardizer:
+        """As :meth:`fit`, reading ``x`` (a memory map) in blocks (:func:`rnnchaos.data.mapped.mean_std`)."""
+        from rnnchaos.data.mapped import mean_std
+
+        mean, std = mean_std(x)
+        return cls(mean=mean, std=np.where(std > 0, std, 1.0))
 
     def transform(self, x: NDArray[Any]) -> NDArray[np.float64]:
         return (np.asarray(x, dtype=np.float64) - self.mean) / self.std
@@ -224,8 +234,13 @@ class SequenceSampler:
         self.batch_size = positive_int(batch_size, "batch_size")
         if self.seq_len < 2:
             raise ValueError(f"seq_len must be at least 2, got {self.seq_len}")
+        from rnnchaos.data.mapped import StandardizedSeries
+
         trials = list(x) if isinstance(x, list | tuple) else [x]
-        arrays = [np.ascontiguousarray(t, dtype=np.float32) for t in trials]
+        if len(trials) == 1 and isinstance(trials[0], StandardizedSeries):
+            arrays: list[Any] = trials  # standardised window by window as batches are drawn, never copied whole
+        else:
+            arrays = [np.ascontiguousarray(t, dtype=np.float32) for t in trials]
         if not arrays or any(a.ndim != 2 for a in arrays):
             raise ValueError(f"training data must be a (T, N) series or a list of them, got shapes "
                              f"{[a.shape for a in arrays]}")
@@ -255,7 +270,7 @@ class SequenceSampler:
     def sample(self) -> NDArray[np.float32]:
         k, start = self.draw()
         rows = self.trial_offsets[k] + start
-        return self.x[rows[:, None] + self._offsets]
+        return np.asarray(self.x[rows[:, None] + self._offsets], dtype=np.float32)
 
     def get_state(self) -> dict[str, Any]:
         return dict(self.rng.bit_generator.state)

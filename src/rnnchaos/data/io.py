@@ -15,6 +15,11 @@ what was wrong and what would be right, so that the CLI can print it and exit wi
 
 Files larger than ``max_bytes`` (default 2 GiB) are refused before they are read, so that a wrong
 path never exhausts memory; pass ``max_bytes=None`` to lift the guard.
+
+Large files: a ``.npy`` of at least :data:`rnnchaos.data.mapped.MMAP_BYTES` (64 MiB) holding a C-ordered
+float32 or float64 array is returned as a read-only memory map of the file (``np.load(mmap_mode="r")``),
+in its own dtype, instead of a float64 copy; it is checked for NaN/inf block by block
+(:mod:`rnnchaos.data.mapped`). Code that needs float64 converts the rows it uses.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_atomic
 from rnnchaos._util.validation import check_finite
+from rnnchaos.data.mapped import MMAP_BYTES, find_nonfinite
 
 __all__ = ["DEFAULT_MAX_BYTES", "NPY_EXTENSIONS", "TEXT_EXTENSIONS", "load_series", "save_series"]
 
@@ -67,7 +73,8 @@ def load_series(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT
 
     Returns
     -------
-    ndarray of shape (T, N), float64, finite, T >= 2.
+    ndarray of shape (T, N), float64, finite, T >= 2; for a large float ``.npy`` (module docstring) a
+    read-only ``np.memmap`` of shape (T, N) in the file's dtype (float32 or float64).
 
     Raises
     ------
@@ -94,6 +101,10 @@ def load_series(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT
     if max_bytes is not None and size > max_bytes:
         raise ValueError(f"data file {label!r} is {size} bytes, above the limit of {max_bytes} bytes; "
                          "pass max_bytes=None to load it anyway")
+    if ext == ".npy" and size >= MMAP_BYTES:
+        mapped = _map_npy(file, label)
+        if mapped is not None:
+            return _mapped_series(mapped, label, finite=not allow_nonfinite)
     if ext == ".npy":
         arr = _load_npy(file, label)
     elif ext == ".npz":
@@ -114,6 +125,34 @@ def _load_npy(file: Path, label: str) -> Any:
             return np.load(fh, allow_pickle=False)
     except Exception as exc:  # numpy's header parser can raise SyntaxError, tokenize.TokenError, ...
         raise _load_error(exc, "data file", label, "a numeric array (float or int)", "a readable .npy array") from None
+
+
+def _map_npy(file: Path, label: str) -> Any:
+    """A read-only memory map of a C-ordered float32/float64 ``.npy`` of 1 or 2 dimensions, or None (the
+    file is then read as usual, which reports anything wrong with it)."""
+    try:
+        with open(file, "rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":
+                return None
+        arr = np.load(file, mmap_mode="r", allow_pickle=False)
+    except Exception:  # noqa: BLE001 - a bad file: _load_npy reports it
+        return None
+    if arr.dtype not in (np.float32, np.float64) or arr.ndim not in (1, 2) or not arr.flags.c_contiguous:
+        return None
+    return arr
+
+
+def _mapped_series(arr: Any, label: str, finite: bool) -> Any:
+    """Shape checks of :func:`_as_series` on a memory map (no copy) and a blockwise finiteness check."""
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ValueError(f"{label!r} has shape {arr.shape}; at least 2 samples and 1 column are needed")
+    if finite:
+        bad, kind, _ = find_nonfinite(arr)
+        if bad is not None:
+            raise ValueError(f"{label!r} contains {kind} at index {bad}; all values must be finite")
+    return arr
 
 
 def _load_npz(file: Path, key: str | None, label: str) -> Any:

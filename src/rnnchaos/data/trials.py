@@ -40,12 +40,12 @@ def as_trials(x: Any, name: str = "training data", min_length: int = 2,
     if isinstance(x, list | tuple):
         items = list(x)
     else:
-        arr = np.asarray(x)
+        arr = x if isinstance(x, np.memmap) else np.asarray(x)  # a memory map stays one (no copy)
         items = list(arr) if arr.ndim == 3 else [arr]
     if not items:
         raise ValueError(f"{name} holds no trial; give a (T, N) array or a list of (T_i, N) arrays")
     trials = [as_trajectory(a, name=name if len(items) == 1 else f"{name}, trial {i}", min_length=min_length,
-                            allow_nonfinite=allow_nonfinite)
+                            allow_nonfinite=allow_nonfinite, keep_mapped=True)
               for i, a in enumerate(items)]
     dims = {t.shape[1] for t in trials}
     if len(dims) > 1:
@@ -56,6 +56,14 @@ def as_trials(x: Any, name: str = "training data", min_length: int = 2,
 
 def check_gapless(x: NDArray[Any], name: str, nan: str) -> None:
     """Under ``nan="error"``, refuse NaN/inf with a message that names the way out (``--nan split``)."""
+    if nan == "error" and isinstance(x, np.memmap):  # read in blocks (rnnchaos.data.mapped)
+        from rnnchaos.data.mapped import find_nonfinite
+
+        bad_at, kind, n_rows = find_nonfinite(x)
+        if bad_at is not None:
+            raise ValueError(f"{name} contains {kind} at index {bad_at} ({n_rows} non-finite rows); pass --nan split "
+                             "(nan='split') to cut the series into trials at its gaps, or remove them")
+        return
     if nan == "error" and not np.isfinite(x).all():
         bad = np.argwhere(~np.isfinite(x))[0]
         kind = "NaN" if np.isnan(x[tuple(bad)]) else "inf"

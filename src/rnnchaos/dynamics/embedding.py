@@ -146,6 +146,10 @@ def mutual_information_lag(x: Any, max_lag: int | None = None, *, n_bins: int | 
     return int(below[0]) if below.size else int(max_lag)
 
 
+#: most (reference, candidate) pairs one neighbour query holds (distances and indices: 16 bytes each)
+QUERY_BLOCK = 1 << 20
+
+
 def nearest_neighbours(points: NDArray[np.float64], refs: NDArray[np.intp], k: int, theiler: int,
                        *, tree: Any = None) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """The ``k`` nearest neighbours of ``points[refs]`` among ``points`` with |i - ref| > ``theiler``.
@@ -154,6 +158,10 @@ def nearest_neighbours(points: NDArray[np.float64], refs: NDArray[np.intp], k: i
     by continuity of the trajectory. A ``cKDTree`` is queried for ``k + 8`` candidates, doubling for
     the references that have too few outside the window (at most ``k + 2 theiler + 1`` are ever needed).
     Cost: O(M log M) to build the tree plus about O(R k log M) for R references.
+
+    The references are queried in blocks of at most ``QUERY_BLOCK`` candidates (references x candidates),
+    so that memory stays bounded when the Theiler window is long (a slowly varying series needs up to
+    ``2 theiler + 1`` candidates per reference); the result does not depend on the blocks.
 
     Returns ``(idx, dist)`` of shape (R, k), nearest first.
     """
@@ -173,19 +181,24 @@ def nearest_neighbours(points: NDArray[np.float64], refs: NDArray[np.intp], k: i
     cap = min(M, k + 2 * theiler + 1)
     while pending.size:
         q = min(q, cap)
-        d, i = tree.query(pts[refs[pending]], k=q)
-        d = d.reshape(pending.size, q)
-        i = i.reshape(pending.size, q)
-        ok = (np.abs(i - refs[pending, None]) > theiler) & (i < M)
-        done = ok.sum(axis=1) >= k
-        if q >= cap:
-            done[:] = True  # cannot happen short of k when q == cap, by the counting argument above
-        if done.any():
-            rows = np.nonzero(done)[0]
-            order = np.argsort(~ok[rows], axis=1, kind="stable")[:, :k]
-            out_idx[pending[rows]] = np.take_along_axis(i[rows], order, axis=1)
-            out_d[pending[rows]] = np.take_along_axis(d[rows], order, axis=1)
-        pending = pending[~done]
+        step = max(1, QUERY_BLOCK // q)
+        left: list[NDArray[np.intp]] = []
+        for a in range(0, pending.size, step):
+            sub = pending[a:a + step]
+            d, i = tree.query(pts[refs[sub]], k=q)
+            d = d.reshape(sub.size, q)
+            i = i.reshape(sub.size, q)
+            ok = (np.abs(i - refs[sub, None]) > theiler) & (i < M)
+            done = ok.sum(axis=1) >= k
+            if q >= cap:
+                done[:] = True  # cannot happen short of k when q == cap, by the counting argument above
+            if done.any():
+                rows = np.nonzero(done)[0]
+                order = np.argsort(~ok[rows], axis=1, kind="stable")[:, :k]
+                out_idx[sub[rows]] = np.take_along_axis(i[rows], order, axis=1)
+                out_d[sub[rows]] = np.take_along_axis(d[rows], order, axis=1)
+            left.append(sub[~done])
+        pending = np.concatenate(left)
         q *= 2
     return out_idx, out_d
 

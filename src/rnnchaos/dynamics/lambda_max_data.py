@@ -97,6 +97,10 @@ class MaxLyapunovFromData:
     warning: str | None
     dt: float | None = field(default=None, repr=False)
     r2: float = field(default=float("nan"), repr=False)
+    #: samples of the series used (all of them), and reference points of the divergence average (a random
+    #: subsample of at most ``n_references`` of the delay vectors)
+    n_samples: int | None = None
+    n_references: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict of the documented fields (without the divergence curve)."""
@@ -110,6 +114,8 @@ class MaxLyapunovFromData:
             "theiler": int(self.theiler),
             "fit_range": [int(self.fit_range[0]), int(self.fit_range[1])],
             "warning": self.warning,
+            "n_samples": None if self.n_samples is None else int(self.n_samples),
+            "n_references": None if self.n_references is None else int(self.n_references),
         }
 
     def plot(self, path: str | os.PathLike[str]) -> None:
@@ -379,4 +385,6 @@ def lambda_max_from_series(
         warning=warning,
         dt=dt,
         r2=r2,
+        n_samples=int(T),
+        n_references=min(int(n_references), int(M)),
     )

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from rnnchaos._util.rng import SeedLike
 from rnnchaos.metrics.power_spectrum import power_spectrum_distance_per_dim
 from rnnchaos.metrics.presets import DEFAULT_PRESET, MetricPreset, get_preset
-from rnnchaos.metrics.state_space import state_space_divergence
+from rnnchaos.metrics.state_space import samples_used, state_space_divergence
 
 __all__ = ["TrajectoryScore", "score_trajectory"]
 
@@ -37,8 +37,10 @@ class TrajectoryScore:
     """D_stsp and D_H (mean over dimensions, and per dimension) of one trajectory under ``preset``.
 
     ``diverged_at``: index of the first non-finite row of the generated trajectory (``None`` if all
-    are finite); ``n_used``: the number of generated rows that were scored.  ``notes``: why a metric is
-    NaN, when one is.
+    are finite); ``n_used``: the number of generated rows that were scored.  ``d_stsp_n_samples``: the
+    rows of the data the D_stsp used, of ``d_stsp_n_samples_total`` (the Gaussian mixture uses the first
+    ``gmm_max_T`` of the preset; :func:`rnnchaos.metrics.state_space.samples_used`).  ``notes``: why a metric
+    is NaN, when one is.
     """
 
     preset: str
@@ -48,10 +50,13 @@ class TrajectoryScore:
     n_used: int
     diverged_at: int | None = None
     notes: list[str] = field(default_factory=list)
+    d_stsp_n_samples: int | None = None
+    d_stsp_n_samples_total: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"preset": self.preset, "d_stsp": self.d_stsp, "d_h": self.d_h, "d_h_per_dim": self.d_h_per_dim,
-                "n_used": self.n_used, "diverged_at": self.diverged_at, "notes": list(self.notes)}
+                "n_used": self.n_used, "diverged_at": self.diverged_at, "notes": list(self.notes),
+                "d_stsp_n_samples": self.d_stsp_n_samples, "d_stsp_n_samples_total": self.d_stsp_n_samples_total}
 
 
 def score_trajectory(x_true: Any, x_gen: Any, *, preset: str | MetricPreset | None = DEFAULT_PRESET,
@@ -81,9 +86,11 @@ def score_trajectory(x_true: Any, x_gen: Any, *, preset: str | MetricPreset | No
         notes.append("fewer than 2 finite generated steps: D_stsp and D_H are NaN")
         return TrajectoryScore(p.name, math.nan, math.nan, [math.nan] * n, int(gen.shape[0]), diverged_at, notes)
     d_stsp = float(state_space_divergence(x, gen, preset=p, seed=seed))
+    used = samples_used(x.shape[0], gen.shape[0], n, preset=p)[0]
     try:
         dims = [float(v) for v in power_spectrum_distance_per_dim(x, gen, preset=p)]
     except ValueError as exc:
         notes.append(f"D_H: {exc}")
         dims = [math.nan] * n
-    return TrajectoryScore(p.name, d_stsp, float(np.mean(dims)), dims, int(gen.shape[0]), diverged_at, notes)
+    return TrajectoryScore(p.name, d_stsp, float(np.mean(dims)), dims, int(gen.shape[0]), diverged_at, notes,
+                           used, int(x.shape[0]))

@@ -172,6 +172,18 @@ def gmm_kl(x_from: Array, x_to: Array, *, sigma2: float, mc_samples: int, seed: 
 METHODS: tuple[str, ...] = ("bins", "gmm")
 
 
+def samples_used(n_true: int, n_gen: int, n_dim: int, *, preset: str | MetricPreset = DEFAULT_PRESET,
+                 method: Literal["bins", "gmm"] | None = None, max_T: int | None = None) -> tuple[int, int]:
+    """How many rows of the data (``n_true``) and of the model trajectory (``n_gen``) the D_stsp of
+    :func:`state_space_divergence` uses: all of them when binning, the first ``max_T`` (the preset's
+    ``gmm_max_T``) of each for the Gaussian mixture."""
+    p = get_preset(preset)
+    if (method or ("bins" if n_dim <= p.max_bin_dims else "gmm")) == "bins":
+        return int(n_true), int(n_gen)
+    t_max = p.gmm_max_T if max_T is None else positive_int(max_T, "max_T")
+    return min(int(n_true), t_max), min(int(n_gen), t_max)
+
+
 def state_space_divergence(x_true: Any, x_gen: Any, *, preset: str | MetricPreset = DEFAULT_PRESET,
                            method: Literal["bins", "gmm"] | None = None, n_bins: int | None = None,
                            sigma2: float | None = None, max_T: int | None = None,

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike
 from rnnchaos._util.validation import as_trajectory, positive_int
+from rnnchaos.data.mapped import release
 from rnnchaos.metrics.prediction import prediction_error_curve
 from rnnchaos.metrics.presets import DEFAULT_PRESET, get_preset
 from rnnchaos.metrics.scoring import score_trajectory
@@ -57,13 +58,19 @@ class Evaluation:
     x_gen: Array = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     units: str = "per_step"
+    d_stsp_n_samples: int | None = None
+    lambda_max_data_n_samples: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """The numbers only (JSON-ready): d_stsp, d_h, pe, lambda_max_model, lambda_max_data and details."""
         return {"d_stsp": self.d_stsp, "d_h": self.d_h, "pe": self.pe, "lambda_max_model": self.lambda_max_model,
                 "lambda_max_data": self.lambda_max_data, "preset": self.preset, "pe_steps": self.pe_steps,
                 "d_h_per_dim": self.d_h_per_dim, "lyapunov_model": self.lyapunov_model, "units": self.units,
-                "n_steps": self.n_steps, "t_test": int(self.x_true.shape[0]), "warnings": self.warnings}
+                "n_steps": self.n_steps, "t_test": int(self.x_true.shape[0]),
+                # samples the subsampling estimators used: D_stsp (GMM: the first gmm_max_T of t_test), and
+                # lambda_max_data when estimated here from the test series (None: taken from the training run)
+                "d_stsp_n_samples": self.d_stsp_n_samples, "lambda_max_data_n_samples": self.lambda_max_data_n_samples,
+                "warnings": self.warnings}
 
 
 def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None,
@@ -82,6 +89,7 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
 
     p = get_preset(preset)
     x = as_trajectory(x_test, name="test series", min_length=10)
+    release(x_test)  # a memory-mapped test series: the float64 copy is what is used from here on
     n_steps = positive_int(n_steps, "n_steps")
     pe_steps = positive_int(pe_steps, "pe_steps")
     lyapunov_steps = positive_int(lyapunov_steps, "lyapunov_steps")
@@ -114,16 +122,20 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
         except ValueError as exc:
             notes.append(f"model Lyapunov spectrum: {exc}")
     notes += [str(w.message) for w in caught]
+    lam_samples: int | None = None
     if lambda_max_data is None:
         try:
-            lambda_max_data = float(lambda_max_from_series(x, seed=seed).lambda_max)
+            lam_est = lambda_max_from_series(x, seed=seed)
+            lambda_max_data = float(lam_est.lambda_max)
+            lam_samples = lam_est.n_samples
         except ValueError as exc:
             notes.append(f"data lambda_max: {exc}")
     return Evaluation(preset=p.name, d_stsp=score.d_stsp, d_h=score.d_h, d_h_per_dim=score.d_h_per_dim,
                       pe=float(pe_curve[-1]), pe_steps=pe_steps,
                       pe_curve=[float(v) for v in pe_curve], pe_persistence=[float(v) for v in persistence],
                       lambda_max_model=lam_model, lyapunov_model=lyap, lambda_max_data=lambda_max_data,
-                      n_steps=n_steps, x_true=x, x_gen=x_gen, warnings=notes)
+                      n_steps=n_steps, x_true=x, x_gen=x_gen, warnings=notes,
+                      d_stsp_n_samples=score.d_stsp_n_samples, lambda_max_data_n_samples=lam_samples)
 
 
 def evaluate_reconstructor(rec: Any, x_test: Any, **kwargs: Any) -> Evaluation:

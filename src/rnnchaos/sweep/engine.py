@@ -185,9 +185,15 @@ def run_sweep(config: SweepConfig, out_dir: str | os.PathLike[str], *, workers: 
                     close = getattr(stream, "close", None)
                     if close is not None:
                         close()
-        finally:
+        except BaseException:
+            # the trials stopped (interrupt, full disk): write the tables of those done so far, but let the
+            # first error be the one reported (a full disk usually refuses the tables too)
             result.records = _records_in_order(trials, done)
-            result.files = write_results(config, result.records, out)
+            with contextlib.suppress(OSError):
+                result.files = write_results(config, result.records, out)
+            raise
+        result.records = _records_in_order(trials, done)
+        result.files = write_results(config, result.records, out)
     return result
 
 

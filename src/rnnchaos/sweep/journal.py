@@ -5,19 +5,23 @@ Used for the sweep's ``trials.jsonl`` (records keyed by ``"id"``) and the STF re
 allow_nan=True)``); reading the journal back gives the last record of each key, which is how a rerun
 skips finished work.
 
-Each record is written as one line followed by ``flush`` and ``os.fsync``, so a trial is either in
-the journal completely or not at all after a crash or ``SIGKILL``. When the journal is read back,
-a torn last line (the process was killed while writing it) or any other unreadable line is dropped
-and the file is rewritten atomically without it before anything is appended. Cost per append: one
-``fsync``.
+Each record is written as one line with ``os.write`` on an ``O_APPEND`` descriptor, followed by
+``os.fsync``, so a trial is either in the journal completely or not at all after a crash or
+``SIGKILL``. A write or fsync that fails (a full disk: ``ENOSPC``; an I/O error) truncates the file
+back to its length before the record, so the journal never keeps half a line, and the error is
+raised as an ``OSError`` naming the journal. When the journal is read back, a torn last line (the
+process was killed while writing it) or any other unreadable line is dropped and the file is
+rewritten atomically without it before anything is appended. Cost per append: one ``fsync``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from rnnchaos._util.atomic import write_text_atomic
 
@@ -40,7 +44,7 @@ class Journal:
         self.key = key
         self.required = tuple(required) if key in required else (key, *required)
         self.allow_nan = allow_nan
-        self._fh: IO[str] | None = None
+        self._fd: int | None = None
         self.dropped = 0
 
     def load(self) -> dict[str, dict[str, Any]]:
@@ -48,6 +52,8 @@ class Journal:
         or corrupt journal in place (unreadable lines and records lacking a required field are dropped)."""
         if not self.path.exists():
             return {}
+        if not self.path.is_file():  # a FIFO or device would block or never end; a directory cannot be read
+            raise ValueError(f"journal {self.path} is not a regular file; remove it or use another output directory")
         raw = self.path.read_bytes()
         records: dict[str, dict[str, Any]] = {}
         good: list[str] = []
@@ -75,20 +81,33 @@ class Journal:
         return records
 
     def append(self, record: dict[str, Any]) -> None:
-        """Append ``record`` as one line and make it durable (flush + fsync)."""
-        line = json.dumps(record, allow_nan=self.allow_nan)
-        if self._fh is None:
+        """Append ``record`` as one line and make it durable (``os.write`` + ``os.fsync``); on a failed or
+        partial write the file is truncated back to where it was and an ``OSError`` is raised."""
+        data = (json.dumps(record, allow_nan=self.allow_nan) + "\n").encode("utf-8")
+        if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._fh.write(line + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        start = os.fstat(self._fd).st_size
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked (a nearly full disk): go on until done or refused
+                n = os.write(self._fd, view)
+                if n <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[n:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+            reason = exc.strerror or str(exc)
+            raise OSError(exc.errno, f"cannot append to the journal {self.path}: {reason}; it keeps "
+                                     "every record written before (free space and run again to resume)") from None
 
     def close(self) -> None:
-        """Close the file handle (appending again reopens it)."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        """Close the file descriptor (appending again reopens it)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> Journal:
         return self

@@ -46,6 +46,7 @@ from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
 from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
+from rnnchaos.data.mapped import StandardizedSeries, is_mapped, release
 from rnnchaos.data.trials import as_trials, check_gapless
 from rnnchaos.metrics.presets import DEFAULT_PRESET
 from rnnchaos.training.forcing import METHODS, ForcingSchedule
@@ -58,6 +59,7 @@ from rnnchaos.training.run_directory import (
     resume_differences,
     run_config,
     save_run,
+    stored_estimator_params,
 )
 from rnnchaos.training.run_lock import run_lock
 from rnnchaos.training.trainer import Trainer, TrainSettings
@@ -356,13 +358,24 @@ class Reconstructor:
             if run_dir is None:
                 raise ValueError("resume needs a run directory (out=DIR / --out DIR)")
             previous = read_config(run_dir)
+            if self.epochs is None and self.minutes is None:  # no budget given: the stored one, not the default
+                stored = stored_estimator_params(type(self), previous)
+                self.epochs, self.minutes = stored.get("epochs"), stored.get("minutes")
+                budget = previous.get("training") or {}
+                warnings.warn(f"resume without epochs or minutes (--epochs, --minutes): keeping the stored budget "
+                              f"(epochs {budget.get('epochs')}, minutes {budget.get('minutes')}); give a larger "
+                              "one to train longer", stacklevel=3)
         elif run_dir is not None and (run_dir / "checkpoint.pt").exists():
             raise ValueError(f"run directory {str(run_dir)!r} already holds a run; use --resume to continue it "
                              "or choose another --out")
-        std = Standardizer.fit(x)  # over all trials pooled
+        if len(trials) == 1 and is_mapped(x):  # a memory-mapped file: statistics and standardisation by blocks
+            std = Standardizer.fit_blockwise(x)
+            xs: list[Any] = [StandardizedSeries(x, std.mean, std.std)]
+        else:
+            std = Standardizer.fit(x)  # over all trials pooled
+            xs = [std.transform(t) for t in trials]
         self.mean_, self.std_ = std.mean, std.std
-        self.x0_ = x[0].copy()
-        xs = [std.transform(t) for t in trials]
+        self.x0_ = np.array(x[0], dtype=np.float64)
         tau_rule: dict[str, Any] | None = None
         lam: float | None = None
         if previous is not None:
@@ -374,6 +387,7 @@ class Reconstructor:
             try:
                 # λ_max from the longest trial (an estimate must not run across a trial boundary)
                 res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
+                release(longest)  # the pages of a memory-mapped series that the estimate read
                 lam = res.lambda_max
                 # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
                 tau_rule = res.to_dict()

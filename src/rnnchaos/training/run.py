@@ -32,7 +32,8 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
     recorded under ``split["gaps"]`` in ``config.json`` and in the summary (``gaps``, ``trials_kept``,
     ``trials_dropped``, ``samples_kept``, ``samples_dropped``).
 
-    Returns the fitted estimator and a summary with ``run``, ``tau``, ``lambda_max_data`` (per step),
+    Returns the fitted estimator and a summary with ``run``, ``tau``, ``lambda_max_data`` (per step) and
+    the samples its estimate used (``lambda_max_data_n_samples`` of ``lambda_max_data_n_samples_total``),
     ``epochs``, ``seconds``, ``final_loss``, ``status`` and ``message``.
     """
     seed = int(estimator.get("seed", 0))
@@ -57,6 +58,9 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
         "tau": rec.tau_,
         "alpha": rec.alpha_ if rec.forcing == "gtf" else None,
         "lambda_max_data": rec.lambda_max_data_,
+        # the λ_max / τ = auto estimate uses the first n_samples of n_samples_total (rnnchaos.training.tau)
+        "lambda_max_data_n_samples": (rec.tau_rule_ or {}).get("n_samples"),
+        "lambda_max_data_n_samples_total": (rec.tau_rule_ or {}).get("n_samples_total"),
         "epochs": res.epochs,
         "seconds": round(res.seconds, 3),
         "final_loss": res.final_loss,

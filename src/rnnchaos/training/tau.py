@@ -80,10 +80,16 @@ class AutoTau:
                 "warning": self.warning, "n_samples": self.n_samples, "n_samples_total": self.n_samples_total}
 
 
+#: most spectrum values (rows of the padded FFT x columns) that autocorrelation_time holds at once
+ACF_BLOCK = 1 << 21
+
+
 def autocorrelation_time(x: Any, max_lag: int | None = None) -> int:
     """First lag (steps) at which the mean autocorrelation of the z-scored columns of ``x`` (T, N) falls
     below 1/e; ``max_lag`` (default T − 1) when it never does.  Wiener–Khinchin via a zero-padded FFT,
-    O(T log T · N).  Constant columns are ignored."""
+    O(T log T · N), a few columns at a time (at most ``ACF_BLOCK`` spectrum values in memory; each column's
+    FFT is independent of the others, so the result does not depend on the blocks).  Constant columns are
+    ignored."""
     arr = as_trajectory(x, name="series", min_length=3)
     sd = arr.std(axis=0)
     arr = arr[:, sd > 0]
@@ -92,10 +98,14 @@ def autocorrelation_time(x: Any, max_lag: int | None = None) -> int:
     arr = (arr - arr.mean(axis=0)) / arr.std(axis=0)
     T = arr.shape[0]
     n_fft = 1 << (2 * T - 1).bit_length()
-    spec = np.fft.rfft(arr, n=n_fft, axis=0)
-    acf = np.fft.irfft(np.abs(spec) ** 2, n=n_fft, axis=0)[:T]
-    mean_acf = (acf / acf[0]).mean(axis=1)
     limit = T - 1 if max_lag is None else min(T - 1, int(max_lag))
+    width = max(1, ACF_BLOCK // n_fft)
+    parts = []
+    for a in range(0, arr.shape[1], width):
+        spec = np.fft.rfft(arr[:, a:a + width], n=n_fft, axis=0)
+        acf = np.fft.irfft(np.abs(spec) ** 2, n=n_fft, axis=0)[:limit + 1]
+        parts.append(acf / acf[0])
+    mean_acf = np.concatenate(parts, axis=1).mean(axis=1)
     below = np.nonzero(mean_acf[1:limit + 1] < 1.0 / math.e)[0]
     return int(below[0] + 1) if below.size else limit
 

@@ -39,6 +39,7 @@ from rnnchaos._util.atomic import atomic_path, json_default
 from rnnchaos._util.progress import progress_bar
 from rnnchaos._util.torch_files import load_weights_only
 from rnnchaos.data.datasets import SequenceSampler
+from rnnchaos.data.mapped import StandardizedSeries
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
@@ -53,6 +54,8 @@ CLIP_MODES = ("norm", "value", "none")
 #: threads are pinned to one: the same epochs on an idle and on a loaded machine)
 BUDGET_CLOCKS = ("wall", "cpu")
 CHECKPOINT_VERSION = 1
+#: model selection on a memory-mapped training series scores against its first this many samples
+SELECT_MAX_SAMPLES = 200_000
 
 
 @dataclass
@@ -264,6 +267,8 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
     runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
     if not np.all(np.isfinite(runs)):
         return float("inf")
+    if isinstance(x_train, StandardizedSeries):  # a memory-mapped series: its first SELECT_MAX_SAMPLES rows
+        x_train = x_train[:SELECT_MAX_SAMPLES]
     value = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1])).d_stsp
     return float(value) if math.isfinite(value) else float("inf")
 

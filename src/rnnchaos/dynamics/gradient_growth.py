@@ -42,7 +42,7 @@ from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import positive_int
 from rnnchaos.core import ParametricMap
 
-__all__ = ["GradientGrowth", "fit_rate", "gradient_growth"]
+__all__ = ["GradientGrowth", "fit_rate", "gradient_growth", "mean_row_rate"]
 
 
 def fit_rate(steps: NDArray[Any], log_values: NDArray[np.float64]) -> float:
@@ -53,6 +53,19 @@ def fit_rate(steps: NDArray[Any], log_values: NDArray[np.float64]) -> float:
     if ok.sum() < 2:
         return math.nan
     return float(np.polyfit(steps[ok], y[ok], 1)[0])
+
+
+def mean_row_rate(steps: NDArray[Any], log_values: NDArray[np.float64]) -> float:
+    """Mean over rows (windows) of the least-squares slopes of ``log_values`` ``(R, S)`` against ``steps``
+    ``(S,)``, each on its finite entries; rows with fewer than two are left out (NaN if all are).
+
+    When every entry is finite this equals the slope of the row-averaged logs; a window whose gradient is
+    exactly zero from some ``T`` on (``log = -inf``, an orbit and its target on the same fixed point to
+    machine precision) contributes the slope of its finite part instead of being mixed into a mean of the
+    others at those ``T``."""
+    rates = [fit_rate(steps, row) for row in np.asarray(log_values, dtype=np.float64)]
+    finite = [r for r in rates if math.isfinite(r)]
+    return float(np.mean(finite)) if finite else math.nan
 
 
 @dataclass(frozen=True)
@@ -319,10 +332,7 @@ def gradient_growth(model: Any, z0: Any = None, n_steps: int = 200, *, n_initial
     sel = steps >= fit_start
     rate_j = fit_rate(steps[sel], np.nanmean(log_j[:, sel], axis=0))
     lsel = loss_steps >= fit_start
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a column with no finite entry: the mean is NaN
-        mean_g = np.nanmean(np.where(np.isfinite(log_g), log_g, np.nan), axis=0)
-    rate_g = fit_rate(loss_steps[lsel], mean_g[lsel]) if lsel.sum() >= 2 else math.nan
+    rate_g = mean_row_rate(loss_steps[lsel], log_g[:, lsel]) if lsel.sum() >= 2 else math.nan
     return GradientGrowth(steps=steps, log_jacobian_norm=log_j, loss_steps=loss_steps,
                           log_loss_gradient_norm=log_g, jacobian_growth_rate=rate_j,
                           loss_gradient_growth_rate=rate_g, fit_start=fit_start, n_windows=n_windows)

@@ -121,5 +121,10 @@ def test_contracting_models_have_no_gradient_growth(arch, seed):
     lam = model_lyapunov_spectrum(model, 2000, k=1, n_initial_conditions=2, seed=seed).lambda_max
     assert lam < 0
     res = gradient_growth(model, None, 200, seed=seed)
+    # ‖∂z_T/∂z_1‖ decays at λ_max (the leading multiplier of the stable fixed point)
     assert res.jacobian_growth_rate <= 0
-    assert res.gradient_growth_rate <= 0  # NaN (gradients exactly zero) would fail this too
+    assert abs(res.jacobian_growth_rate - lam) <= 0.05 * abs(lam)
+    # the loss gradient does not grow: where orbit and target sit on the same fixed point to rounding it is
+    # constant (an LSTM, whose fixed point is not 0) and its fitted rate is 0 up to rounding (< 1e-5 per
+    # step, a factor below 1.002 over the horizon); else it decays. NaN would fail this too.
+    assert res.gradient_growth_rate * 200 <= 1e-3

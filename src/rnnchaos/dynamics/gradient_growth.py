@@ -19,7 +19,8 @@ that of a finite-time Lyapunov exponent, of order ``sqrt(D / n_steps)`` (for a t
 gain 2, about ±10% at ``n_steps = 200``). Each initial condition is therefore followed through
 ``n_windows`` consecutive windows of ``n_steps`` steps along its orbit, and both norms are measured from
 the start of every window. The rates are least-squares slopes, against ``T`` over ``T >= fit_start``, of
-the ``log`` norms averaged over all windows and initial conditions: an average in ``log`` of the growth of
+the ``log`` norms averaged over all windows and initial conditions (for the loss gradient: the mean of the
+windows' slopes, the same number when no gradient is exactly zero, :func:`mean_row_rate`): an average in ``log`` of the growth of
 ``‖∂z_T/∂z_0‖`` over windows along the orbit, which converges to ``λ_max`` by Oseledets' theorem as the
 orbit covered (``B · n_windows · n_steps`` steps) grows; the slope (not ``log‖·‖ / T``) removes the
 ``O(1)`` offset of a norm against the growth of an aligned vector. For a stable cycle the rate is negative

@@ -211,8 +211,8 @@ def test_cuda_cli_commands_agree_with_cpu(run_cli, tmp_path: Path):
 
 @needs_cuda
 def test_cuda_training_logs_lambda_max_and_the_run_opens_anywhere(run_cli, tmp_path: Path):
-    from rnnchaos.training.reconstructor import Reconstructor
     from rnnchaos.systems.flows import Lorenz63
+    from rnnchaos.training.reconstructor import Reconstructor
 
     x = Lorenz63().trajectory(3000, dt=0.01, seed=1)
     run = tmp_path / "run"

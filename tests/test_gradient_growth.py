@@ -89,14 +89,17 @@ def _tanh_rnn(seed: int):
 
 
 def _lstm(seed: int):
-    return build_model("lstm", 3, 32, gain=8.0, init="normal", seed=seed, dtype=torch.float64)
+    # most random LSTMs are not chaotic, and many are multistable; this one (8 cells, gain 12) is chaotic
+    # from every initial condition tried (λ_max ≈ 0.355): its seeds vary the orbits, not the model
+    return build_model("lstm", 3, 16, gain=12.0, init="normal", seed=0, dtype=torch.float64)
 
 
 def _plrnn(seed: int):
     return chaotic_plrnn()
 
 
-CHAOTIC = [("tanh", _tanh_rnn, s) for s in (2, 3, 4)] + [("lstm", _lstm, s) for s in (0, 2, 6)] + \
+# tanh: three random models (32 units, gain 3); lstm and plrnn: one model, three sets of orbits
+CHAOTIC = [("tanh", _tanh_rnn, s) for s in (2, 3, 4)] + [("lstm", _lstm, s) for s in (0, 1, 2)] + \
           [("plrnn", _plrnn, s) for s in (0, 1, 2)]
 
 

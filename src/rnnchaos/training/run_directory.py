@@ -78,7 +78,7 @@ def resume_differences(cls: Any, previous: dict[str, Any], params: dict[str, Any
     theirs = plain(previous.get("training") or {})
     given = plain(training)
     for key in sorted(given):
-        if key in out or key not in theirs:
+        if key in out or key not in theirs or key in _NOT_COMPARED:  # a CUDA run may resume on the CPU
             continue
         if key in GROWABLE:
             if not _grows(theirs[key], given[key]):

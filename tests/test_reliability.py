@@ -47,6 +47,8 @@ class Case:
     bug: str | None = None
     #: run in a subprocess killed after this many seconds (for inputs that make a command hang)
     timeout: float | None = None
+    #: run as on a machine without CUDA (``torch.cuda.is_available`` patched to False where a GPU exists)
+    no_cuda: bool = False
 
 
 # --- file makers -------------------------------------------------------------------------------------
@@ -388,6 +390,17 @@ RNN_OPTIONS: list[tuple[str, str, list[str]]] = [
     ("width-zero", "--width 0", ["rnn-lyapunov", "--arch", "shplrnn", "--width", "0"]),
     ("gradients-steps-zero", "gradients --steps 0", ["gradients", "--hidden", "4", "--steps", "0"]),
     ("gradients-gain-nan", "gradients --gain nan", ["gradients", "--hidden", "4", "--gain", "nan"]),
+    ("gradients-windows-zero", "gradients --windows 0", ["gradients", "--hidden", "4", "--windows", "0"]),
+    ("device-unknown", "--device tpu", ["rnn-lyapunov", "--hidden", "4", "--device", "tpu"]),
+    ("gradients-device-unknown", "gradients --device tpu", ["gradients", "--hidden", "4", "--device", "tpu"]),
+]
+
+#: ``--device cuda`` on a machine without CUDA (simulated where a GPU exists)
+DEVICE_CUDA_ABSENT: list[tuple[str, str, list[str]]] = [
+    ("rnn-lyapunov", "`rnn-lyapunov`", ["rnn-lyapunov", "--hidden", "4", "--device", "cuda"]),
+    ("gradients", "`gradients`", ["gradients", "--hidden", "4", "--device", "cuda"]),
+    ("evaluate", "`evaluate`", ["evaluate", "run", "--device", "cuda"]),
+    ("report", "`report`", ["report", "run", "--device", "cuda"]),
 ]
 
 
@@ -748,6 +761,8 @@ CASES: list[Case] = [
       for cid, bad, args in RNN_OPTIONS),
     Case("rnn-hidden-huge", "numeric option (`rnn-lyapunov`, `gradients`)", "--hidden 1000000 (too large)",
          _fixed_argv(["rnn-lyapunov", "--hidden", "1000000"])),
+    *(Case(f"device-cuda-absent-{cid}", f"device ({where})", "--device cuda on a machine without CUDA",
+           _fixed_argv(args), no_cuda=True) for cid, where, args in DEVICE_CUDA_ABSENT),
     *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)))
       for cid, bad, args in TRAIN_OPTIONS),
     *(Case(f"train-{cid}", "numeric option (`train`)", bad, _fixed_argv(_train_args(*args)))
@@ -855,6 +870,8 @@ def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     argv = case.argv(tmp_path)
     monkeypatch.chdir(tmp_path)
+    if case.no_cuda:
+        monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run_cli(*argv)
     assert not list(tmp_path.glob("PWNED*")), "a file ran code while being loaded"
     assert "Traceback" not in err
@@ -922,6 +939,18 @@ def _abridged(argv: list[str]) -> list[str]:
     return [out[0], "..." if cut else "", *out[1:]] if cut else out
 
 
+@contextlib.contextmanager
+def _without_cuda(active: bool):  # type: ignore[no-untyped-def]
+    """Patch ``torch.cuda.is_available`` to False while a ``no_cuda`` case runs (in-process cases only)."""
+    if not active:
+        yield
+        return
+    from unittest import mock
+
+    with mock.patch("torch.cuda.is_available", lambda: False):
+        yield
+
+
 def render() -> str:
     lines = [INTRO, "", "| id | input | bad value | command | error (exit 2, one line on stderr) |",
              "|---|---|---|---|---|"]
@@ -935,7 +964,8 @@ def render() -> str:
             cwd = os.getcwd()
             os.chdir(tmp)
             try:
-                code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
+                with _without_cuda(case.no_cuda):
+                    code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
                 msg_lines = err.strip().splitlines()
                 msg = normalise(msg_lines[-1], tmp) if msg_lines else f"(exit {code}, nothing on stderr)"
                 if code == -1:

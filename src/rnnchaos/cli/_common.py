@@ -57,6 +57,11 @@ class TextOrNumber(click.ParamType):
         return value if isinstance(value, str) else str(value)
 
 
+device_option = click.option(
+    "--device", type=LibraryChoice("rnnchaos._util.device:DEVICES"), default="cpu", show_default=True,
+    help="Where the tangent space lives: cpu, cuda (refused without CUDA) or auto (CUDA when present).")
+
+
 def to_jsonable(obj: Any) -> Any:
     """Round-trip ``obj`` through JSON with NumPy support, returning plain Python types."""
     return finite_json(json.loads(json.dumps(obj, default=json_default)), "null")

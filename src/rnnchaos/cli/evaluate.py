@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rnnchaos.cli._common import LibraryChoice, emit, json_option, seed_option
+from rnnchaos.cli._common import LibraryChoice, device_option, emit, json_option, seed_option
 from rnnchaos.metrics.presets import DEFAULT_PRESET, PRESETS
 
 preset_option = click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET,
@@ -57,15 +57,17 @@ def metrics(truth: Path, generated: Path, preset: str, method: str, seed: int, a
 @click.option("--pe-steps", type=int, default=20, show_default=True, help="Horizon n of PE(n).")
 @click.option("--lyapunov-steps", type=int, default=20_000, show_default=True,
               help="Steps of the model's Lyapunov-spectrum estimate.")
+@device_option
 @seed_option
 @json_option
 def evaluate(run_dir: Path, test_file: Path | None, preset: str, n_steps: int, pe_steps: int,
-             lyapunov_steps: int, seed: int, as_json: bool) -> None:
-    """D_stsp, D_H, PE(n) and lambda_max of a trained run against its data."""
+             lyapunov_steps: int, device: str, seed: int, as_json: bool) -> None:
+    """D_stsp, D_H, PE(n) and lambda_max of a trained run against its data (a run trained on CUDA opens on a
+    machine without one; --device chooses where the model's Lyapunov spectrum is computed)."""
     from rnnchaos.report.evaluation import evaluate_run
 
     result = evaluate_run(run_dir, test=test_file, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
-                          lyapunov_steps=lyapunov_steps, seed=seed)
+                          lyapunov_steps=lyapunov_steps, seed=seed, device=device)
     emit(result.summary(), as_json)
 
 
@@ -79,13 +81,16 @@ def evaluate(run_dir: Path, test_file: Path | None, preset: str, n_steps: int, p
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Length of the model's free run.")
 @click.option("--lyapunov-steps", type=int, default=20_000, show_default=True,
               help="Steps of the model's Lyapunov-spectrum estimate.")
+@device_option
 @seed_option
 @json_option
 def report(run_dir: Path, test_file: Path | None, preset: str, out: Path | None, n_steps: int,
-           lyapunov_steps: int, seed: int, as_json: bool) -> None:
+           lyapunov_steps: int, device: str, seed: int, as_json: bool) -> None:
     """Write a Markdown report with figures (attractors, spectra, metrics, Lyapunov spectra, training)."""
+    from rnnchaos._util.device import resolve_device
     from rnnchaos.report.markdown import write_report
 
+    dev = resolve_device(device)
     path = write_report(run_dir, out=out, test=test_file, preset=preset, n_steps=n_steps,
-                        lyapunov_steps=lyapunov_steps, seed=seed)
+                        lyapunov_steps=lyapunov_steps, seed=seed, device=dev)
     emit({"report": str(path)}, as_json)

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import LibraryChoice, apply_options, emit, json_option, seed_option
+from rnnchaos.cli._common import LibraryChoice, apply_options, device_option, emit, json_option, seed_option
 
 model_options = [
     click.option("--arch", type=LibraryChoice("rnnchaos.models.base:buildable_architectures"), default=None, help="Architecture [rnn]."),
@@ -96,13 +96,14 @@ def _orbits(model: Any, ics: int, transient: int, seed: int) -> tuple[str, dict[
     return dominant_orbit_type(classes), dict(counts), z0
 
 
-def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, seed: int) -> Any:
+def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, seed: int,
+              device: str = "cpu") -> Any:
     from rnnchaos.models.spectrum import model_lyapunov_spectrum
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model_lyapunov_spectrum(model, steps, k=k, n_initial_conditions=ics, transient=transient,
-                                       seed=seed)
+                                       seed=seed, device=device)
 
 
 @click.command("rnn-lyapunov")
@@ -110,37 +111,42 @@ def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, s
               help="Number of exponents K [all if M <= 64, else 32].")
 @click.option("--steps", type=click.IntRange(1), default=5000, show_default=True,
               help="Accumulation steps per initial condition.")
+@device_option
 @seed_option
 @json_option
-def _rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, arch: str | None,
+def _rnn_lyapunov(exponents: int | None, steps: int, device: str, seed: int, as_json: bool, arch: str | None,
                   hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
                   checkpoint: str | None, ics: int, transient: int) -> None:
     """Lyapunov spectrum (tangent-space QR, Benettin et al. 1980) and orbit type of an RNN used as a map.
 
     Exponents are per step. The orbit type (fixed_point, k-cycle, quasi_periodic, chaotic, divergent) is the
-    most common one over the initial conditions.
+    most common one over the initial conditions. With --device cuda (or auto on a machine with CUDA) the
+    tangent space lives on the GPU (torch engine); on the CPU the NumPy engine runs.
     """
+    from rnnchaos._util.device import resolve_device
+
+    dev = resolve_device(device)  # refuse cuda without CUDA before any work
     with single_thread():
         _run_rnn_lyapunov(exponents, steps, seed, as_json, arch, hidden, gain, init, clipped, width, checkpoint,
-                          ics, transient)
+                          ics, transient, dev.type)
 
 
 def _run_rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, arch: str | None,
                       hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
-                      checkpoint: str | None, ics: int, transient: int) -> None:
+                      checkpoint: str | None, ics: int, transient: int, device: str) -> None:
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
     m = model.latent_dim
     if exponents is not None and exponents > m:
         raise click.BadParameter(f"must be at most the latent size {m}", param_hint="--exponents")
     k = exponents if exponents is not None else (m if m <= 64 else 32)
     orbit_type, counts, _ = _orbits(model, ics, transient, seed)
-    spec = _lyapunov(model, steps, k, ics, transient, seed)
+    spec = _lyapunov(model, steps, k, ics, transient, seed, device)
     d = spec.to_dict()
     emit({"arch": model.arch, "latent_dim": m, "exponents": d["exponents"], "lambda_max": d["lambda_max"],
           "kaplan_yorke_dimension": d["kaplan_yorke_dimension"], "orbit_type": orbit_type,
           "orbit_types": counts, "units": d["units"], "sum": d["sum"], "spread": d["spread"],
           "n_exponents": k, "n_steps": steps, "n_initial_conditions": d["n_initial_conditions"],
-          "warnings": d["warnings"]}, as_json)
+          "device": device, "warnings": d["warnings"]}, as_json)
 
 
 rnn_lyapunov = apply_options(model_options, _rnn_lyapunov)
@@ -149,28 +155,34 @@ rnn_lyapunov = apply_options(model_options, _rnn_lyapunov)
 @click.command("gradients")
 @click.option("--steps", type=click.IntRange(3), default=200, show_default=True,
               help="Largest horizon T of ‖∂z_T/∂z_1‖ and ‖∂L_T/∂θ‖.")
-@click.option("--lyapunov-steps", type=click.IntRange(1), default=5000, show_default=True,
+@click.option("--lyapunov-steps", type=click.IntRange(1), default=20_000, show_default=True,
               help="Steps for the λ_max estimate shown beside the rate.")
+@click.option("--windows", type=click.IntRange(1), default=16, show_default=True,
+              help="Consecutive windows of --steps steps measured along each orbit; the rates average over all.")
+@device_option
 @seed_option
 @json_option
-def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: str | None, hidden: int | None,
-               gain: float | None, init: str | None, clipped: bool, width: int | None, checkpoint: str | None,
-               ics: int, transient: int) -> None:
+def _gradients(steps: int, lyapunov_steps: int, windows: int, device: str, seed: int, as_json: bool,
+               arch: str | None, hidden: int | None, gain: float | None, init: str | None, clipped: bool,
+               width: int | None, checkpoint: str | None, ics: int, transient: int) -> None:
     """Exponential growth rate of gradients along orbits, beside λ_max (Mikhaeil et al., NeurIPS 2022).
 
     gradient_growth_rate is the fitted slope of log ‖∂L_T/∂θ‖ against T (loss at one time T, target an
-    independent orbit); jacobian_growth_rate that of log ‖∂z_T/∂z_1‖. Both per step.
+    independent orbit); jacobian_growth_rate that of log ‖∂z_T/∂z_1‖. Both per step, averaged in log over
+    --windows consecutive windows along each of the --ics orbits (converges to λ_max on chaotic orbits).
     """
     import numpy as np
 
+    from rnnchaos._util.device import resolve_device
     from rnnchaos.dynamics.gradient_growth import gradient_growth
 
+    dev = resolve_device(device).type
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
     with single_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         orbit_type, counts, z0 = _orbits(model, ics, transient, seed)
-        spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed)
-        res = gradient_growth(model, z0, steps, transient=transient, seed=seed)
+        spec = _lyapunov(model, lyapunov_steps, 1, ics, transient, seed, dev)
+        res = gradient_growth(model, z0, steps, transient=transient, n_windows=windows, device=dev, seed=seed)
     d = res.to_dict()
     note = None
     if not np.isfinite(res.log_loss_gradient_norm).any():
@@ -179,8 +191,8 @@ def _gradients(steps: int, lyapunov_steps: int, seed: int, as_json: bool, arch: 
     emit({"arch": model.arch, "latent_dim": model.latent_dim,
           "gradient_growth_rate": d["gradient_growth_rate"], "jacobian_growth_rate": d["jacobian_growth_rate"],
           "lambda_max": spec.lambda_max, "orbit_type": orbit_type, "orbit_types": counts, "units": "per_step",
-          "max_log_loss_gradient_norm": res.max_log_loss_gradient_norm, "steps": steps,
-          "fit_start": d["fit_start"], **({"note": note} if note else {})}, as_json)
+          "max_log_loss_gradient_norm": res.max_log_loss_gradient_norm, "steps": steps, "windows": windows,
+          "fit_start": d["fit_start"], "device": dev, **({"note": note} if note else {})}, as_json)
 
 
 gradients = apply_options(model_options, _gradients)

@@ -49,7 +49,8 @@ from rnnchaos._util.validation import nonnegative_int, positive_int
 from rnnchaos.core import Array, TangentMap, as_batch
 from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
 
-__all__ = ["LyapunovSpectrum", "LyapunovSpectrumWarning", "lyapunov_spectrum"]
+__all__ = ["LyapunovSpectrum", "LyapunovSpectrumWarning", "checkpoint_steps", "lyapunov_spectrum", "safe_interval",
+           "summarise_run"]
 
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
 #: lost most of their digits: the reorthonormalisation interval is halved automatically.
@@ -261,9 +262,7 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
             bar.update(tangent_transient % chunk)
 
             # 3) accumulation
-            checkpoints = np.unique(np.linspace(n_steps / n_checkpoints, n_steps, n_checkpoints).round()
-                                    .astype(np.int64))
-            checkpoints[-1] = n_steps
+            checkpoints = checkpoint_steps(n_steps, n_checkpoints)
             sums = np.zeros((z.shape[0], k))
             snap = np.empty((checkpoints.size, b0, k))  # per-IC sums at checkpoints (rows of dropped ICs unused)
             snap.fill(np.nan)
@@ -286,7 +285,7 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
                     logs = _log_abs_diag(r)
                     sums += logs
                     if every > 1:
-                        new_every = _safe_interval(logs, since_qr, every)
+                        new_every = safe_interval(logs, since_qr, every)
                         if new_every < every:
                             every = new_every
                             reduced = True
@@ -303,14 +302,26 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
     scale = float(dt) if dt is not None else 1.0
     units = "per_step" if dt is None else "per_time"
     with np.errstate(invalid="ignore"):
-        return _summarise(sums, snap, alive, checkpoints, n_steps, k, dt, units, scale, notes, reduced,
+        return summarise_run(sums, snap, alive, checkpoints, n_steps, k, dt, units, scale, notes, reduced,
                           reortho_every, every)
 
 
-def _summarise(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: NDArray[np.int64], n_steps: int,
+def checkpoint_steps(n_steps: int, n_checkpoints: int) -> NDArray[np.int64]:
+    """The accumulation steps (ascending, the last one ``n_steps``) at which the running estimate is recorded."""
+    checkpoints = np.unique(np.linspace(n_steps / n_checkpoints, n_steps, n_checkpoints).round().astype(np.int64))
+    checkpoints[-1] = n_steps
+    return checkpoints
+
+
+def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: NDArray[np.int64], n_steps: int,
                k: int, dt: float | None, units: str, scale: float, notes: list[str], reduced: bool,
                reortho_every: int, every: int) -> LyapunovSpectrum:
-    """Means, spread, standard errors, sorting and the convergence diagnostic of an accumulated run."""
+    """Means, spread, standard errors, sorting and the convergence diagnostic of an accumulated run.
+
+    ``sums`` (B, k): the accumulated ``log |R_ii|`` of the surviving ICs; ``snap`` (C, B0, k): their values at
+    the ``checkpoints`` (rows of the original batch, ``alive`` the surviving indices); ``every`` the QR interval
+    used at the end (``reduced``: it was lowered from ``reortho_every``). Shared by the NumPy engine and
+    :mod:`rnnchaos.dynamics.lyapunov_spectrum_torch`; warnings in ``notes`` are emitted here."""
     per_ic = sums / (n_steps * scale)
     snap_alive = snap[:, alive, :]  # (C, B, k)
     running_ic = snap_alive / (checkpoints[:, None, None] * scale)
@@ -381,7 +392,7 @@ def _check_shapes(fmap: TangentMap, z: Array, q: Array) -> None:
         raise ValueError(f"fmap.step must map states {z.shape} to the same shape; got {z2.shape}")
 
 
-def _safe_interval(logs: Array, steps: int, every: int) -> int:
+def safe_interval(logs: Array, steps: int, every: int) -> int:
     """Largest QR interval (<= ``every``) keeping the frame well conditioned and finite.
 
     From the last block's per-step log-growth of the frame columns: the spread between the fastest

@@ -161,9 +161,16 @@ class LatentModel(torch.nn.Module):
             return p.dtype
         return self._dtype
 
+    @property
+    def device(self) -> torch.device:
+        """The device of the parameters (the CPU for a model without parameters)."""
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
     def _check_z(self, z: Tensor, name: str = "z") -> Tensor:
         if not isinstance(z, Tensor):
-            z = torch.as_tensor(np.asarray(z), dtype=self.dtype)
+            z = torch.as_tensor(np.asarray(z), dtype=self.dtype, device=self.device)
         if z.dim() == 1:
             z = z[None, :]
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
@@ -175,7 +182,7 @@ class LatentModel(torch.nn.Module):
             if s is not None and torch.as_tensor(s).numel() > 0:
                 raise ValueError("this model has input_dim=0 but an input s was given")
             return None
-        s = torch.as_tensor(s, dtype=self.dtype)
+        s = torch.as_tensor(s, dtype=self.dtype, device=self.device)
         if s.dim() == 1:
             s = s[None, :].expand(batch, -1)
         if s.dim() != 2 or s.shape[1] != self.input_dim:
@@ -266,6 +273,13 @@ class LatentModel(torch.nn.Module):
         """
         return ModelMap(self, input=input, mean=mean, std=std)
 
+    def as_torch_map(self, input: Any = None, *, device: Any = None,  # noqa: A002
+                     dtype: Any = torch.float64) -> TorchModelMap:
+        """A torch tangent map of this model on ``device`` (``cpu``/``cuda``/``auto``; default: where the
+        model is), for :func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch`
+        (a detached copy in ``dtype``, float64 by default)."""
+        return TorchModelMap(self, input=input, device=device, dtype=dtype)
+
 
 class ModelMap:
     """The one adapter from a :class:`LatentModel` to float64 NumPy: a :class:`~rnnchaos.core.TangentMap`
@@ -283,7 +297,9 @@ class ModelMap:
 
     def __init__(self, model: LatentModel, input: Any = None, *, mean: Any = None,  # noqa: A002
                  std: Any = None) -> None:
-        self.model = copy.deepcopy(model).to(torch.float64).eval()
+        # a CPU copy: the NumPy arrays this adapter reads and returns live on the host, whatever the
+        # device of the model (a model trained on CUDA is analysed here on the CPU)
+        self.model = copy.deepcopy(model).to(device="cpu", dtype=torch.float64).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.dim = model.latent_dim
@@ -334,6 +350,52 @@ class ModelMap:
 
     def __repr__(self) -> str:
         return f"ModelMap(arch={self.arch!r}, dim={self.dim})"
+
+
+class TorchModelMap:
+    """A :class:`LatentModel` as a torch tangent map on a device: ``dim``, ``dt`` (None: per-step units),
+    ``device``, ``dtype``, ``step(z)`` ``(B, M) -> (B, M)`` and ``tangent_step(z, Q)`` ``-> (F(z), J(z) Q)``
+    (matrix-free) on tensors of that device, for the torch Lyapunov engine
+    (:mod:`rnnchaos.dynamics.lyapunov_spectrum_torch`). Holds a detached copy (eval mode) of the model in
+    ``dtype`` on ``device`` (``cpu``/``cuda``/``auto``; default: the model's own device); ``input`` is a
+    constant external input ``(K,)`` (zero when None)."""
+
+    dt: float | None = None
+
+    def __init__(self, model: LatentModel, input: Any = None, *, device: Any = None,  # noqa: A002
+                 dtype: Any = torch.float64) -> None:
+        from rnnchaos._util.device import resolve_device
+
+        if device is None:
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype)
+        self.model = copy.deepcopy(model).to(device=self.device, dtype=self.dtype).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.dim = model.latent_dim
+        self.arch = model.arch
+        self.input: Tensor | None = None
+        if input is not None:
+            s = torch.as_tensor(np.asarray(input, dtype=np.float64))
+            if s.dim() != 1 or s.shape[0] != model.input_dim or model.input_dim == 0:
+                raise ValueError(f"input must be a constant vector of length input_dim={model.input_dim}, "
+                                 f"got shape {tuple(s.shape)}")
+            self.input = s.to(device=self.device, dtype=self.dtype)
+
+    def _s(self, batch: int) -> Tensor | None:
+        return None if self.input is None else self.input[None, :].expand(batch, -1)
+
+    def step(self, z: Tensor) -> Tensor:
+        with torch.no_grad():
+            return self.model.step(z, self._s(z.shape[0]))
+
+    def tangent_step(self, z: Tensor, q: Tensor) -> tuple[Tensor, Tensor]:
+        with torch.no_grad():
+            return self.model.tangent(z, q, self._s(z.shape[0]))
+
+    def __repr__(self) -> str:
+        return f"TorchModelMap(arch={self.arch!r}, dim={self.dim}, device={str(self.device)!r})"
 
 
 def _standardisation(value: Any, n: int, name: str) -> Array:

@@ -166,7 +166,7 @@ def gru_jacobian(h: Tensor, w: Tensor, b_hh: Tensor, b_x: Tensor) -> Tensor:
     dr = (r * (1 - r))[:, :, None] * wr
     du = (u * (1 - u))[:, :, None] * wu
     dn = dn_common[:, :, None] * (vn[:, :, None] * dr + r[:, :, None] * wn)
-    eye = torch.eye(hs, dtype=h.dtype)
+    eye = torch.eye(hs, dtype=h.dtype, device=h.device)
     return (h - n)[:, :, None] * du + (1 - u)[:, :, None] * dn + u[:, :, None] * eye
 
 

@@ -40,17 +40,30 @@ def model_lyapunov_spectrum(model: LatentModel, n_steps: int = 5000, *, k: int |
                             n_initial_conditions: int = 4, z0: Any = None, transient: int = 1000,
                             tangent_transient: int = 100, reortho_every: int = 1, scale: float = 1.0,
                             input: Any = None, seed: SeedLike = None,  # noqa: A002
-                            progress: bool = False) -> LyapunovSpectrum:
+                            progress: bool = False, device: Any = None) -> LyapunovSpectrum:
     """The ``k`` largest Lyapunov exponents (all ``M`` by default) of ``model`` along its own orbits.
 
     ``z0`` ``(B, M)`` gives the initial conditions; otherwise ``n_initial_conditions`` are drawn with
     :func:`initial_conditions` from ``seed``. ``input``: constant external input (zero when None).
     Returns a :class:`~rnnchaos.dynamics.lyapunov_spectrum.LyapunovSpectrum` in ``per_step`` units.
+    ``device``: where the tangent space lives (``cpu``/``cuda``/``auto``; None: the CPU). On the CPU the
+    float64 NumPy engine runs on ``model.as_map()``; on CUDA the torch engine
+    (:func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch`) runs on
+    ``model.as_torch_map(device=...)`` in float64, with the same initial conditions and frame.
     Cost: ``(transient + tangent_transient + n_steps)`` model steps with ``k`` tangent vectors each.
     """
+    from rnnchaos._util.device import resolve_device
+
+    dev = resolve_device(device)
     rng = as_generator(seed)
     if z0 is None:
         z0 = initial_conditions(model, n_initial_conditions, scale=scale, seed=rng)
+    if dev.type != "cpu":
+        from rnnchaos.dynamics.lyapunov_spectrum_torch import lyapunov_spectrum_torch
+
+        return lyapunov_spectrum_torch(model.as_torch_map(input=input, device=dev), np.asarray(z0, dtype=np.float64),
+                                       n_steps, k=k, transient=transient, tangent_transient=tangent_transient,
+                                       reortho_every=reortho_every, seed=rng, progress=progress)
     return lyapunov_spectrum(model.as_map(input=input), z0, n_steps, k=k, transient=transient,
                              tangent_transient=tangent_transient, reortho_every=reortho_every,
                              seed=rng, progress=progress)

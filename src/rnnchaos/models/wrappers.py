@@ -95,7 +95,7 @@ class TorchModuleModel(LatentModel):
         if self.has_bias:
             b_hh, b_ih = self._weight("bias_hh_l0"), self._weight("bias_ih_l0")
         else:
-            b_hh = b_ih = torch.zeros(w.shape[0], dtype=w.dtype)
+            b_hh = b_ih = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
         if s is not None:
             b_ih = b_ih + s @ self._weight("weight_ih_l0").T
         return b_hh, b_ih

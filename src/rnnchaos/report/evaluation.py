@@ -76,17 +76,22 @@ class Evaluation:
 def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None,
                    generate: Callable[[int, Array], Any] | None = None, preset: str = DEFAULT_PRESET,
                    n_steps: int = 100_000, pe_steps: int = 20, lyapunov_steps: int = 20_000,
-                   lambda_max_data: float | None = None, seed: SeedLike = 0) -> Evaluation:
+                   lambda_max_data: float | None = None, seed: SeedLike = 0, device: Any = None) -> Evaluation:
     """Evaluate a ``LatentModel`` (``rnnchaos.models``) on a test series ``x_test`` (T, N) in data units.
 
     ``mean``/``std``: the standardisation applied before the model (identity when None). ``generate(T, x0)``
     may supply the free run (e.g. ``Reconstructor.generate``); by default it is computed here.
-    ``lambda_max_data`` (per step) is estimated from ``x_test`` when not given.
+    ``lambda_max_data`` (per step) is estimated from ``x_test`` when not given. ``device``
+    (``cpu``/``cuda``/``auto``; None: the CPU): where the model's Lyapunov spectrum is computed (on CUDA by
+    :func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch`, float64, same initial states
+    and frame); the free run and PE(n) use the float64 NumPy adapter on the CPU.
     """
+    from rnnchaos._util.device import resolve_device
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
     from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
     from rnnchaos.models.free_run import free_run
 
+    dev = resolve_device(device)
     p = get_preset(preset)
     x = as_trajectory(x_test, name="test series", min_length=10)
     release(x_test)  # a memory-mapped test series: the float64 copy is what is used from here on
@@ -116,7 +121,13 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            spec = lyapunov_spectrum(fmap, fmap.encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
+            if dev.type == "cpu":
+                spec = lyapunov_spectrum(fmap, fmap.encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
+            else:
+                from rnnchaos.dynamics.lyapunov_spectrum_torch import lyapunov_spectrum_torch
+
+                spec = lyapunov_spectrum_torch(model.as_torch_map(device=dev), fmap.encode(x[idx]), lyapunov_steps,
+                                               transient=1000, seed=seed)
             lyap = [float(v) for v in spec.exponents]
             lam_model = spec.lambda_max
         except ValueError as exc:
@@ -214,10 +225,15 @@ def run_test_series(rec: Any, run_dir: Path, test: str | os.PathLike[str] | None
 
 def evaluate_run(run_dir: str | os.PathLike[str], *, test: str | os.PathLike[str] | None = None,
                  preset: str = DEFAULT_PRESET, n_steps: int = 100_000, pe_steps: int = 20,
-                 lyapunov_steps: int = 20_000, seed: SeedLike = 0) -> Evaluation:
-    """Load a run directory (``Reconstructor.load``) and evaluate it on ``test`` (default: the run's data)."""
+                 lyapunov_steps: int = 20_000, seed: SeedLike = 0, device: Any = None) -> Evaluation:
+    """Load a run directory (``Reconstructor.load``: on the CPU whatever device it was trained on, unless
+    CUDA is present) and evaluate it on ``test`` (default: the run's data); ``device`` as in
+    :func:`evaluate_model`."""
+    from rnnchaos._util.device import resolve_device
+
+    dev = resolve_device(device)  # refuse cuda without CUDA before loading anything
     rd = Path(run_dir)
     rec = _load_reconstructor(rd)
     x = run_test_series(rec, rd, test)
     return evaluate_reconstructor(rec, x, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
-                                  lyapunov_steps=lyapunov_steps, seed=seed)
+                                  lyapunov_steps=lyapunov_steps, seed=seed, device=dev)

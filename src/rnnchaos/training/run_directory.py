@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def resume_differences(cls: Any, previous: dict[str, Any], params: dict[str, Any
     theirs = plain(previous.get("training") or {})
     given = plain(training)
     for key in sorted(given):
-        if key in out or key not in theirs:
+        if key in out or key not in theirs or key in _NOT_COMPARED:  # a CUDA run may resume on the CPU
             continue
         if key in GROWABLE:
             if not _grows(theirs[key], given[key]):
@@ -125,6 +126,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
 
     d = Path(run_dir)
     cfg = read_config(d)
+    cfg = _on_available_device(cfg, d)
     params = stored_estimator_params(cls, cfg)
     params["model_kwargs"] = params.get("model_kwargs") or {}
     try:
@@ -181,6 +183,22 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
                                   selected_epoch=res.get("selected_epoch"),
                                   selected_score=res.get("selected_score"))
     return rec
+
+
+def _on_available_device(cfg: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """``cfg`` with its device set to ``cpu`` when it names ``cuda`` and this machine has no CUDA device (a
+    run trained on a GPU opens, evaluates and reports anywhere; the weights are stored on the CPU), saying
+    so in one line on stderr. The file itself is not changed."""
+    trained = (cfg.get("training") or {}).get("device"), (cfg.get("estimator") or {}).get("device")
+    if "cuda" not in trained or torch.cuda.is_available():
+        return cfg
+    out = dict(cfg)
+    for section in ("training", "estimator"):
+        if isinstance(out.get(section), dict) and out[section].get("device") == "cuda":
+            out[section] = {**out[section], "device": "cpu"}
+    sys.stderr.write(f"rnnchaos: info: run {str(run_dir)!r} was trained on cuda; this machine has no CUDA "
+                     "device, so it is opened on the CPU\n")
+    return out
 
 
 def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:

@@ -240,14 +240,21 @@ def uses_fast_path(model: Any, device: torch.device) -> bool:
 def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000, transient: int = 500,
                         seed: int = 0) -> float | None:
     """λ_max (per step) of a model along its own orbit from ``z0`` (M,), by the tangent-space QR method
-    of :func:`rnnchaos.dynamics.lyapunov_spectrum.lyapunov_spectrum`; None when the orbit escapes."""
+    on the model's device: :func:`rnnchaos.dynamics.lyapunov_spectrum.lyapunov_spectrum` (NumPy) for a CPU
+    model, :func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch` (float64, on the GPU)
+    for a CUDA one; None when the orbit escapes."""
     from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
+    from rnnchaos.dynamics.lyapunov_spectrum_torch import lyapunov_spectrum_torch
 
+    on_gpu = next((p.device.type != "cpu" for p in model.parameters()), False)
+    zz = np.asarray(z0, dtype=np.float64)[None, :]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = lyapunov_spectrum(model.as_map(), np.asarray(z0, dtype=np.float64)[None, :], n_steps, k=1,
-                                    transient=transient, seed=seed)
+            if on_gpu:
+                res = lyapunov_spectrum_torch(model.as_torch_map(), zz, n_steps, k=1, transient=transient, seed=seed)
+            else:
+                res = lyapunov_spectrum(model.as_map(), zz, n_steps, k=1, transient=transient, seed=seed)
         value = float(res.exponents[0])
     except (ValueError, FloatingPointError, RuntimeError):
         return None

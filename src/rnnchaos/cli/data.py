@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ def list_cmd(as_json: bool) -> None:
     from rnnchaos.data.fetch import remote_files
 
     dirs = data_dirs()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in CATALOG.values():
         for role, f in zip(("train", "test"), remote_files(entry), strict=False):
             local = next((d / f.name for d in dirs if (d / f.name).is_file()), None)

@@ -143,8 +143,9 @@ def missing_message(entry: DatasetEntry, searched: list[Path], directory: Path |
     ``--dir`` when the caller asked for a ``directory`` other than the default)."""
     where = " or ".join(str(d) for d in searched)
     fetch = f"rnnchaos data fetch {entry.name}" + (f" --dir {directory}" if directory is not None else "")
-    return (f"data set {entry.name!r} ({entry.train_file}) is not in {where}; download it with '{fetch}' "
-            "or set RNNCHAOS_DATA_DIR to the directory holding it")
+    hint = "" if directory is not None or os.environ.get("RNNCHAOS_DATA_DIR") else \
+        " or set RNNCHAOS_DATA_DIR to the directory holding it"
+    return f"data set {entry.name!r} ({entry.train_file}) is not in {where}; download it with '{fetch}'{hint}"
 
 
 def entry_files(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Path, Path | None]:

@@ -76,9 +76,8 @@ def series_name(name: str) -> str:
 
 def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
     """The benchmark series ``name`` (``stf:lorenz63`` or ``lorenz63``; see ``DATASETS``), (T, N) float64."""
-    from rnnchaos.data.io import load_series
-
     from rnnchaos.data.catalog import entry_files
+    from rnnchaos.data.io import load_series
 
     path, _ = entry_files(f"stf:{series_name(name)}", directory)  # names 'rnnchaos data fetch' when missing
     return load_series(path)

@@ -159,6 +159,10 @@ def test_fetch_checks_sha256_then_train_reads_the_fetched_file(run_cli, server: 
     assert json.loads(out)["epochs"] == 2
     config = json.loads((run / "config.json").read_text())
     assert config["data"]["source"] == str(cache / FILE)
+    # lyapunov --data NAME reads the same fetched file as lyapunov --data PATH
+    by_name = run_cli("lyapunov", "--data", NAME, "--json")
+    by_path = run_cli("lyapunov", "--data", str(cache / FILE), "--json")
+    assert by_name[0] == 0 and by_name == by_path
 
 
 def test_default_directory_is_the_user_cache_and_names_resolve_there(run_cli, server: _Server, small,
@@ -220,6 +224,8 @@ def test_missing_data_set_names_the_fetch_command(run_cli, tmp_path: Path, monke
     for spelling in (NAME, "stf_lorenz63"):
         line = _one_error_line(*run_cli("train", "--data", spelling, "--epochs", "1"))
         assert f"'rnnchaos data fetch {NAME}'" in line and str(tmp_path) in line
+    line = _one_error_line(*run_cli("lyapunov", "--data", "gtf:ecg"))
+    assert "'rnnchaos data fetch gtf:ecg'" in line
     line = _one_error_line(*run_cli("reproduce", "stf-tau-sweep", "--dataset", "stf:rossler", "--data-dir",
                                     str(tmp_path / "d"), "--minutes", "0.01"))
     assert f"'rnnchaos data fetch stf:rossler --dir {tmp_path / 'd'}'" in line

@@ -738,6 +738,8 @@ DATA_SETS = [
      {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: _train_args("--data", "stf:lorenz63")),
     ("missing-stem", "data set (`train --data NAME`)", "older spelling stf_lorenz63, not fetched",
      {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: _train_args("--data", "stf_lorenz63")),
+    ("missing-lyapunov", "data set (`lyapunov --data NAME`)", "not fetched (RNNCHAOS_DATA_DIR empty)",
+     {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: ["lyapunov", "--data", "gtf:ecg"]),
     ("missing-dir", "data set (`reproduce --data-dir`)", "not in --data-dir", {},
      lambda t: ["reproduce", "stf-tau-sweep", "--dataset", "stf:rossler", "--data-dir", str(t / "none"),
                 "--minutes", "0.01"]),

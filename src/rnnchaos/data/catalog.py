@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["CATALOG", "DatasetEntry", "get_entry", "entry_files", "legacy_name", "data_dirs", "fetch_dir",
-           "user_cache_dir", "sources", "missing_message"]
+           "user_cache_dir", "sources", "missing_message", "resolve_file"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,14 @@ def entry_files(name: str, directory: str | os.PathLike[str] | None = None) -> t
         if train.is_file():
             return train, (root / entry.test_file if entry.test_file is not None else None)
     raise ValueError(missing_message(entry, searched, Path(directory) if directory is not None else None))
+
+
+def resolve_file(text: str) -> str:
+    """``text`` itself when it names an existing path or no data set; else the train file of the catalog
+    entry it names (``stf:lorenz63``, or the older stem ``stf_lorenz63``), searched as :func:`entry_files`
+    does (``ValueError`` naming the fetch command when it is missing)."""
+    key = text.strip().lower()
+    if Path(text).exists() or (key not in CATALOG and legacy_name(text.strip()) is None):
+        return text
+    train, _ = entry_files(key if key in CATALOG else str(legacy_name(text.strip())))
+    return str(train)

@@ -15,6 +15,7 @@ import http.server
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ FILE = "stf_lorenz63.npy"
 
 
 class _Server:
-    """A loopback HTTP server: ``routes[path] = (body, mode)``; mode ``ok``, or ``drop`` (announce a
-    Content-Length larger than the body, send the body, close the connection). ``hits`` counts requests."""
+    """A loopback HTTP server: ``routes[path] = (body, mode)``; mode ``ok``, ``drop`` (announce a
+    Content-Length larger than the body, send the body, close the connection) or ``stall`` (the same, but
+    wait 3 s before closing). ``hits`` counts requests."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[bytes, str]] = {}
@@ -47,12 +49,14 @@ class _Server:
                     return
                 body, mode = server.routes[self.path]
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body) + (4096 if mode == "drop" else 0)))
+                self.send_header("Content-Length", str(len(body) + (4096 if mode != "ok" else 0)))
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
                 if mode == "drop":
                     self.close_connection = True
+                if mode == "stall":  # the rest never comes: the client's timeout must end the wait
+                    time.sleep(3.0)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -203,6 +207,18 @@ def test_connection_dropped_mid_body_leaves_no_file(run_cli, server: _Server, sm
     cache = tmp_path / "cache"
     line = _one_error_line(*run_cli("data", "fetch", NAME, "--dir", str(cache), "--base-url", server.url))
     assert "cut off" in line and f"{len(body) // 2:,} of {len(body) // 2 + 4096:,} bytes" in line
+    assert list(cache.iterdir()) == []
+
+
+def test_stalled_server_times_out_and_leaves_no_file(run_cli, server: _Server, small, tmp_path: Path,
+                                                     no_env: Path) -> None:
+    body, f = small
+    server.serve(f, body[:1000], mode="stall")
+    cache = tmp_path / "cache"
+    start = time.perf_counter()
+    line = _one_error_line(*run_cli("data", "fetch", NAME, "--dir", str(cache), "--base-url", server.url,
+                                    "--timeout", "0.5"))
+    assert time.perf_counter() - start < 2.5 and "timed out" in line and "after 1,000 bytes" in line
     assert list(cache.iterdir()) == []
 
 

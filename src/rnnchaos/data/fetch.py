@@ -91,7 +91,9 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def _blocks(response: Any) -> Iterator[bytes]:
-    while block := response.read(BLOCK):
+    """The body as it arrives (``read1``: what the socket has, up to 1 MiB, rather than waiting for a full block)."""
+    read = getattr(response, "read1", response.read)
+    while block := read(BLOCK):
         yield block
 
 

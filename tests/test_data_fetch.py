@@ -240,6 +240,10 @@ def test_missing_data_set_names_the_fetch_command(run_cli, tmp_path: Path, monke
     for spelling in (NAME, "stf_lorenz63"):
         line = _one_error_line(*run_cli("train", "--data", spelling, "--epochs", "1"))
         assert f"'rnnchaos data fetch {NAME}'" in line and str(tmp_path) in line
+    code, out, _ = run_cli("data", "list")
+    rows = [ln.split() for ln in out.splitlines()[1:-1]]
+    assert code == 0 and len(rows) == len(catalog.sources()["files"]) and {r[0] for r in rows} == set(CATALOG)
+    assert all(r[-2:] == ["not", "fetched"] for r in rows)
     line = _one_error_line(*run_cli("lyapunov", "--data", "gtf:ecg"))
     assert "'rnnchaos data fetch gtf:ecg'" in line
     line = _one_error_line(*run_cli("reproduce", "stf-tau-sweep", "--dataset", "stf:rossler", "--data-dir",

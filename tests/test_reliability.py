@@ -49,6 +49,11 @@ class Case:
     timeout: float | None = None
     #: run as on a machine without CUDA (``torch.cuda.is_available`` patched to False where a GPU exists)
     no_cuda: bool = False
+    #: environment variables set while the case runs (``{tmp}`` stands for its directory)
+    env: tuple[tuple[str, str], ...] = ()
+
+    def environ(self, tmp: Path) -> dict[str, str]:
+        return {k: v.format(tmp=tmp) for k, v in self.env}
 
 
 # --- file makers -------------------------------------------------------------------------------------
@@ -727,6 +732,33 @@ def _fixed_argv(argv: list[str]) -> Callable[[Path], list[str]]:
     return lambda t: list(argv)
 
 
+def _file_dir(t: Path) -> list[str]:
+    (t / "file").write_text("not a directory")
+    return ["data", "fetch", "stf:lorenz63", "--dir", str(t / "file")]
+
+
+#: data sets outside the repository (``rnnchaos data fetch``; a data set not fetched yet); the network
+#: faults (checksum mismatch, connection closed mid-body) are tests/test_data_fetch.py, against a local server
+DATA_SETS = [
+    ("fetch-unknown", "data set (`data fetch`)", "unknown name", {},
+     lambda t: ["data", "fetch", "stf:mars", "--dir", str(t / "d")]),
+    ("fetch-base-url", "data set (`data fetch`)", "--base-url ftp://example.org (not http)", {},
+     lambda t: ["data", "fetch", "stf:lorenz63", "--dir", str(t / "d"), "--base-url", "ftp://example.org"]),
+    ("fetch-dir-file", "data set (`data fetch`)", "--dir is a file", {}, _file_dir),
+    ("fetch-timeout", "data set (`data fetch`)", "--timeout 0", {},
+     lambda t: ["data", "fetch", "stf:lorenz63", "--dir", str(t / "d"), "--timeout", "0"]),
+    ("missing", "data set (`train --data NAME`)", "not fetched (RNNCHAOS_DATA_DIR empty)",
+     {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: _train_args("--data", "stf:lorenz63")),
+    ("missing-stem", "data set (`train --data NAME`)", "older spelling stf_lorenz63, not fetched",
+     {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: _train_args("--data", "stf_lorenz63")),
+    ("missing-lyapunov", "data set (`lyapunov --data NAME`)", "not fetched (RNNCHAOS_DATA_DIR empty)",
+     {"RNNCHAOS_DATA_DIR": "{tmp}/empty"}, lambda t: ["lyapunov", "--data", "gtf:ecg"]),
+    ("missing-dir", "data set (`reproduce --data-dir`)", "not in --data-dir", {},
+     lambda t: ["reproduce", "stf-tau-sweep", "--dataset", "stf:rossler", "--data-dir", str(t / "none"),
+                "--minutes", "0.01"]),
+]
+
+
 CASES: list[Case] = [
     *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, _data_argv(mk)) for cid, bad, mk in DATA_FILES),
     Case("data-nul-header", "data file (`lyapunov --data`)", "NUL byte in the .npy header (found by fuzzing)",
@@ -777,6 +809,7 @@ CASES: list[Case] = [
          lambda t: ["demo", "--minutes", "nan", "--out", str(t / "demo")]),
     *(Case(f"sweep-{cid}", "sweep config (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_CONFIGS),
     *(Case(f"sweep-{cid}", "option (`sweep`)", bad, mk) for cid, bad, mk in SWEEP_OPTIONS),
+    *(Case(f"dataset-{cid}", what, bad, mk, env=tuple(env.items())) for cid, what, bad, env, mk in DATA_SETS),
 ]
 
 
@@ -869,6 +902,8 @@ def doc_rows() -> dict[str, str]:
 def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli, doc_rows,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     argv = case.argv(tmp_path)
+    for key, value in case.environ(tmp_path).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
     if case.no_cuda:
         monkeypatch.setattr("torch.cuda.is_available", lambda: False)
@@ -960,9 +995,13 @@ def render() -> str:
             tmp = base / f"c{i}"
             tmp.mkdir()
             argv = case.argv(tmp)
-            shown = " ".join(normalise(a, tmp) for a in _abridged(argv))
+            env = case.environ(tmp)
+            shown = "".join(f"{k}={normalise(v, tmp)} " for k, v in env.items()) + "rnnchaos "
+            shown += " ".join(normalise(a, tmp) for a in _abridged(argv))
             cwd = os.getcwd()
             os.chdir(tmp)
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
             try:
                 with _without_cuda(case.no_cuda):
                     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
@@ -976,11 +1015,16 @@ def render() -> str:
                 msg = f"uncaught {type(exc).__name__}: {' '.join(str(exc).split())[:150]}"
             finally:
                 os.chdir(cwd)
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
             if list(tmp.glob("PWNED*")):
                 msg = f"**code ran while loading** {msg}"
             if case.bug:
                 msg = f"**bug**: {msg}"
-                cell = f"`{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | {msg} ({case.bug})"
+                cell = f"`{case.id}` | {case.input} | {case.bad} | `{shown}` | {msg} ({case.bug})"
                 lines.append(f"| {cell} |")
                 continue
             if msg.startswith("(exit") or msg.startswith("uncaught"):
@@ -988,7 +1032,7 @@ def render() -> str:
                 # (under heavy load a slow run once put a "hang" into the page, and CI then failed on it)
                 raise SystemExit(f"case {case.id} did not give a one-line error: {msg}; page not written")
             msg = msg.replace("|", "\\|")
-            lines.append(f"| `{case.id}` | {case.input} | {case.bad} | `rnnchaos {shown}` | `` {msg} `` |")
+            lines.append(f"| `{case.id}` | {case.input} | {case.bad} | `{shown}` | `` {msg} `` |")
     bugs = [c for c in CASES if c.bug]
     lines += ["", "## Known defects (strict xfail tests, routed to the owners of the modules)", ""]
     lines += [f"- `{c.id}`: {c.bug}." for c in bugs]

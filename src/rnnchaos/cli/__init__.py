@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "reproduce": "reproduce:reproduce",
     "sweep": "sweep:sweep",
     "demo": "demo:demo",
+    "data": "data:data",
 }
 
 

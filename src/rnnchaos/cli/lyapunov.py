@@ -19,7 +19,8 @@ _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
 @click.command("lyapunov")
 @click.argument("system", required=False, metavar="[SYSTEM]")
 @click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
-              help="Estimate lambda_max from a measured series (.npy or .csv, time x dims) instead of a SYSTEM.")
+              help="Estimate lambda_max from a measured series (.npy or .csv, time x dims) instead of a SYSTEM; "
+                   "also a published data set by name (stf:lorenz63; rnnchaos data list).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="System parameter, repeatable (e.g. --param rho=28).")
 @click.option("--steps", type=int, default=None, help="Accumulation steps per initial condition [system default].")
@@ -130,10 +131,11 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
 
 def _data_branch(path: str, *, dt: float | None, method: str, lag: int | None, dim: int | None, theiler: int | None,
                  plot: str | None, seed: int, as_json: bool) -> None:
+    from rnnchaos.data.catalog import resolve_file
     from rnnchaos.data.io import load_series
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
 
-    x = load_series(path)
+    x = load_series(resolve_file(path))  # a file, or a published data set by name (stf:lorenz63)
     result = lambda_max_from_series(x, dt=dt, method=cast(Literal["rosenstein", "kantz"], method), lag=lag, embedding_dim=dim, theiler=theiler, seed=seed)
     if plot is not None:
         result.plot(plot)

@@ -11,19 +11,26 @@ of Mikhaeil, Monfared & Durstewitz 2022):
 * ``dendplrnn:`` -- Brenner et al., "Tractable dendritic RNNs for reconstructing nonlinear dynamical
   systems" (ICML 2022), DurstewitzLab/dendPLRNN @368ed04; separate train and test files.
 
-``CATALOG`` maps each name to a ``DatasetEntry`` (file names relative to the data directory, see
-``rnnchaos.data.datasets.shared_data_dir``). ``rnnchaos train --data stf:lorenz63`` trains on the entry's
+``CATALOG`` maps each name to a ``DatasetEntry`` (file names relative to a data directory, see
+:func:`data_dirs`). The repository, pinned commit, path, sha256, size and shape of every file are in
+``sources.json`` beside this module (:func:`sources`), from which ``rnnchaos data fetch``
+(:mod:`rnnchaos.data.fetch`) downloads them. ``rnnchaos train --data stf:lorenz63`` trains on the entry's
 train file; ``rnnchaos reproduce stf-tau-sweep --dataset stf:lorenz63`` loads the same file. Nothing is
 read at import time. The provenance of every file is in the data directory's README.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CATALOG", "DatasetEntry", "get_entry", "entry_files", "legacy_name"]
+__all__ = ["CATALOG", "DatasetEntry", "get_entry", "entry_files", "legacy_name", "data_dirs", "fetch_dir",
+           "user_cache_dir", "sources", "missing_message", "resolve_file"]
 
 
 @dataclass(frozen=True)
@@ -87,21 +94,79 @@ def get_entry(name: str) -> DatasetEntry:
     return entry
 
 
-def entry_files(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Path, Path | None]:
-    """Paths of the entry's train file and test file (None for a single series) in ``directory``
-    (default: ``shared_data_dir()``). ``ValueError`` when the directory or the train file is missing."""
-    entry = get_entry(name)
-    if directory is None:
-        from rnnchaos.data.datasets import shared_data_dir
+def user_cache_dir() -> Path:
+    """The per-user cache directory for fetched data, as ``platformdirs.user_cache_dir("rnnchaos")`` picks it:
+    ``$XDG_CACHE_HOME/rnnchaos`` (default ``~/.cache/rnnchaos``) on Linux, ``~/Library/Caches/rnnchaos``
+    on macOS, ``%LOCALAPPDATA%\\rnnchaos\\Cache`` on Windows."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "rnnchaos" / "Cache"
+    if sys.platform == "darwin":  # pragma: no cover - exercised on macOS only
+        return Path.home() / "Library" / "Caches" / "rnnchaos"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "rnnchaos"
 
-        found = shared_data_dir()
-        if found is None:
-            raise ValueError(f"no data directory for {entry.name!r}: set RNNCHAOS_DATA_DIR to the directory "
-                             f"holding {entry.train_file}")
-        directory = found
-    root = Path(directory)
-    train = root / entry.train_file
-    if not train.is_file():
-        raise ValueError(f"data set file {str(train)!r} of {entry.name!r} not found; set RNNCHAOS_DATA_DIR "
-                         f"(or pass the data directory) to the directory holding {entry.train_file}")
-    return train, (root / entry.test_file if entry.test_file is not None else None)
+
+def _repo_data_dir() -> Path | None:
+    guess = Path(__file__).resolve().parents[4] / "shared" / "data"
+    return guess if guess.is_dir() else None
+
+
+def data_dirs() -> list[Path]:
+    """Where data set files are looked for, in order: ``$RNNCHAOS_DATA_DIR`` alone when it is set; otherwise
+    the user cache directory (:func:`user_cache_dir`, where ``rnnchaos data fetch`` puts them) and then the
+    checkout's ``../shared/data`` when it exists."""
+    env = os.environ.get("RNNCHAOS_DATA_DIR")
+    if env:
+        return [Path(env)]
+    repo = _repo_data_dir()
+    return [user_cache_dir()] + ([repo] if repo is not None else [])
+
+
+def fetch_dir() -> Path:
+    """Where ``rnnchaos data fetch`` writes by default: ``$RNNCHAOS_DATA_DIR`` when set, else the user cache."""
+    env = os.environ.get("RNNCHAOS_DATA_DIR")
+    return Path(env) if env else user_cache_dir()
+
+
+@functools.cache
+def sources() -> dict[str, Any]:
+    """The parsed ``sources.json``: ``base_url``, ``repositories`` (commit, licence) and ``files`` (per file
+    name: repository, path, sha256, bytes, shape, dtype)."""
+    with open(Path(__file__).with_name("sources.json"), encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def missing_message(entry: DatasetEntry, searched: list[Path], directory: Path | None = None) -> str:
+    """The one-line error for a data set found in none of ``searched``; it names the fetch command (with
+    ``--dir`` when the caller asked for a ``directory`` other than the default)."""
+    where = " or ".join(str(d) for d in searched)
+    fetch = f"rnnchaos data fetch {entry.name}" + (f" --dir {directory}" if directory is not None else "")
+    hint = "" if directory is not None or os.environ.get("RNNCHAOS_DATA_DIR") else \
+        " or set RNNCHAOS_DATA_DIR to the directory holding it"
+    return f"data set {entry.name!r} ({entry.train_file}) is not in {where}; download it with '{fetch}'{hint}"
+
+
+def entry_files(name: str, directory: str | os.PathLike[str] | None = None) -> tuple[Path, Path | None]:
+    """Paths of the entry's train file and test file (None for a single series) in ``directory``, or when
+    None in the first of :func:`data_dirs` that holds the train file. ``ValueError`` naming the fetch
+    command (``rnnchaos data fetch NAME``) when the train file is in none of them."""
+    entry = get_entry(name)
+    searched = [Path(directory)] if directory is not None else data_dirs()
+    for root in searched:
+        train = root / entry.train_file
+        if train.is_file():
+            return train, (root / entry.test_file if entry.test_file is not None else None)
+    raise ValueError(missing_message(entry, searched, Path(directory) if directory is not None else None))
+
+
+def resolve_file(text: str) -> str:
+    """``text`` itself when it names an existing path or no data set; else the train file of the catalog
+    entry it names (``stf:lorenz63``, or the older stem ``stf_lorenz63``), searched as :func:`entry_files`
+    does (``ValueError`` naming the fetch command when it is missing)."""
+    key = text.strip().lower()
+    if Path(text).exists() or (key not in CATALOG and legacy_name(text.strip()) is None):
+        return text
+    train, _ = entry_files(key if key in CATALOG else str(legacy_name(text.strip())))
+    return str(train)

@@ -5,8 +5,8 @@ A data *source* is either a path to a ``.npy``/``.npz``/``.csv`` file of shape (
 :func:`rnnchaos.data.io.load_series`), a published data set of the catalog (``stf:lorenz63``,
 ``gtf:ecg``, …: its train file in the shared data directory, :mod:`rnnchaos.data.catalog`), the name of a
 built-in system (``lorenz63``, ``rossler``, …, simulated with :func:`rnnchaos.systems.get_system`), or
-the stem of a file in the shared data directory (``stf_lorenz63`` → ``$RNNCHAOS_DATA_DIR/stf_lorenz63.npy``,
-the older spelling of ``stf:lorenz63``).  Nothing is read at import time.
+the stem of a file in a data directory (``stf_lorenz63`` → ``$RNNCHAOS_DATA_DIR/stf_lorenz63.npy``,
+the older spelling of ``stf:lorenz63``; :func:`rnnchaos.data.catalog.data_dirs`).  Nothing is read at import time.
 
 Conventions: a series is (T, N) float64; a batch is (B, T, N) float32 (training precision).
 Standardisation is a per-dimension z-score whose mean and standard deviation are stored with the
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import as_trajectory, positive_int
-from rnnchaos.data.catalog import CATALOG, entry_files
+from rnnchaos.data.catalog import CATALOG, data_dirs, entry_files, get_entry, legacy_name, missing_message
 
 #: upper bound on the number of samples simulated for a built-in system (10⁸ samples of 3 floats: 2.4 GB)
 MAX_SIM_STEPS = 20_000_000
@@ -101,7 +101,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
     """Load a training series of shape (T, N) float64 from a file, a built-in system or a shared stem.
 
     Resolution order: an existing path → a catalog name (``stf:lorenz63``; its train file) → a built-in
-    system name → a file ``<stem>.npy`` in :func:`shared_data_dir`.  For a system, ``n_steps`` samples
+    system name → a file ``<stem>.npy`` in a data directory (:func:`rnnchaos.data.catalog.data_dirs`:
+    ``$RNNCHAOS_DATA_DIR``, or the user cache that ``rnnchaos data fetch`` fills, then ``../shared/data``).  For a system, ``n_steps`` samples
     spaced ``dt`` (the system's default when None) are simulated after ``transient`` steps, from a seeded
     initial condition.
     ``embedding={"dim": m, "lag": L}`` delay-embeds a scalar series (N = 1) into (T − (m−1)L, m)
@@ -135,11 +136,12 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
         spec = DataSpec(kind="system", source=text, params=dict(params or {}), n_steps=int(n_steps),
                         dt=dt, transient=transient, seed=seed if isinstance(seed, int) else None)
     else:
-        shared = shared_data_dir()
-        candidate = shared / f"{text}.npy" if shared is not None else None
-        if candidate is not None and candidate.is_file():
+        candidate = next((d / f"{text}.npy" for d in data_dirs() if (d / f"{text}.npy").is_file()), None)
+        if candidate is not None:
             x = load_series(candidate, allow_nonfinite=allow_nonfinite)
             spec = DataSpec(kind="file", source=str(candidate))
+        elif legacy_name(text.strip()) is not None:  # a catalog file not fetched yet: name the fetch command
+            raise ValueError(missing_message(get_entry(str(legacy_name(text.strip()))), data_dirs()))
         else:
             names = _system_names()
             hint = f"built-in systems: {', '.join(names)}" if names else "no built-in systems are installed"

@@ -76,13 +76,10 @@ def series_name(name: str) -> str:
 
 def load_dataset(name: str, directory: str | os.PathLike[str] | None = None) -> Array:
     """The benchmark series ``name`` (``stf:lorenz63`` or ``lorenz63``; see ``DATASETS``), (T, N) float64."""
+    from rnnchaos.data.catalog import entry_files
     from rnnchaos.data.io import load_series
 
-    short = series_name(name)
-    path = data_dir(directory) / DATASETS[short]
-    if not path.is_file():
-        raise ValueError(f"dataset file {str(path)!r} not found; pass --data-dir (the directory holding "
-                         f"{DATASETS[short]}) or set RNNCHAOS_DATA_DIR")
+    path, _ = entry_files(f"stf:{series_name(name)}", directory)  # names 'rnnchaos data fetch' when missing
     return load_series(path)
 
 

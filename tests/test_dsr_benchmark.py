@@ -277,3 +277,4 @@ def test_a_free_run_outside_the_data_range_has_an_undefined_d_stsp_that_the_tabl
     (all_bad,) = bench.summary_rows([{**records[2]}], floors)
     assert all_bad["d_stsp"] == math.inf and "D_stsp miss (no finite score)" in all_bad["verdict"]
     assert "| inf |" in bench.markdown_table([all_bad])
+    assert row["stf_d_stsp"] is None and row["stf_d_h"] is None  # no STF protocol on this set: not "inf"

@@ -521,7 +521,8 @@ def summary_rows(records: list[dict[str, Any]], floors_by_set: dict[str, dict[st
         for m in ("d_stsp", "d_h"):
             row[f"floor_halves_{m}"] = fl.get(f"test_halves_{m}")
             row[f"floor_tvt_{m}"] = fl.get(f"train_vs_test_{m}")
-            row[f"stf_{m}"] = _stats((r.get(f"stf_{m}") for r in rs), undefined_is_worst=True)[0]
+            row[f"stf_{m}"] = (_stats((r.get(f"stf_{m}") for r in rs), undefined_is_worst=True)[0]
+                               if DATASETS[d].is_stf else None)  # the STF protocol runs on the STF sets only
         ds = DATASETS[d]
         row["goal"] = ds.goal
         verdicts = []

@@ -614,10 +614,14 @@ def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
                 if v is not None and v > 0:
                     ax.plot([i], [v], style, markersize=22, label=lab if i == 0 else None)
             for r in rs:
-                if r[m] is None or r[m] <= 0 or not math.isfinite(r[m]):
-                    continue  # an undefined score (inf) is in the table, not on a log axis
+                if r[m] is None or r[m] <= 0:
+                    continue
                 j = cfgs.index(r["config"])
                 x = i + 0.15 * (j - (len(cfgs) - 1) / 2)
+                if not math.isfinite(r[m]):  # undefined (no free-run point in the data's range): mark the top
+                    ax.annotate("undefined", xy=(x, 0.98), xycoords=("data", "axes fraction"), ha="center",
+                                va="top", rotation=90, fontsize=7, color=f"C{j + 1}")
+                    continue
                 lo, hi = r[f"{m}_min"], min(r[f"{m}_max"], 10 * r[m])  # an inf maximum: draw to 10x
                 ax.errorbar([x], [r[m]], yerr=[[r[m] - lo], [hi - r[m]]], fmt="os^dv"[j % 5], color=f"C{j + 1}",
                             label=r["config"])

@@ -15,11 +15,13 @@ from rnnchaos.reproductions.dsr_benchmark import DATASETS, _all_records
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "experiments" / "results" / "dsr_benchmark"
 DOC = ROOT / "docs" / "results_dsr.md"
+#: benchmark directories whose runs join the table (``--include`` of the command that wrote it)
+INCLUDE = [ROOT / "experiments" / "results" / "dsr_benchmark_code"]
 
 
 def main() -> None:
     table = (OUT / "dsr_benchmark.md").read_text(encoding="utf-8")
-    records = sorted(_all_records(OUT), key=lambda r: (list(DATASETS).index(r["result"]["dataset"]),
+    records = sorted(_all_records(OUT, *INCLUDE), key=lambda r: (list(DATASETS).index(r["result"]["dataset"]),
                                                        r["result"]["config"], r["result"]["seed"]))
     runs = ["| run | budget (min) | epochs | selected epoch | training | D_stsp | D_H | PE(20) | wall (s) |",
             "|---|---|---|---|---|---|---|---|---|"]

@@ -278,3 +278,22 @@ def test_a_free_run_outside_the_data_range_has_an_undefined_d_stsp_that_the_tabl
     assert all_bad["d_stsp"] == math.inf and "D_stsp miss (no finite score)" in all_bad["verdict"]
     assert "| inf |" in bench.markdown_table([all_bad])
     assert row["stf_d_stsp"] is None and row["stf_d_h"] is None  # no STF protocol on this set: not "inf"
+
+
+def test_included_directories_join_the_table_with_the_longest_budget_of_each_run(tmp_path: Path) -> None:
+    """``--include DIR``: the finished runs of another benchmark directory join the table; of one
+    dataset/config/seed run in both, the longer budget wins; unfinished runs and torn lines are skipped."""
+    import json
+
+    def journal(d: Path, runs: list[tuple[str, str]]) -> None:
+        d.mkdir()
+        lines = [json.dumps({"params": {"run": r}, "status": st, "result": {"run": r}}) for r, st in runs]
+        (d / "trials.jsonl").write_text("\n".join(lines) + "\n{\"params\": {\"ru")  # a torn last line
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    journal(a, [("gtf:ecg/plrnn-stf/0/12", "ok"), ("gtf:ecg/shplrnn-gtf-code/0/12", "ok")])
+    journal(b, [("gtf:ecg/shplrnn-gtf-code/0/14", "ok"), ("gtf:ecg/shplrnn-gtf-code/1/14", "error")])
+    runs = sorted(r["params"]["run"] for r in bench._all_records(a, b))
+    assert runs == ["gtf:ecg/plrnn-stf/0/12", "gtf:ecg/shplrnn-gtf-code/0/14"]
+    assert sorted(r["params"]["run"] for r in bench._all_records(a)) == [
+        "gtf:ecg/plrnn-stf/0/12", "gtf:ecg/shplrnn-gtf-code/0/12"]

@@ -81,10 +81,13 @@ def _best_minutes(text: str, datasets: list[str]) -> dict[str, float]:
 @click.option("--workers", type=click.IntRange(1, 1024), default=1, show_default=True,
               help="Local processes (1: in this process).")
 @click.option("--ray", "ray_address", default=None, help="Run on Ray: 'auto' or a cluster address.")
+@click.option("--include", "include", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Another benchmark directory whose finished runs join the table (read only; repeatable).")
 @json_option
 def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_seeds: int, only_best: bool,
                   minutes: float, best_minutes: str | None, budget_clock: str, out: Path, data_dir: Path | None, workers: int,
-                  ray_address: str | None, as_json: bool) -> None:
+                  ray_address: str | None, include: tuple[Path, ...], as_json: bool) -> None:
     """Train each configuration on each data set and score it on held-out data against the data's floors."""
     from rnnchaos.reproductions.dsr_benchmark import CONFIGS, DATASETS, run_benchmark
 
@@ -93,5 +96,6 @@ def dsr_benchmark(datasets: str | None, models: str | None, seeds: int, other_se
     bm = _best_minutes(best_minutes, ds) if best_minutes is not None else None
     summary = run_benchmark(ds, cf, best_seeds=seeds, other_seeds=other_seeds, only_best=only_best,
                             minutes=minutes, best_minutes=bm, out=out, data_dir=data_dir, workers=workers,
-                            ray_address=ray_address, budget_clock=budget_clock, show_progress=not as_json)
+                            ray_address=ray_address, budget_clock=budget_clock, include=include,
+                            show_progress=not as_json)
     emit({"out": str(out), **summary}, as_json)

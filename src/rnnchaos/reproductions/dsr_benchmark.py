@@ -660,14 +660,16 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
                   best_minutes: dict[str, float] | None = None, out: str | os.PathLike[str] = "dsr_benchmark",
                   data_dir: str | os.PathLike[str] | None = None, workers: int | None = 1,
                   ray_address: str | None = None, overrides: dict[str, Any] | None = None,
-                  budget_clock: str = "wall", show_progress: bool = False) -> dict[str, Any]:
+                  budget_clock: str = "wall", include: Sequence[str | os.PathLike[str]] = (),
+                  show_progress: bool = False) -> dict[str, Any]:
     """Plan, run (resumably, through the sweep engine) and tabulate the benchmark; returns a summary.
 
     ``minutes`` is each run's training budget; ``best_minutes[dataset]`` overrides it for that data set's
     best configuration, counted on ``budget_clock`` (``wall`` or ``cpu``: the process's CPU time, so that a
     run on a loaded machine does the epochs it would do alone; :class:`rnnchaos.training.trainer.TrainSettings`).
     ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
-    every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
+    every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  ``include``: other benchmark
+    directories whose finished runs join the table (read only; e.g. one that ran a configuration on its own).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
     """
     from rnnchaos.sweep.config import SweepConfig
     from rnnchaos.sweep.engine import run_sweep
@@ -693,7 +695,7 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
                       fixed=fixed)
     res = run_sweep(cfg, out_dir, workers=workers, ray_address=ray_address, show_progress=show_progress)
     records = res.records
-    all_records = _all_records(out_dir)
+    all_records = _all_records(out_dir, *(Path(d) for d in include))
     rows = summary_rows(all_records, compute_floors(sorted({r["result"]["dataset"] for r in all_records
                                                             if r.get("result")} | set(datasets),
                                                            key=list(DATASETS).index), ddir, out_dir))
@@ -712,14 +714,14 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
             **{k: str(v) for k, v in paths.items()}}
 
 
-def _all_records(out_dir: Path) -> list[dict[str, Any]]:
-    """Every finished run in the journal ``out_dir/trials.jsonl`` (this command's and earlier ones'); of a
+def _all_records(*out_dirs: Path) -> list[dict[str, Any]]:
+    """Every finished run in the journals ``DIR/trials.jsonl`` (this command's and earlier ones'); of a
     ``dataset/config/seed`` run with several budgets, the longest one.  Read-only: a line being appended by a
     running sweep (or torn by a crash) is skipped, never repaired here (the engine repairs its own journal)."""
     import json
 
-    path = out_dir / "trials.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = [ln for d in out_dirs if (d / "trials.jsonl").is_file()
+             for ln in (d / "trials.jsonl").read_text(encoding="utf-8").splitlines()]
     best: dict[tuple[str, str, int], dict[str, Any]] = {}
     for line in lines:
         try:

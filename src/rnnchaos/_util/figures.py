@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from rnnchaos._util.atomic import atomic_path
 
@@ -26,7 +26,8 @@ SMALL_STYLE: dict[str, Any] = {"font.size": 10, "axes.titlesize": 11, "axes.labe
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def new_figure(figsize: tuple[float, float] | None = None, *, layout: str | None = None) -> Any:
+def new_figure(figsize: tuple[float, float] | None = None, *,
+               layout: Literal["constrained", "compressed", "tight"] | None = None) -> Any:
     """A ``matplotlib.figure.Figure`` not registered with pyplot: it needs no backend, is shown inline by
     Jupyter when it is a cell's value, is freed with its last reference, and saves through ``save_figure``."""
     from matplotlib.figure import Figure
@@ -56,7 +57,7 @@ def styled(style: Mapping[str, Any] = STYLE) -> Callable[[F], F]:
         def inner(*args: Any, **kwargs: Any) -> Any:
             import matplotlib
 
-            with matplotlib.rc_context(dict(style)):
+            with matplotlib.rc_context(cast(Any, dict(style))):
                 result = func(*args, **kwargs)
                 if hasattr(result, "savefig") and hasattr(result, "axes"):
                     _fix_tick_style(result)

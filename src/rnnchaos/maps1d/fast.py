@@ -1,4 +1,4 @@
-"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba, float64).
+"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba when installed, float64).
 
 Criterion. A continuous map of the line has a point of period 3 iff ``f^3`` has a fixed point that is not
 a fixed point of ``f``. Taking the smallest point ``x`` of a 3-cycle, ``f(x) > x`` and ``f^2(x) > x``;
@@ -32,7 +32,7 @@ try:
 except ModuleNotFoundError:  # numba comes with the ``torch`` extra; without it the same kernels run as Python
     NUMBA = False
 
-    def njit(*args: Any, **kwargs: Any) -> Any:
+    def njit(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
         """Stand-in for ``numba.njit`` when numba is not installed: the kernel runs as plain Python
         (same results, about 100x slower; ``pip install numba`` or ``pip install 'rnnchaos[torch]'``)."""
         if args and callable(args[0]):

@@ -1,4 +1,4 @@
-"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba when installed, float64).
+"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba if installed, float64).
 
 Criterion. A continuous map of the line has a point of period 3 iff ``f^3`` has a fixed point that is not
 a fixed point of ``f``. Taking the smallest point ``x`` of a 3-cycle, ``f(x) > x`` and ``f^2(x) > x``;

@@ -197,6 +197,11 @@ def test_wheel_in_fresh_venv_without_torch(tmp_path: Path) -> None:
     assert abs(lam[0] / 0.9056 - 1) < 0.01 and abs(lam[2] / -14.5723 - 1) < 0.01
     where = run(bin_dir / "python", "-c", "import rnnchaos; print(rnnchaos.__file__)").stdout.strip()
     assert Path(where).is_relative_to(tmp_path / "venv")  # the installed wheel, not the checkout
+    # a data file written and loaded by the installed package, and lambda_max from it (Henon x: 0.41922 per step)
+    run(bin_dir / "python", "-c", "import numpy as np, rnnchaos as rc; x = rc.get_system('henon').trajectory(5000); "
+        "np.save('henon.npy', x[:, :1]); assert rc.load_series('henon.npy').shape == (5000, 1)")
+    lam_data = json.loads(run(bin_dir / "rnnchaos", "lyapunov", "--data", "henon.npy", "--json").stdout)
+    assert lam_data["lambda_max"] == pytest.approx(0.41922, rel=0.05) and lam_data["n_samples"] == 5000
     proc = run(bin_dir / "rnnchaos", "train", "--data", "lorenz63", "--epochs", "1", "--out", "run", check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [

@@ -1,5 +1,7 @@
 # Two entry points (README quick start): `make demo` and `make test`.
-# Both create .venv, install the pinned CPU build of torch first, then the pinned requirements.
+# Both create .venv, install the pinned CPU build of torch first, then the pinned requirements (which
+# include numba: everything of the `torch` extra), then rnnchaos itself without resolving dependencies.
+# A plain `pip install .` gives only the NumPy parts; `pip install '.[torch]'` adds training.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

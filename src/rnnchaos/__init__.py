@@ -7,6 +7,10 @@ initialisations), and train RNNs on chaotic data with sparse teacher forcing.
 Everything is a map ``z_{t+1} = F(z_t)`` with a Jacobian (:class:`rnnchaos.core.TangentMap`).
 ``import rnnchaos as rc`` gives the main functions and classes; they are imported lazily, so the
 package imports quickly and torch is loaded only when a model is used.
+
+``pip install rnnchaos`` gives the NumPy parts (systems, spectra of maps and flows, lambda_max from data,
+1-D maps, metrics); RNN models and training need ``pip install 'rnnchaos[torch]'`` (PyTorch and numba).
+Without it, using one of them raises a ``ModuleNotFoundError`` whose one-line message names the extra.
 """
 
 from __future__ import annotations
@@ -143,7 +147,15 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'rnnchaos' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:  # a torch feature without the extra: say which extra, in one line
+        from rnnchaos._util.extras import missing_extra
+
+        err = missing_extra(exc, f"rnnchaos.{name}")
+        if err is None:
+            raise
+        raise err from None
     globals()[name] = value
     return value
 

@@ -96,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("aborted", 130)
     except click.ClickException as exc:
         return _fail(exc.format_message())
+    except ModuleNotFoundError as exc:  # a command of an optional extra (torch) without that extra
+        from rnnchaos._util.extras import missing_extra
+
+        command = next((a for a in args if not a.startswith("-")), None)
+        err = missing_extra(exc, f"'rnnchaos {command}'" if command in COMMANDS else None)
+        if err is None or os.environ.get("RNNCHAOS_DEBUG"):
+            raise
+        return _fail(str(err))
     except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, OSError) as exc:
         if os.environ.get("RNNCHAOS_DEBUG"):
             raise

@@ -118,41 +118,40 @@ class MaxLyapunovFromData:
             "n_references": None if self.n_references is None else int(self.n_references),
         }
 
-    def plot(self, path: str | os.PathLike[str]) -> None:
-        """Write a PNG of the divergence curve, the scaling region and the fitted line (atomically)."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from rnnchaos._util.figures import save_figure
+    def figure(self) -> Any:
+        """The divergence curve, the scaling region and the fitted line, as a ``matplotlib.figure.Figure``
+        (no pyplot, no global matplotlib state changed)."""
+        from rnnchaos._util.figures import new_figure
 
         steps = np.arange(self.divergence.size)
         a, b = self.fit_range
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        try:
-            ax.plot(steps, self.divergence, color="k", lw=1.2, label="mean log divergence")
-            ax.axvspan(a, b, color="tab:blue", alpha=0.12, label="scaling region")
-            sel = slice(a, b + 1)
-            intercept = float(np.mean(self.divergence[sel]) - self.lambda_max * np.mean(steps[sel]))
-            xs = np.array([max(0, a - (b - a) // 4), min(steps[-1], b + (b - a) // 4)], dtype=float)
-            label = f"slope {self.lambda_max:.4g}/step"
-            if self.lambda_max_per_time is not None:
-                label += f" = {self.lambda_max_per_time:.4g}/time"
-            ax.plot(xs, intercept + self.lambda_max * xs, color="tab:red", lw=1.5, ls="--", label=label)
-            ax.set_xlabel("steps i")
-            ax.set_ylabel("S(i)")
-            title = f"{self.method.capitalize()}: lag {self.lag}, dim {self.embedding_dim}, Theiler {self.theiler}"
-            ax.set_title(title, fontsize=10)
-            if self.warning:
-                ax.text(0.01, 0.01, "warning: " + self.warning, transform=ax.transAxes, fontsize=6,
-                        color="tab:red", va="bottom", wrap=True)
-            ax.legend(loc="upper left", fontsize=8)
-            fig.tight_layout()
-        except BaseException:
-            plt.close(fig)
-            raise
-        save_figure(fig, path, dpi=110, tight=False)
+        fig = new_figure((6.4, 4.2))
+        ax = fig.subplots()
+        ax.plot(steps, self.divergence, color="k", lw=1.2, label="mean log divergence")
+        ax.axvspan(a, b, color="tab:blue", alpha=0.12, label="scaling region")
+        sel = slice(a, b + 1)
+        intercept = float(np.mean(self.divergence[sel]) - self.lambda_max * np.mean(steps[sel]))
+        xs = np.array([max(0, a - (b - a) // 4), min(steps[-1], b + (b - a) // 4)], dtype=float)
+        label = f"slope {self.lambda_max:.4g}/step"
+        if self.lambda_max_per_time is not None:
+            label += f" = {self.lambda_max_per_time:.4g}/time"
+        ax.plot(xs, intercept + self.lambda_max * xs, color="tab:red", lw=1.5, ls="--", label=label)
+        ax.set_xlabel("steps i")
+        ax.set_ylabel("S(i)")
+        title = f"{self.method.capitalize()}: lag {self.lag}, dim {self.embedding_dim}, Theiler {self.theiler}"
+        ax.set_title(title, fontsize=10)
+        if self.warning:
+            ax.text(0.01, 0.01, "warning: " + self.warning, transform=ax.transAxes, fontsize=6,
+                    color="tab:red", va="bottom", wrap=True)
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        return fig
+
+    def plot(self, path: str | os.PathLike[str]) -> None:
+        """Write ``figure()`` as a PNG to ``path`` (atomically)."""
+        from rnnchaos._util.figures import save_figure
+
+        save_figure(self.figure(), path, dpi=110, tight=False)
 
 
 def mean_period(x: Any) -> float:

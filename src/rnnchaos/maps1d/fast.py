@@ -1,4 +1,4 @@
-"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba, float64).
+"""Fast exact-criterion period-3 detection for batches of piecewise-linear maps (numba if installed, float64).
 
 Criterion. A continuous map of the line has a point of period 3 iff ``f^3`` has a fixed point that is not
 a fixed point of ``f``. Taking the smallest point ``x`` of a 3-cycle, ``f(x) > x`` and ``f^2(x) > x``;
@@ -23,9 +23,23 @@ check agreement on random networks.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
+
+try:
+    from numba import njit
+except ModuleNotFoundError:  # numba comes with the ``torch`` extra; without it the same kernels run as Python
+    NUMBA = False
+
+    def njit(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
+        """Stand-in for ``numba.njit`` when numba is not installed: the kernel runs as plain Python
+        (same results, about 100x slower; ``pip install numba`` or ``pip install 'rnnchaos[torch]'``)."""
+        if args and callable(args[0]):
+            return args[0]
+        return lambda func: func
+else:
+    NUMBA = True
 
 INF = math.inf
 _SLACK = 1e-12
@@ -389,7 +403,7 @@ OUTPUT_MODES = {"identity": 0, "relu": 1, "clip": 2}
 
 
 def warmup() -> None:
-    """Compile (or load from cache) the numba kernels on a tiny input."""
+    """Compile (or load from cache) the numba kernels on a tiny input (without numba: a quick self-check)."""
     bp, sl, ic, n = two_layer_arrays(np.array([[1.0, 1.0]]), np.array([[0.0, -0.5]]),
                                      np.array([[2.0, -4.0]]), np.array([0.0]))
     for mode in (0, 1, 2):

@@ -1,49 +1,47 @@
-"""Figures of a reconstruction report (matplotlib, Agg backend, PNG written atomically).
+"""Figures of a reconstruction report, as ``matplotlib.figure.Figure`` objects.
 
-Every function takes plain arrays, writes one PNG and returns its path, so that other commands (the
-lead's ``rnnchaos demo``, the reproduction recipes) can call them directly:
+Every function takes plain arrays and returns a Figure (drawn in the report style ``STYLE`` inside a
+``matplotlib.rc_context``; no backend is chosen and no global rcParams change), so that it shows inline
+in a notebook; ``save_figure(fig, path)`` writes it as a PNG atomically:
 
-* ``plot_attractors(x_true, x_gen, path)``: data and model attractors side by side (3-D for N = 3,
+* ``plot_attractors(x_true, x_gen)``: data and model attractors side by side (3-D for N = 3,
   pairwise projections of the first four dimensions otherwise);
-* ``plot_time_series(x_true, x_gen, path)``: the first steps of data and free run from the same start;
-* ``plot_power_spectra(x_true, x_gen, path, preset)``: the smoothed spectra that D_H compares;
-* ``plot_prediction_error(curve, path)``: PE(1..n);
-* ``plot_lyapunov(model_exponents, data_lambda_max, path)``: model spectrum beside the data's lambda_max;
-* ``plot_training(history, path)``: loss, forcing interval tau (or alpha), lambda_max during training.
+* ``plot_time_series(x_true, x_gen)``: the first steps of data and free run from the same start;
+* ``plot_power_spectra(x_true, x_gen, preset)``: the smoothed spectra that D_H compares;
+* ``plot_prediction_error(curve)``: PE(1..n);
+* ``plot_lyapunov(model_exponents, data_lambda_max)``: model spectrum beside the data's lambda_max;
+* ``plot_training(history)``: loss, forcing interval tau (or alpha), lambda_max during training.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
+from numpy.typing import NDArray
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
+from rnnchaos._util.figures import STYLE, new_figure, save_figure, styled  # save_figure: re-exported
+from rnnchaos.metrics.power_spectrum import _chunks, chunked_spectrum, whole_spectrum
+from rnnchaos.metrics.presets import MetricPreset, get_preset
 
-from rnnchaos._util.figures import save_figure  # noqa: E402  (re-exported: the one figure saver)
-from rnnchaos.metrics.power_spectrum import _chunks, chunked_spectrum, whole_spectrum  # noqa: E402
-from rnnchaos.metrics.presets import MetricPreset, get_preset  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_attractors", "plot_time_series", "plot_power_spectra", "plot_prediction_error",
-           "plot_lyapunov", "plot_training", "save_figure"]
+           "plot_lyapunov", "plot_training", "save_figure", "STYLE"]
 
 DATA_COLOR, MODEL_COLOR = "#1f4e9c", "#c0392b"
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10})
 
 
 def _labels(n: int, labels: Sequence[str] | None) -> list[str]:
     return list(labels) if labels is not None else [f"x{i + 1}" for i in range(n)]
 
 
-def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str], *,
+@styled(STYLE)
+def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], *,
                     max_points: int = 20_000, labels: Sequence[str] | None = None,
-                    title: str | None = None) -> Path:
+                    title: str | None = None) -> Figure:
     """Data (left) and model (right) attractors on the same axes; (T, N) arrays.
 
     The data's first ``max_points`` steps and the model's **last** ``max_points`` steps (its long-term
@@ -60,7 +58,7 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
     pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
     lo, hi = lo - pad, hi + pad
     if n == 3:
-        fig = plt.figure(figsize=(11, 5))
+        fig = new_figure((11, 5))
         for k, (arr, col) in enumerate(((a, DATA_COLOR), (finite_b, MODEL_COLOR))):
             ax = fig.add_subplot(1, 2, k + 1, projection="3d")
             if arr.size:
@@ -76,8 +74,8 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
     else:
         dims = list(range(min(n, 4)))
         pairs = [(i, j) for i in dims for j in dims if i < j] or [(0, 0)]
-        fig, axes = plt.subplots(2, len(pairs), figsize=(3.6 * len(pairs) + 1, 7), squeeze=False,
-                                 layout="constrained")
+        fig = new_figure((3.6 * len(pairs) + 1, 7), layout="constrained")
+        axes = fig.subplots(2, len(pairs), squeeze=False)
         for col_idx, (i, j) in enumerate(pairs):
             for row, (arr, name, col) in enumerate(((a, "data", DATA_COLOR), (finite_b, "model", MODEL_COLOR))):
                 ax = axes[row, col_idx]
@@ -97,12 +95,13 @@ def plot_attractors(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pat
                              fontsize=10)
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_time_series(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str], *,
+@styled(STYLE)
+def plot_time_series(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], *,
                      n_steps: int = 1500, labels: Sequence[str] | None = None,
-                     mark: float | None = None) -> Path:
+                     mark: float | None = None) -> Figure:
     """The first ``n_steps`` of data and model free run (same start), one panel per dimension (at most 5).
 
     ``mark``: a time (in steps) drawn as a vertical line, e.g. the predictability time tau_pred.
@@ -110,7 +109,8 @@ def plot_time_series(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pa
     a, b = np.asarray(x_true)[:n_steps], np.asarray(x_gen)[:n_steps]
     n = min(a.shape[1], 5)
     names = _labels(a.shape[1], labels)
-    fig, axes = plt.subplots(n, 1, figsize=(11, 1.9 * n + 0.6), sharex=True, squeeze=False)
+    fig = new_figure((11, 1.9 * n + 0.6))
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)
     for d in range(n):
         ax = axes[d, 0]
         ax.plot(a[:, d], color=DATA_COLOR, lw=1.2, label="data")
@@ -122,12 +122,13 @@ def plot_time_series(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], pa
     if mark is not None and np.isfinite(mark):
         axes[0, 0].set_title(f"free run from the data's first point (dotted: tau_pred = {mark:.0f} steps)")
     axes[-1, 0].set_xlabel("time step")
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_power_spectra(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], path: str | os.PathLike[str],
+@styled(STYLE)
+def plot_power_spectra(x_true: NDArray[np.float64], x_gen: NDArray[np.float64],
                        preset: str | MetricPreset = "stf2022-corrected", *, d_h_per_dim: Sequence[float] | None = None,
-                       labels: Sequence[str] | None = None) -> Path:
+                       labels: Sequence[str] | None = None) -> Figure:
     """The smoothed power spectra that D_H compares (normalised to unit area), data vs model, per dimension."""
     p = get_preset(preset)
     a, b = np.asarray(x_true, dtype=np.float64), np.asarray(x_gen, dtype=np.float64)
@@ -145,7 +146,8 @@ def plot_power_spectra(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], 
         sb = sb / np.nansum(sb, axis=0)
     n = min(a.shape[1], 5)
     names = _labels(a.shape[1], labels)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False, layout="constrained")
+    fig = new_figure((4.2 * n, 3.8), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)
     f = np.arange(sa.shape[0]) * freq_per_bin
     for d in range(n):
         ax = axes[0, d]
@@ -162,15 +164,17 @@ def plot_power_spectra(x_true: NDArray[np.float64], x_gen: NDArray[np.float64], 
             ax.set_ylim(max(positive.max() * 1e-6, positive.min()), positive.max() * 3)
     axes[0, 0].set_ylabel(f"power (normalised), preset {p.name}")
     axes[0, 0].legend()
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_prediction_error(curve: Sequence[float], path: str | os.PathLike[str], *,
-                          baseline: Sequence[float] | None = None) -> Path:
+@styled(STYLE)
+def plot_prediction_error(curve: Sequence[float], *,
+                          baseline: Sequence[float] | None = None) -> Figure:
     """PE(n) against n (log scale); ``baseline``: e.g. the error of the 'nothing changes' predictor."""
     c = np.asarray(curve, dtype=np.float64)
     n = np.arange(1, len(c) + 1)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure((6, 4))
+    ax = fig.subplots()
     ax.semilogy(n, c, "o-", color=MODEL_COLOR, ms=3, label="model")
     if baseline is not None:
         ax.semilogy(n, np.asarray(baseline, dtype=np.float64), "s--", color="gray", ms=3,
@@ -179,16 +183,17 @@ def plot_prediction_error(curve: Sequence[float], path: str | os.PathLike[str], 
     ax.set_ylabel("PE(n) (mean squared error, data units)")
     ax.legend()
     ax.grid(alpha=0.3)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_lyapunov(model_exponents: Sequence[float], data_lambda_max: float | None, path: str | os.PathLike[str],
-                  *, units: str = "per step", max_show: int = 40, n_leading: int = 3) -> Path:
+@styled(STYLE)
+def plot_lyapunov(model_exponents: Sequence[float], data_lambda_max: float | None,
+                  *, units: str = "per step", max_show: int = 40, n_leading: int = 3) -> Figure:
     """The model's Lyapunov spectrum (bars, left: all; right: the ``n_leading`` largest, zoomed) beside the
     data's largest exponent (dashed line)."""
     e = np.asarray(model_exponents, dtype=np.float64)[:max_show]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained",
-                             gridspec_kw={"width_ratios": [1.6, 1]})
+    fig = new_figure((11, 4), layout="constrained")
+    axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     lam_ok = data_lambda_max is not None and np.isfinite(data_lambda_max)
     for k, ax in enumerate(axes):
         vals = e if k == 0 else e[:n_leading]
@@ -213,10 +218,11 @@ def plot_lyapunov(model_exponents: Sequence[float], data_lambda_max: float | Non
     axes[0].set_ylabel(f"Lyapunov exponent ({units})")
     axes[0].set_title(f"model lambda_max = {e[0]:.4f} {units}" if len(e) else "model spectrum")
     axes[0].legend(loc="lower left", framealpha=0.95)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_training(history: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
+@styled(STYLE)
+def plot_training(history: Sequence[dict[str, Any]]) -> Figure:
     """Training curves from ``metrics.jsonl`` records: loss (log), tau or alpha, lambda_max model vs data."""
     epochs = np.array([h.get("epoch", i) for i, h in enumerate(history)], dtype=np.float64)
     loss = np.array([h.get("loss", np.nan) for h in history], dtype=np.float64)
@@ -225,7 +231,8 @@ def plot_training(history: Sequence[dict[str, Any]], path: str | os.PathLike[str
     lam = [(h.get("epoch", i), h.get("lambda_max_model"), h.get("lambda_max_data")) for i, h in enumerate(history)
            if h.get("lambda_max_model") is not None]
     n_panels = 1 + (forcing_key is not None) + bool(lam)
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.2 * n_panels, 3.8), squeeze=False, layout="constrained")
+    fig = new_figure((5.2 * n_panels, 3.8), layout="constrained")
+    axes = fig.subplots(1, n_panels, squeeze=False)
     ax = axes[0, 0]
     ax.semilogy(epochs, loss, color="black", lw=1.0)
     ax.set_xlabel("epoch")
@@ -253,4 +260,4 @@ def plot_training(history: Sequence[dict[str, Any]], path: str | os.PathLike[str
         ax.set_ylabel("lambda_max (per step)")
         ax.legend()
         ax.grid(alpha=0.3)
-    return save_figure(fig, path)
+    return fig

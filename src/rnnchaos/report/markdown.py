@@ -25,6 +25,7 @@ from rnnchaos.report.figures import (
     plot_prediction_error,
     plot_time_series,
     plot_training,
+    save_figure,
 )
 
 __all__ = ["write_report", "write_evaluation_report"]
@@ -46,32 +47,32 @@ def write_evaluation_report(ev: Evaluation, out_dir: str | os.PathLike[str], *,
     out.mkdir(parents=True, exist_ok=True)
     tau_pred = (math.log(2) / ev.lambda_max_data) if ev.lambda_max_data and ev.lambda_max_data > 0 else None
     figs: list[tuple[str, str, str]] = []
-    plot_attractors(ev.x_true, ev.x_gen, out / "attractors.png", labels=labels)
+    save_figure(plot_attractors(ev.x_true, ev.x_gen, labels=labels), out / "attractors.png")
     figs.append(("Attractors", "attractors.png",
                  "Data (first 20,000 steps) and the last 20,000 steps of the model's free run from the data's "
                  "first point (its long-term behaviour), on the same axes."))
-    plot_time_series(ev.x_true, ev.x_gen, out / "time_series.png", labels=labels, mark=tau_pred)
+    save_figure(plot_time_series(ev.x_true, ev.x_gen, labels=labels, mark=tau_pred), out / "time_series.png")
     figs.append(("Free run against the data", "time_series.png",
                  "The first 1,500 steps; the dotted line is the data's predictability time "
                  "tau_pred = ln 2 / lambda_max."))
     if ev.x_gen.shape[0] >= 2 * 50:
         try:
-            plot_power_spectra(ev.x_true, ev.x_gen, out / "power_spectra.png", ev.preset,
-                               d_h_per_dim=ev.d_h_per_dim, labels=labels)
+            save_figure(plot_power_spectra(ev.x_true, ev.x_gen, ev.preset, d_h_per_dim=ev.d_h_per_dim,
+                                           labels=labels), out / "power_spectra.png")
             figs.append(("Power spectra", "power_spectra.png",
                          f"The smoothed spectra that D_H compares (preset {ev.preset}), normalised to unit area."))
         except ValueError:
             pass
-    plot_prediction_error(ev.pe_curve, out / "prediction_error.png", baseline=ev.pe_persistence)
+    save_figure(plot_prediction_error(ev.pe_curve, baseline=ev.pe_persistence), out / "prediction_error.png")
     figs.append(("Prediction error", "prediction_error.png",
                  "PE(n) from every test point, against the persistence forecast x_{t+n} = x_t."))
     if ev.lyapunov_model:
-        plot_lyapunov(ev.lyapunov_model, ev.lambda_max_data, out / "lyapunov.png", units="per step")
+        save_figure(plot_lyapunov(ev.lyapunov_model, ev.lambda_max_data, units="per step"), out / "lyapunov.png")
         figs.append(("Lyapunov spectra", "lyapunov.png",
                      "The model's Lyapunov spectrum (tangent-space QR on its map) and the data's largest "
                      "exponent (Rosenstein et al. 1993), both per step."))
     if history:
-        plot_training(history, out / "training.png")
+        save_figure(plot_training(history), out / "training.png")
         figs.append(("Training", "training.png",
                      "Training loss, the forcing interval tau (or alpha) and lambda_max during training."))
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos._util.figures import STYLE, styled
 from rnnchaos._util.validation import positive_float, positive_int
 
 WIDTHS = (2, 16, 64)
@@ -101,15 +102,12 @@ def _chaos_section(out: Path, trials: int, seed: int, log: list[str], verbose: b
     return rows
 
 
+@styled(STYLE)
 def _plot_chaos(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
+    from rnnchaos._util.figures import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from rnnchaos.report.figures import save_figure
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig = new_figure((5.5, 3.6))
+    ax = fig.subplots()
     widths = [str(r["width"]) for r in rows]
     p = np.array([r["p_period3"] for r in rows])
     lo = p - np.array([r["ci95"][0] for r in rows])

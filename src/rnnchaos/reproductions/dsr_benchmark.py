@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
+from rnnchaos._util.figures import STYLE, styled
 from rnnchaos._util.tables import write_table
 
 __all__ = ["DATASETS", "CONFIGS", "BEST", "BenchConfig", "BenchDataset", "load_split", "floors", "targets",
@@ -593,16 +594,16 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@styled(STYLE)
 def plot_benchmark(rows: list[dict[str, Any]], path: Path) -> Path:
     """Per data set, each configuration's D_stsp and D_H (median, range over seeds) against the two floors
     and the target, log scale."""
-    import matplotlib.pyplot as plt
-
-    from rnnchaos.report.figures import save_figure
+    from rnnchaos._util.figures import new_figure, save_figure
 
     sets = [d for d in DATASETS if any(r["dataset"] == d for r in rows)]
     cfgs = list(CONFIGS)
-    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.3 * len(sets) + 2), 4.2))
+    fig = new_figure((max(6.0, 1.3 * len(sets) + 2), 4.2))
+    axes = fig.subplots(1, 2)
     for ax, m, label in ((axes[0], "d_stsp", "D_stsp (gtf2023)"), (axes[1], "d_h", "D_H (gtf2023)")):
         for i, d in enumerate(sets):
             rs = [r for r in rows if r["dataset"] == d]

@@ -32,7 +32,7 @@ import torch
 from numpy.typing import NDArray
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic
-from rnnchaos._util.figures import save_figure
+from rnnchaos._util.figures import STYLE, new_figure, save_figure, styled
 from rnnchaos._util.progress import progress
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import positive_int
@@ -178,18 +178,17 @@ def write_rnn_gain(result: dict[str, Any], out_dir: str | Path) -> dict[str, str
     return paths
 
 
+@styled(STYLE)
 def plot_rnn_gain(result: dict[str, Any], path: str | Path) -> None:
     """Three panels: λ_max vs g by scheme (with mean-field curve), by width, and P(chaos) vs g."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     summ = result["summary"]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
+    fig = new_figure((16, 4.8), layout="constrained")
+    axes = fig.subplots(1, 3)
     sw = result["scheme_width"]
     gfine = np.linspace(min(result["gains"]), max(result["gains"]), 200)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     ax = axes[0]
     for i, scheme in enumerate(result["schemes"]):
         rows = [r for r in summ if r["scheme"] == scheme and r["width"] == sw]
@@ -223,7 +222,7 @@ def plot_rnn_gain(result: dict[str, Any], path: str | Path) -> None:
         if rows:
             ax.plot([r["gain"] for r in rows], [r["p_chaos"] for r in rows], marker="o", ms=4,
                     color=colors[i % len(colors)], label=f"{scheme} (N={sw})")
-    greys = plt.get_cmap("Greys")
+    greys = matplotlib.colormaps["Greys"]
     others = [w for w in result["widths"] if w != sw]
     for j, width in enumerate(others):
         rows = [r for r in summ if r["scheme"] == "normal" and r["width"] == width]

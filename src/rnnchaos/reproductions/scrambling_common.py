@@ -1,13 +1,12 @@
 """Shared parts of the scrambling reproductions: the paper and repository cited, the figure style.
 
 Tables go through ``rnnchaos._util.tables.write_table`` (non-finite numbers as strings, CSV lines ending
-in CR LF, as these reproductions always wrote them) and figures through
-``rnnchaos._util.figures.save_figure`` at ``FIGURE_DPI``.
+in CR LF, as these reproductions always wrote them) and figures are built as
+``matplotlib.figure.Figure`` objects in ``rnnchaos._util.figures.SMALL_STYLE`` (inside an rc_context, never
+changing global rcParams) and saved through ``rnnchaos._util.figures.save_figure`` at ``FIGURE_DPI``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 PAPER = ("Chatziafratis, Panageas, Sanford & Stavroulakis, 'On Scrambling Phenomena for Randomly Initialized "
          "Recurrent Networks', NeurIPS 2022")
@@ -15,12 +14,3 @@ REPO = "github.com/steliostavroulakis/Chaos_RNNs"
 #: resolution of the scrambling figures (dots per inch)
 FIGURE_DPI = 130
 
-
-def pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9})
-    return plt

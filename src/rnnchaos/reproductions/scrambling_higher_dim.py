@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos._util.figures import save_figure
+from rnnchaos._util.figures import SMALL_STYLE, new_figure, save_figure, styled
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.tables import write_table
 from rnnchaos.core import Array, JacobianMap
-from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO
 
 PUBLISHED_NORMAL = {0.0: 0.0, 0.1: 0.0, 0.11: 0.0, 0.12: 0.002, 0.13: 0.036, 0.14: 0.313, 0.15: 0.747, 0.16: 0.972,
                     0.19: 1.0, 0.2: 1.0}
@@ -141,9 +141,10 @@ def run_higher_dim(trials: int = 1000, seed: int = 0, lyapunov_networks: int = 8
     return rows
 
 
+@styled(SMALL_STYLE)
 def plot_higher_dim(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11.5, 4.5))
+    fig = new_figure((11.5, 4.5))
+    a1, a2 = fig.subplots(1, 2)
     colors = {"normal": "#b2182b", "glorot_uniform_same_std": "#2166ac"}
     for scheme, pub in (("normal", PUBLISHED_NORMAL), ("glorot_uniform_same_std", PUBLISHED_GLOROT)):
         rs = [r for r in rows if r["scheme"] == scheme]

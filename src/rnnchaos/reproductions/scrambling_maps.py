@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos._util.figures import save_figure
+from rnnchaos._util.figures import SMALL_STYLE, new_figure, save_figure, styled
 from rnnchaos._util.rng import as_generator
 from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.analysis import analyze_piecewise
@@ -31,7 +31,7 @@ from rnnchaos.maps1d.network import Network1D
 from rnnchaos.maps1d.periodic import periodic_points
 from rnnchaos.maps1d.piecewise import PiecewiseLinear
 from rnnchaos.maps1d.scrambling import PAPER_EXAMPLE, orbit_distance
-from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO
 
 TENT: dict[str, Any] = {"w": [1.0, 1.0], "b": [0.0, -0.5], "a": [2.0, -4.0], "c": 0.0}
 
@@ -76,9 +76,10 @@ def run_persistence(trials: int = 500, seed: int = 0, t_max: int = 6, scale: flo
             "recurrent": rec, "feedforward": ff}
 
 
+@styled(SMALL_STYLE)
 def plot_persistence(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     t = np.array([r["t"] for r in res["rows"]])
     ax.plot(t, [r["tent_laps"] for r in res["rows"]], "k:", marker="x", label="unperturbed tent map: 2^t")
     for key, color, lab in (("recurrent", "#b2182b", "recurrent: same perturbed layer t times"),
@@ -127,9 +128,10 @@ def run_lipschitz(t_max: int = 12) -> dict[str, Any]:
             "lyapunov_exponent": res["lyapunov_exponent"]}
 
 
+@styled(SMALL_STYLE)
 def plot_lipschitz(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    fig = new_figure((11, 4.3))
+    a1, a2 = fig.subplots(1, 2)
     f: PiecewiseLinear = res["map"]
     xs = np.linspace(0, 1, 2001)
     a1.plot(xs, f.evaluate(xs), color="#b2182b", label="f")
@@ -182,11 +184,12 @@ def run_distance(steps: int = 150) -> dict[str, Any]:
             "has_period3": periodic_points(f_exact, 3).exists}
 
 
+@styled(SMALL_STYLE)
 def plot_distance(res: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
     ex = res["exact"]
     t = np.arange(ex.d.size)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = new_figure((9, 4.5))
+    ax = fig.subplots()
     ax.semilogy(t, np.maximum(ex.d, 1e-18), color="#444444", lw=1, label="|f^t(x0) - f^t(y0)| (exact)")
     ax.semilogy(t, np.maximum(ex.tail_inf, 1e-18), color="#2166ac", lw=2, label="tail inf (running liminf)")
     ax.semilogy(t, np.maximum(ex.tail_sup, 1e-18), color="#b2182b", lw=2, label="tail sup (running limsup)")

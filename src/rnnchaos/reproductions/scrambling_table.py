@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos._util.figures import save_figure
+from rnnchaos._util.figures import SMALL_STYLE, new_figure, save_figure, styled
 from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
-from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO, pyplot
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, REPO
 
 NOTEBOOK = f"{REPO}/NEW_DEPTH_2_RNNs_and_Chaos_Period_3_Probability_RNNs.ipynb (commit bf9efb6)"
 
@@ -135,10 +135,11 @@ def run_table(trials: int = 10_000, seed: int = 0, workers: int = 1, rows: list[
     return out
 
 
+@styled(SMALL_STYLE)
 def plot_table(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(9.5, 0.42 * n + 1.6))
+    fig = new_figure((9.5, 0.42 * n + 1.6))
+    ax = fig.subplots()
     y = np.arange(n)[::-1]
     h = 0.2
     pub = [r["published_percent"] if r["published_percent"] is not None else np.nan for r in rows]

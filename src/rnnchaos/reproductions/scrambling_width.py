@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnchaos._util.figures import save_figure
+from rnnchaos._util.figures import SMALL_STYLE, new_figure, save_figure, styled
 from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.init import InitSpec
 from rnnchaos.maps1d.montecarlo import chaos_probability
-from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER, pyplot
+from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 GAINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
@@ -62,9 +62,10 @@ def run_gain(trials: int = 10_000, seed: int = 0, workers: int = 1, width: int =
     return rows
 
 
+@styled(SMALL_STYLE)
 def plot_width(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig = new_figure((7.5, 4.5))
+    ax = fig.subplots()
     for scheme, color in (("he", "#b2182b"), ("glorot", "#2166ac")):
         rs = [r for r in rows if r["scheme"] == scheme]
         if not rs:
@@ -87,9 +88,10 @@ def plot_width(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path
     return save_figure(fig, path, dpi=FIGURE_DPI)
 
 
+@styled(SMALL_STYLE)
 def plot_gain(rows: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig = new_figure((7.5, 4.5))
+    ax = fig.subplots()
     g = np.array([r["gain"] for r in rows])
     p = 100 * np.array([r["p_period3"] for r in rows])
     lo = p - 100 * np.array([r["ci95_low"] for r in rows])

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
+from rnnchaos._util.figures import STYLE, styled
 from rnnchaos._util.tables import write_table
 from rnnchaos.reproductions.stf_common import (
     FIELDS,
@@ -115,18 +116,15 @@ def run_ablations(*, dataset: str = "lorenz63", model: str = "plrnn", tau: float
     return summary
 
 
+@styled(STYLE)
 def plot_ablations(rows: list[dict[str, Any]], path: Path, *, floor: dict[str, float] | None = None,
                    title: str = "") -> Path:
     """Bar chart of D_stsp (log) and D_H (stf2022 preset) per variant; dots are single seeds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from rnnchaos.report.figures import save_figure
+    from rnnchaos._util.figures import new_figure, save_figure
 
     variants = [v for v in VARIANTS if any(r.get("method") == v for r in rows)]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig = new_figure((11, 4.2), layout="constrained")
+    axes = fig.subplots(1, 2)
     for ax, metric, label in ((axes[0], "d_stsp_stf2022", "D_stsp (stf2022)"), (axes[1], "d_h_stf2022", "D_H (stf2022)")):
         for i, v in enumerate(variants):
             vals = [r[metric] for r in rows if r.get("method") == v and r.get(metric) is not None

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from rnnchaos._util.atomic import write_json_atomic
+from rnnchaos._util.figures import STYLE, styled
 from rnnchaos._util.tables import write_table
 from rnnchaos.reproductions.stf_common import (
     FIELDS,
@@ -137,18 +138,15 @@ def summarise(rows: list[dict[str, Any]], dataset: str, floor: dict[str, float])
             "best": best, "n_runs": len(rows)}
 
 
+@styled(STYLE)
 def plot_tau_sweep(rows: list[dict[str, Any]], dataset: str, path: Path, *, floor: dict[str, float] | None = None,
                    paper: list[dict[str, Any]] | None = None) -> Path:
     """D_stsp (log scale) and D_H against tau, per model, as published (stf2022 preset)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from rnnchaos.report.figures import save_figure
+    from rnnchaos._util.figures import new_figure, save_figure
 
     colors = {"plrnn": "#1b9e77", "rnn": "#d95f02", "lstm": "#7570b3", "shplrnn": "#e7298a", "gru": "#66a61e"}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
+    fig = new_figure((12, 4.6), layout="constrained")
+    axes = fig.subplots(1, 2)
     models = sorted({r["model"] for r in rows})
     tau_lams = [r["tau_pred_data"] for r in rows if r.get("tau_pred_data")]
     for ax, metric, paper_metric, label in ((axes[0], "d_stsp_stf2022", "dstsp", "D_stsp (stf2022)"),

@@ -37,7 +37,9 @@ def main() -> None:
     body = ("<!-- RESULTS -->\n## Results\n\nMedian over seeds, [min, max] where there are several; the best "
             "configuration of each data set in bold. D_stsp, D_H: `gtf2023` on the held-out data (GTF protocol); "
             "PE(20) in squared data units. *verdict*: against the target (ECG, Lorenz-63, bursting neuron, "
-            "Lorenz-96) or against the released STF numbers (EEG-10, weather; STF protocol, `stf2022`).\n\n"
+            "Lorenz-96) or against the released STF numbers (EEG-10, weather; STF protocol, `stf2022`). "
+            "*selection score*: the D_stsp by which the trainer chose the model, on the training series (4 pooled "
+            "free runs, preset `stf2022-corrected`): not on the scale of the `gtf2023` columns.\n\n"
             + table + "\n![benchmark](../experiments/results/dsr_benchmark/dsr_benchmark.png)\n\n"
             "Every run (label `dataset/config/seed/minutes`):\n\n" + "\n".join(runs) + "\n\n"
             f"Protocol: {meta['protocol']}.\n<!-- /RESULTS -->")

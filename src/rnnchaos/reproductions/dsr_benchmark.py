@@ -572,7 +572,7 @@ def _fmt(v: Any) -> str:
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     """The benchmark table in Markdown (medians with [min, max] over seeds)."""
-    head = ("| data | config | seeds | min/run | train D_stsp (selection) | D_stsp [range] | D_H [range] | PE(20) | halves floor D_stsp / D_H "
+    head = ("| data | config | seeds | min/run | selection score (train, stf2022-corrected) | D_stsp [range] | D_H [range] | PE(20) | halves floor D_stsp / D_H "
             "| train-vs-test D_stsp / D_H | target D_stsp / D_H | verdict | STF protocol D_stsp / D_H "
             "| released (STF) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]

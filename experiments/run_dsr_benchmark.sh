@@ -7,7 +7,8 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 export RNNCHAOS_DATA_DIR=${RNNCHAOS_DATA_DIR:-../shared/data}
 RNNCHAOS=${RNNCHAOS:-.venv/bin/rnnchaos}   # from a worktree: RNNCHAOS=/work/main/.venv/bin/rnnchaos PYTHONPATH=$PWD/src
 OUT=experiments/results/dsr_benchmark
-COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 --best-minutes gtf:ecg=12 --json)
+COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 --best-minutes gtf:ecg=12 --json
+        --include experiments/results/dsr_benchmark_code)  # ECG shplrnn-gtf-code runs there (1c)
 # 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64

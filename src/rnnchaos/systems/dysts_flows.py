@@ -63,7 +63,12 @@ class DystsFlow(Flow):
         if cls is None or not isinstance(cls, type) or dysts_name not in names:
             if isinstance(cls, type) and issubclass(cls, DynSysDelay):
                 raise ValueError(f"dysts:{dysts_name} is a delay equation; only dysts' ODE systems are supported")
-            raise ValueError(f"unknown dysts system {dysts_name!r}; valid: {', '.join(names)}")
+            import difflib
+
+            close = difflib.get_close_matches(dysts_name, names, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join('dysts:' + c for c in close)}? " if close else ""
+            raise ValueError(f"unknown dysts system {dysts_name!r}; {hint}dysts has {len(names)} ODE systems "
+                             "(CamelCase, e.g. dysts:Lorenz; rnnchaos.systems.dysts_flows.dysts_system_names())")
         base = cls()
         assert isinstance(base, DynSys)
         unknown = sorted(set(params) - set(base.params))
@@ -102,6 +107,14 @@ class DystsFlow(Flow):
 
     def _compute_dim(self) -> int:
         return self.dim
+
+    @property
+    def observed_dim(self) -> int:
+        """dysts' state dimension (an appended time coordinate is not observed)."""
+        return self.n_x
+
+    def _observe(self, z: Array) -> Array:
+        return z[:, : self.n_x]
 
     # --- dysts' equations, batched -------------------------------------------------------------------
     def _f(self, x: Array, t: Array) -> Array:

@@ -1003,10 +1003,16 @@ def _without_cuda(active: bool):  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def _hidden(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """Make the modules ``names`` unimportable while a case runs (as if the extra were not installed)."""
-    from unittest import mock
-
-    with mock.patch.dict(sys.modules, dict.fromkeys(names)):
+    saved = {name: sys.modules.get(name) for name in names}
+    sys.modules.update(dict.fromkeys(names))
+    try:
         yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
 
 
 def render() -> str:

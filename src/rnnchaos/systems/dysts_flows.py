@@ -77,8 +77,9 @@ class DystsFlow(Flow):
                              f"dysts:{dysts_name}; valid parameters: {', '.join(base.params) or '(none)'}")
         self.dysts = cls(parameters={**base.params, **params}) if params else base
         self.name = PREFIX + dysts_name  # type: ignore[misc]
-        self.PARAMS = {k: float(np.asarray(v, dtype=float).ravel()[0]) if np.size(v) == 1 else float("nan")
-                       for k, v in base.params.items()}  # type: ignore[misc]
+        defaults = {k: float(np.asarray(v, dtype=float).ravel()[0]) if np.size(v) == 1 else float("nan")
+                    for k, v in base.params.items()}
+        self.PARAMS = defaults  # type: ignore[misc]
         self._p = {k: v for k, v in self.dysts.params.items()}  # dysts' own values (arrays allowed)
         meta = self.dysts
         self.nonautonomous = bool(getattr(meta, "nonautonomous", False))

@@ -68,3 +68,15 @@ def test_unknown_name_suggests() -> None:
     pytest.importorskip("dysts")
     with pytest.raises(ValueError, match="did you mean dysts:Lorenz"):
         get_system("dysts:Lorentz")
+
+
+def test_parameters_override_and_drop_dysts_reference(run_cli) -> None:
+    """Lorenz at ρ = 20 (below the Hopf point ≈ 24.74) settles on a stable fixed point: λ₁ < 0."""
+    pytest.importorskip("dysts")
+    code, out, err = run_cli("lyapunov", "dysts:Lorenz", "--param", "rho=20", "--steps", "3000", "--ics", "4",
+                             "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["parameters"]["rho"] == 20.0
+    assert res["exponents"][0] < -0.05
+    assert res["reference"] is None  # dysts' stored value holds only at its own parameters

@@ -76,6 +76,7 @@ class DystsFlow(Flow):
             raise ValueError(f"unknown parameter(s) {', '.join(repr(u) for u in unknown)} for system "
                              f"dysts:{dysts_name}; valid parameters: {', '.join(base.params) or '(none)'}")
         self.dysts = cls(parameters={**base.params, **params}) if params else base
+        self._custom = bool(params)
         self.name = PREFIX + dysts_name  # type: ignore[misc]
         defaults = {k: float(np.asarray(v, dtype=float).ravel()[0]) if np.size(v) == 1 else float("nan")
                     for k, v in base.params.items()}
@@ -199,8 +200,9 @@ class DystsFlow(Flow):
         return None if v is None else float(v)
 
     def reference(self) -> ReferenceExponents | None:
+        """dysts' stored λ_max at dysts' parameters (unverified), None once a parameter is changed."""
         lam = self.dysts_maximum_lyapunov
-        if lam is None:
+        if lam is None or self._custom:  # dysts' value is for its own parameters only
             return None
         return ReferenceExponents(exponents=None, exact_sum=None, units="per_time", parameters={},
                                   source="dysts metadata maximum_lyapunov_estimated (Gilpin 2021); not verified",

@@ -80,3 +80,18 @@ def test_parameters_override_and_drop_dysts_reference(run_cli) -> None:
     assert res["parameters"]["rho"] == 20.0
     assert res["exponents"][0] < -0.05
     assert res["reference"] is None  # dysts' stored value holds only at its own parameters
+
+
+@pytest.mark.parametrize("name", ["Lorenz", "BickleyJet", "InteriorSquirmer", "Aizawa", "ForcedVanDerPol"])
+def test_batched_rhs_is_dysts_pointwise(name: str) -> None:
+    """Batched calls equal dysts' own point-by-point rhs and jac (a reduction over the batch would not)."""
+    pytest.importorskip("dysts")
+    s = get_system("dysts:" + name)
+    z = s.default_initial_conditions(4, seed=2)
+    x, t = s._split(z)  # type: ignore[attr-defined]
+    t = t + np.arange(4) * 0.3
+    want = np.array([np.asarray(s.dysts.rhs(x[i], t[i]), dtype=float).ravel() for i in range(4)])  # type: ignore[attr-defined]
+    np.testing.assert_allclose(s._f(x, t), want, rtol=1e-12, atol=1e-12)  # type: ignore[attr-defined]
+    if s.has_dysts_jacobian:  # type: ignore[attr-defined]
+        jwant = np.array([np.asarray(s.dysts.jac(x[i], t[i]), dtype=float) for i in range(4)])  # type: ignore[attr-defined]
+        np.testing.assert_allclose(s._jx(x, t), jwant, rtol=1e-12, atol=1e-12)  # type: ignore[attr-defined]

@@ -97,7 +97,8 @@ class DystsFlow(Flow):
         self.default_sample_dt = self.integration_step  # type: ignore[misc]
         self._rhs_py = _plain(type(self.dysts)._rhs)
         self._jac_py = _plain(type(self.dysts)._jac) if self.has_dysts_jacobian else None
-        self._vectorised = True
+        self._vectorised: bool | None = None  # None: not yet checked against dysts' point-by-point rhs
+        self._jac_vectorised: bool | None = None
 
     @property
     def params(self) -> dict[str, float]:
@@ -121,39 +122,71 @@ class DystsFlow(Flow):
     # --- dysts' equations, batched -------------------------------------------------------------------
     def _f(self, x: Array, t: Array) -> Array:
         """dysts' right-hand side at states ``x (B, n)`` and times ``t (B,)`` -> ``(B, n)``."""
-        b = x.shape[0]
+        if self._vectorised is None:  # check once, on two distinct states, against dysts' point-by-point rhs
+            xx, tt = np.concatenate([x[:1], x[:1] + 0.1 * (1 + np.abs(x[:1]))]), np.concatenate([t[:1], t[:1] + 0.1])
+            arr = self._f_vec(xx, tt)
+            self._vectorised = arr is not None and self._agrees(arr, self._f_loop(xx, tt))
         if self._vectorised:
-            try:
-                with np.errstate(all="ignore"):
-                    out = self._rhs_py(*x.T, t, *self.dysts.param_list)
-                arr = np.stack([np.broadcast_to(np.asarray(c, dtype=float), (b,)) for c in out], axis=1)
-                if arr.shape == x.shape:
-                    return arr
-            except Exception:  # noqa: BLE001 - equations that are not array-safe fall back to a loop
-                pass
-            self._vectorised = False
-        return np.array([np.asarray(self.dysts.rhs(x[i], float(t[i])), dtype=float).ravel() for i in range(b)])
+            out = self._f_vec(x, t)
+            if out is not None:
+                return out
+        return self._f_loop(x, t)
+
+    def _f_vec(self, x: Array, t: Array) -> Array | None:
+        """dysts' ``_rhs`` called once on the whole batch; None where the equations are not array-safe."""
+        b = x.shape[0]
+        try:
+            with np.errstate(all="ignore"):
+                out = self._rhs_py(*x.T, t, *self.dysts.param_list)
+            arr = np.stack([np.broadcast_to(np.asarray(c, dtype=float), (b,)) for c in out], axis=1)
+        except Exception:  # noqa: BLE001 - equations that are not array-safe fall back to a loop
+            return None
+        return arr if arr.shape == x.shape else None
+
+    def _f_loop(self, x: Array, t: Array) -> Array:
+        return np.array([np.asarray(self.dysts.rhs(x[i], float(t[i])), dtype=float).ravel() for i in range(len(x))])
+
+    def _j_loop(self, x: Array, t: Array) -> Array:
+        return np.array([np.asarray(self.dysts.jac(x[i], float(t[i])), dtype=float) for i in range(len(x))])
+
+    @staticmethod
+    def _agrees(a: Array, b: Array) -> bool:
+        """The vectorised call gave dysts' point-by-point values (checked once; reductions over the batch fail)."""
+        return bool(np.allclose(a, b, rtol=1e-10, atol=1e-12, equal_nan=True))
 
     def _jx(self, x: Array, t: Array) -> Array:
         """Jacobian ``(B, n, n)`` of dysts' right-hand side in the state."""
         b, n = x.shape
         if self._jac_py is not None:
-            try:
-                with np.errstate(all="ignore"):
-                    rows = self._jac_py(*x.T, t, *self.dysts.param_list)
-                j = np.empty((b, n, n))
-                for i, row in enumerate(rows):
-                    for k, c in enumerate(row):
-                        j[:, i, k] = np.broadcast_to(np.asarray(c, dtype=float), (b,))
-                return j
-            except Exception:  # noqa: BLE001
-                return np.array([np.asarray(self.dysts.jac(x[i], float(t[i])), dtype=float) for i in range(b)])
+            if self._jac_vectorised is None:
+                xx, tt = np.concatenate([x[:1], x[:1] + 0.1 * (1 + np.abs(x[:1]))]), np.concatenate([t[:1], t[:1] + 0.1])
+                jj = self._j_vec(xx, tt)
+                self._jac_vectorised = jj is not None and self._agrees(jj, self._j_loop(xx, tt))
+            if self._jac_vectorised:
+                j = self._j_vec(x, t)
+                if j is not None:
+                    return j
+            return self._j_loop(x, t)
         j = np.empty((b, n, n))
         h = 1e-6 * np.maximum(1.0, np.abs(x))
         for k in range(n):
             e = np.zeros_like(x)
             e[:, k] = h[:, k]
             j[:, :, k] = (self._f(x + e, t) - self._f(x - e, t)) / (2 * h[:, k, None])
+        return j
+
+    def _j_vec(self, x: Array, t: Array) -> Array | None:
+        """dysts' ``_jac`` called once on the whole batch; None where it is not array-safe."""
+        b, n = x.shape
+        try:
+            with np.errstate(all="ignore"):
+                rows = self._jac_py(*x.T, t, *self.dysts.param_list)  # type: ignore[misc]
+            j = np.empty((b, n, n))
+            for i, row in enumerate(rows):
+                for k, c in enumerate(row):
+                    j[:, i, k] = np.broadcast_to(np.asarray(c, dtype=float), (b,))
+        except Exception:  # noqa: BLE001
+            return None
         return j
 
     def _split(self, z: Array) -> tuple[Array, Array]:

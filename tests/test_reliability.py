@@ -51,6 +51,10 @@ class Case:
     no_cuda: bool = False
     #: environment variables set while the case runs (``{tmp}`` stands for its directory)
     env: tuple[tuple[str, str], ...] = ()
+    #: modules hidden (``sys.modules[name] = None``) while the case runs, as if not installed
+    hide: tuple[str, ...] = ()
+    #: an optional module the case needs (skipped without it)
+    needs: str | None = None
 
     def environ(self, tmp: Path) -> dict[str, str]:
         return {k: v.format(tmp=tmp) for k, v in self.env}
@@ -775,6 +779,12 @@ CASES: list[Case] = [
       for cid, bad, args in LYAPUNOV_OPTIONS),
     Case("lyapunov-ics-huge", "numeric option (`lyapunov`)", "--ics 100000000000 (too large)",
          lambda t: ["lyapunov", "lorenz63", "--ics", "100000000000"]),
+    Case("lyapunov-dysts-unknown", "system name (`lyapunov`)", "dysts:Lorentz (unknown dysts system)",
+         _fixed_argv(["lyapunov", "dysts:Lorentz"]), needs="dysts"),
+    Case("lyapunov-dysts-missing", "system name (`lyapunov`)", "dysts:Lorenz without the dysts extra",
+         _fixed_argv(["lyapunov", "dysts:Lorenz"]), hide=("dysts", "dysts.flows", "dysts.base", "dysts.systems")),
+    Case("train-dysts-missing", "system name (`train --data`)", "dysts:Lorenz without the dysts extra",
+         lambda t: _train_args("--data", "dysts:Lorenz"), hide=("dysts", "dysts.flows", "dysts.base", "dysts.systems")),
     *(Case(f"periods-{cid}", "weights file (`periods --weights`)", bad, mk) for cid, bad, mk in WEIGHTS_FILES),
     Case("periods-deep", "weights file (`periods --weights`)", "nesting 100,000 deep",
          _weights(raw=b'{"w1": ' + b"[" * 100_000 + b"1" + b"]" * 100_000 + b', "b1": [0], "w2": [1], "b2": 0}')),
@@ -907,6 +917,10 @@ def test_bad_input_gives_one_line_and_exit_2(case: Case, tmp_path: Path, run_cli
     monkeypatch.chdir(tmp_path)
     if case.no_cuda:
         monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    if case.needs:
+        pytest.importorskip(case.needs)
+    for name in case.hide:
+        monkeypatch.setitem(sys.modules, name, None)
     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run_cli(*argv)
     assert not list(tmp_path.glob("PWNED*")), "a file ran code while being loaded"
     assert "Traceback" not in err
@@ -986,6 +1000,21 @@ def _without_cuda(active: bool):  # type: ignore[no-untyped-def]
         yield
 
 
+@contextlib.contextmanager
+def _hidden(names: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Make the modules ``names`` unimportable while a case runs (as if the extra were not installed)."""
+    saved = {name: sys.modules.get(name) for name in names}
+    sys.modules.update(dict.fromkeys(names))
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
 def render() -> str:
     lines = [INTRO, "", "| id | input | bad value | command | error (exit 2, one line on stderr) |",
              "|---|---|---|---|---|"]
@@ -1003,7 +1032,7 @@ def render() -> str:
             saved = {k: os.environ.get(k) for k in env}
             os.environ.update(env)
             try:
-                with _without_cuda(case.no_cuda):
+                with _without_cuda(case.no_cuda), _hidden(case.hide):
                     code, out, err = run_subprocess(argv, case.timeout) if case.timeout else run(argv)
                 msg_lines = err.strip().splitlines()
                 msg = normalise(msg_lines[-1], tmp) if msg_lines else f"(exit {code}, nothing on stderr)"

@@ -42,7 +42,8 @@ def lyapunov(system: str | None, data: str | None, params: tuple[str, ...], step
              dim: int | None, theiler: int | None, plot: str | None, seed: int, as_json: bool) -> None:
     """Lyapunov spectrum of SYSTEM (tangent-space QR, Benettin et al. 1980), or lambda_max of --data FILE.
 
-    SYSTEM is one of: lorenz63, rossler, lorenz96, duffing, mackey_glass, logistic, tent, henon.
+    SYSTEM is one of: lorenz63, rossler, lorenz96, duffing, mackey_glass, logistic, tent, henon, or
+    dysts:NAME, a system of the dysts catalogue (optional extra rnnchaos[dysts]; e.g. dysts:Lorenz).
     Exponents are per_step for maps and per_time for flows. Exactly one of SYSTEM and --data is required.
     """
     given = {"params": bool(params), "steps": steps is not None, "transient": transient is not None,

@@ -42,7 +42,7 @@ def _alpha(value: str | None) -> float | str | None:
 @config_option
 @click.option("--data", "data", required=True, multiple=True, metavar="NAME|FILE",
               help="A .npy/.npz/.csv file (time x dims), a published data set (stf:lorenz63, gtf:ecg, ...: "
-                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...). Several "
+                   "rnnchaos.data.catalog; its train file) or a built-in system (lorenz63, rossler, ...; dysts:NAME with the dysts extra). Several "
                    "trials: repeat --data, a glob, an .npz of several arrays or a trials x time x dims .npy.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="System parameter (built-in systems).")
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Samples simulated for a system.")

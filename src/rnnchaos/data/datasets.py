@@ -156,6 +156,8 @@ def load_source(source: str | os.PathLike[str], *, params: dict[str, float] | No
 
 
 def _is_system(name: str) -> bool:
+    if name.strip().lower().startswith("dysts:"):  # the dysts catalogue (optional extra); errors come from get_system
+        return True
     key = name.strip().lower().replace("-", "_")
     return key in _system_names()
 

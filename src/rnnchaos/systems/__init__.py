@@ -2,7 +2,8 @@
 
 Flows (exponents per unit time, RK4 discretisation via ``as_map(dt)``): Lorenz-63, Rössler,
 Lorenz-96, forced Duffing; delay equation: Mackey–Glass; maps (exponents per step): logistic, tent,
-Hénon. ``get_system(name, **params)`` builds one by name.
+Hénon. ``get_system(name, **params)`` builds one by name; ``dysts:NAME`` is a system of the dysts
+catalogue (optional extra, :mod:`rnnchaos.systems.dysts_flows`).
 """
 
 from rnnchaos.systems._base import Flow, FlowMap, LyapunovDefaults, Map, ReferenceExponents, System

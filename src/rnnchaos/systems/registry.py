@@ -29,10 +29,17 @@ def system_names() -> list[str]:
 def get_system(name: str, **params: Any) -> System:
     """Instantiate the system ``name`` with parameters ``params`` (others keep their defaults).
 
+    ``dysts:NAME`` is a system of the dysts catalogue (optional extra; :mod:`rnnchaos.systems.dysts_flows`).
+
     Raises ``ValueError`` listing the valid names for an unknown system, and the valid parameter
     names for an unknown parameter; non-finite or out-of-range values are rejected too.
     """
-    key = str(name).strip().lower().replace("-", "_")
+    text = str(name).strip()
+    if text.lower().startswith("dysts:"):
+        from rnnchaos.systems.dysts_flows import DystsFlow
+
+        return DystsFlow(text[len("dysts:"):], **params)
+    key = text.lower().replace("-", "_")
     if key not in SYSTEMS:
         raise ValueError(f"unknown system {name!r}; valid systems: {', '.join(SYSTEMS)}")
     return SYSTEMS[key](**params)

@@ -248,3 +248,44 @@ def test_resume_of_a_run_written_before_a_setting_existed(tmp_path, lorenz):
     (run / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="forcing_signal_grad"):
         Reconstructor(tau=10, out=run, forcing_signal_grad=False, **{**SMALL, "epochs": 2}).fit(lorenz, resume=True)
+
+
+def test_gtf_protocol_selection_scores_one_long_run_from_the_first_training_point(tmp_path, lorenz):
+    """select_protocol='gtf2023': the score is D_stsp (gtf2023) of one free run of 1.25 T from x[0] with
+    0.25 T dropped; 'floor-relative' adds D_H, each divided by the training halves' own score."""
+    from rnnchaos.metrics.scoring import score_trajectory
+    from rnnchaos.models.free_run import free_run, initial_states
+    from rnnchaos.training.trainer import selection_score, training_floors
+
+    x = lorenz[:800]
+    rec = Reconstructor(tau=10, out=tmp_path / "gtfsel", select_every=2, select_protocol="gtf2023",
+                        select_metric="floor-relative", **{**SMALL, "epochs": 4}).fit(x)
+    xs = (x - rec.mean_) / rec.std_
+    run = free_run(rec.model_, initial_states(rec.model_, xs[:1]), 1000)[0, 200:]
+    direct = score_trajectory(xs, run, preset="gtf2023")
+    assert selection_score(rec.model_, xs, 1, 1, protocol="gtf2023") == pytest.approx(direct.d_stsp, rel=1e-9)
+    halves = score_trajectory(xs[400:], xs[:400], preset="gtf2023")
+    floors = training_floors(xs, "gtf2023")
+    assert floors == pytest.approx((halves.d_stsp, halves.d_h), rel=1e-12)
+    rel = selection_score(rec.model_, xs, 1, 1, protocol="gtf2023", metric="floor-relative", floors=floors)
+    assert rel == pytest.approx(direct.d_stsp / floors[0] + direct.d_h / floors[1], rel=1e-9)
+    scores = [e["select_score"] for e in rec.history_ if "select_score" in e]
+    assert len(scores) == 2 and rec.result_.selected_score == pytest.approx(min(s for s in scores if s is not None))
+    assert "floor" in rec.result_.message
+
+
+@pytest.mark.parametrize("kw,match", [({"select_protocol": "best"}, "select_protocol must be one of"),
+                                      ({"select_metric": "mse"}, "select_metric must be one of")])
+def test_selection_options_are_validated(kw, match, lorenz):
+    with pytest.raises(ValueError, match=match):
+        Reconstructor(tau=10, select_every=2, **kw, **{**SMALL, "epochs": 1}).fit(lorenz[:300])
+
+
+def test_floor_relative_selection_refuses_halves_that_score_zero():
+    """An exactly periodic series whose halves are the same cycle has a zero floor: nothing to divide by."""
+    from rnnchaos.training.trainer import training_floors
+
+    t = np.arange(400)
+    x = np.stack([np.sin(2 * np.pi * t / 20), np.cos(2 * np.pi * t / 20)], axis=1)
+    with pytest.raises(ValueError, match="floor-relative selection needs"):
+        training_floors(x, "gtf2023")

@@ -338,6 +338,17 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
                      "stf:eeg_tde": {**_GTF_EEG, "latent_l2": 1e-4}, "stf:weather_tde": {**_GTF_EEG, "latent_l2": 1e-4}},
         latent="obs"),
     BenchConfig(
+        "shplrnn-gtf-code-gtfsel",
+        "shplrnn-gtf-code run for the paper's 5,000 epochs (or the budget), its model selected by the GTF "
+        "protocol on the training data (one free run of 1.25 T from the first training point, 0.25 T dropped, "
+        "gtf2023) ranked by D_stsp/floor + D_H/floor, the floors those of the training data's halves",
+        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"},
+         **_GTF_TRAINING, "observation": "linear", "lr_decay_epochs": 5000, "forcing_signal_grad": False,
+         "clip": "none", "epochs": 5000, "select_protocol": "gtf2023", "select_metric": "floor-relative"},
+        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG, "latent_l2": 1e-4},
+                     "stf:eeg_tde": {**_GTF_EEG, "latent_l2": 1e-4}, "stf:weather_tde": {**_GTF_EEG, "latent_l2": 1e-4}},
+        latent="obs"),
+    BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
         "1e-3, sequences of 100, 32 x 10 batches, linear observation)",
@@ -353,7 +364,12 @@ BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released
 # code's own settings) scored far better by the same training-data criterion, the selection D_stsp of each
 # run's selected model on the training series (0.28-0.70 over 3 seeds against 1.22-1.32 for plrnn-stf), so it
 # became ECG's best configuration.  The held-out data chose nothing.
-BEST["gtf:ecg"] = "shplrnn-gtf-code"
+# Session 5: shplrnn-gtf-code's selection score (4 pooled runs, stf2022-corrected) sat at the train-vs-test floor
+# (0.28-0.39) while the same models scored 1.7-3.6 held out, so it could not rank them; the GTF protocol on the
+# training data (1.55 for seed 1) is the protocol the table reports, and D_H (4.4x the target) entered no
+# selection.  shplrnn-gtf-code-gtfsel selects by both under that protocol, on the training data only, and runs
+# the paper's 5,000 epochs; chosen before any of its runs, from that training-data diagnosis alone.
+BEST["gtf:ecg"] = "shplrnn-gtf-code-gtfsel"
 
 
 # ----------------------------------------------------------------------------------------- plan and trials
@@ -572,7 +588,7 @@ def _fmt(v: Any) -> str:
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     """The benchmark table in Markdown (medians with [min, max] over seeds)."""
-    head = ("| data | config | seeds | min/run | selection score (train, stf2022-corrected) | D_stsp [range] | D_H [range] | PE(20) | halves floor D_stsp / D_H "
+    head = ("| data | config | seeds | min/run | selection score (train) | D_stsp [range] | D_H [range] | PE(20) | halves floor D_stsp / D_H "
             "| train-vs-test D_stsp / D_H | target D_stsp / D_H | verdict | STF protocol D_stsp / D_H "
             "| released (STF) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]

@@ -114,7 +114,8 @@ class Reconstructor:
     select_every, select_steps, select_starts : model selection (default on, every 250 epochs; off with
         0): every ``select_every`` epochs the model is scored by D_stsp of free runs against the
         *training* series and the best state is kept (:func:`rnnchaos.training.trainer.selection_score`).
-        Without it, PLRNNs trained for a few minutes on the STF Lorenz-63 data often end on a model
+        ``select_protocol`` (``pooled``/``gtf2023``) and ``select_metric`` (``d_stsp``/``floor-relative``): see
+        :class:`rnnchaos.training.trainer.TrainSettings`.  Without it, PLRNNs trained for a few minutes on the STF Lorenz-63 data often end on a model
         whose free runs fall onto a spurious stable fixed point after a long chaotic transient.
     nan : ``"error"`` (default) refuses NaN/inf in X; ``"split"`` cuts every trial at its runs of
         non-finite rows and trains on the pieces of at least ``seq_len`` samples (:mod:`rnnchaos.data.gaps`;
@@ -138,6 +139,7 @@ class Reconstructor:
                  lr_schedule: str = "constant", lr_final: float = 0.01, clip: str = "norm",
                  clip_value: float = 10.0, checkpoint_every: int = 100, log_every: int = 10, lyap_every: int = 500,
                  select_every: int = 250, select_steps: int = 20_000, select_starts: int = 4,
+                 select_protocol: str = "pooled", select_metric: str = "d_stsp",
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error",
@@ -176,6 +178,8 @@ class Reconstructor:
         self.select_every = select_every
         self.select_steps = select_steps
         self.select_starts = select_starts
+        self.select_protocol = select_protocol
+        self.select_metric = select_metric
         self.tensorboard = tensorboard
         self.alpha_rule = alpha_rule
         self.alpha_every = alpha_every
@@ -312,6 +316,7 @@ class Reconstructor:
             clip=self.clip, clip_value=float(self.clip_value), checkpoint_every=int(self.checkpoint_every),
             log_every=int(self.log_every), lyap_every=int(self.lyap_every), select_every=int(self.select_every),
             select_steps=int(self.select_steps), select_starts=int(self.select_starts),
+            select_protocol=str(self.select_protocol), select_metric=str(self.select_metric),
             tensorboard=bool(self.tensorboard), seed=int(self.seed),
             device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
             alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),

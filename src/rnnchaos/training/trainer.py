@@ -53,6 +53,8 @@ CLIP_MODES = ("norm", "value", "none")
 #: clocks of the ``minutes`` budget: wall-clock time, or the process's CPU time (one core's time when the
 #: threads are pinned to one: the same epochs on an idle and on a loaded machine)
 BUDGET_CLOCKS = ("wall", "cpu")
+SELECT_PROTOCOLS = ("pooled", "gtf2023")
+SELECT_METRICS = ("d_stsp", "floor-relative")
 CHECKPOINT_VERSION = 1
 #: model selection on a memory-mapped training series scores against its first this many samples
 SELECT_MAX_SAMPLES = 200_000
@@ -82,6 +84,10 @@ class TrainSettings:
     every ``select_every`` epochs, ``select_starts`` free runs of ``select_steps`` steps from training
     points spread over the series are scored by D_stsp against the training series
     (:func:`selection_score`), and the best-scoring state is the one returned at the end.
+    ``select_protocol`` = ``gtf2023`` scores instead the GTF protocol on the training series (one free run
+    of 1.25 T from the first training point, 0.25 T dropped, preset ``gtf2023``; ``select_steps`` and
+    ``select_starts`` unused); ``select_metric`` = ``floor-relative`` ranks by D_stsp/f_stsp + D_H/f_H, each
+    over its floor on the training data (its first half against its second half, same protocol and preset).
     ``budget_clock``: what ``minutes`` counts, ``wall`` (wall-clock training time) or ``cpu`` (the process's
     CPU time, :func:`time.process_time`; with one thread, one core's time, so that a run on a loaded machine
     does the epochs it would do alone).  Either excludes the time of model selection and checkpoints.
@@ -123,6 +129,8 @@ class TrainSettings:
     select_every: int = 0
     select_steps: int = 20_000
     select_starts: int = 4
+    select_protocol: str = "pooled"
+    select_metric: str = "d_stsp"
     tensorboard: bool = False
     seed: int = 0
     device: str = "cpu"
@@ -136,6 +144,10 @@ class TrainSettings:
             raise ValueError(f"clip must be one of {CLIP_MODES}, got {self.clip!r}")
         if self.budget_clock not in BUDGET_CLOCKS:
             raise ValueError(f"budget_clock must be one of {BUDGET_CLOCKS}, got {self.budget_clock!r}")
+        if self.select_protocol not in SELECT_PROTOCOLS:
+            raise ValueError(f"select_protocol must be one of {SELECT_PROTOCOLS}, got {self.select_protocol!r}")
+        if self.select_metric not in SELECT_METRICS:
+            raise ValueError(f"select_metric must be one of {SELECT_METRICS}, got {self.select_metric!r}")
         if self.alpha_mode not in ("fixed", "auto"):
             raise ValueError(f"alpha_mode must be 'fixed' or 'auto', got {self.alpha_mode!r}")
         if self.epochs is None and self.minutes is None:
@@ -261,23 +273,65 @@ def lambda_max_of_model(model: Any, z0: NDArray[np.float64], n_steps: int = 2000
     return value if math.isfinite(value) else None
 
 
-def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: int) -> float:
-    """D_stsp (:func:`rnnchaos.metrics.scoring.score_trajectory`, default preset ``stf2022-corrected``;
-    bins for N <= 5) between the standardised training series and ``n_starts`` free runs
+def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: int, *,
+                    protocol: str = "pooled", metric: str = "d_stsp",
+                    floors: tuple[float, float] | None = None) -> float:
+    """The model-selection score (lower is better) of ``model`` on the standardised training series.
+
+    ``protocol`` = ``pooled``: D_stsp (:func:`rnnchaos.metrics.scoring.score_trajectory`, default preset
+    ``stf2022-corrected``; bins for N <= 5) between the series and ``n_starts`` free runs
     (:func:`rnnchaos.models.free_run.free_run`) of ``n_steps`` steps started from training points spread
-    evenly over it, pooled; ``inf`` if a run overflows.  Cost: n_starts·n_steps model steps + one histogram
-    (and one D_H, which selection does not use)."""
+    evenly over it, pooled.  ``gtf2023``: the GTF protocol of Hess et al. (2023, ``src/evaluation.jl``) on
+    the training series of length T: one free run of floor(1.25 T) steps from the state inferred from its
+    first point, the first floor(0.25 T) dropped, preset ``gtf2023``.  ``metric`` = ``d_stsp`` returns that
+    D_stsp; ``floor-relative`` returns D_stsp / floors[0] + D_H / floors[1] (:func:`training_floors`).
+    ``inf`` if a run overflows or a score is undefined.  Cost: n_starts·n_steps (pooled) or 1.25 T (gtf2023)
+    model steps + one histogram and one power spectrum."""
     from rnnchaos.metrics.scoring import score_trajectory
     from rnnchaos.models.free_run import free_run, initial_states
 
-    idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
-    runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
-    if not np.all(np.isfinite(runs)):
-        return float("inf")
     if isinstance(x_train, StandardizedSeries):  # a memory-mapped series: its first SELECT_MAX_SAMPLES rows
         x_train = x_train[:SELECT_MAX_SAMPLES]
-    value = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1])).d_stsp
+    if protocol == "gtf2023":
+        n = int(x_train.shape[0])
+        runs = free_run(model, initial_states(model, x_train[:1]), int(math.floor(1.25 * n)))
+        runs = runs[:, int(math.floor(0.25 * n)):]
+        preset: str | None = "gtf2023"
+    else:
+        idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
+        runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
+        preset = None
+    if not np.all(np.isfinite(runs)):
+        return float("inf")
+    kw = {} if preset is None else {"preset": preset}
+    s = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1]), **kw)
+    if metric == "floor-relative":
+        if floors is None:
+            raise ValueError("metric='floor-relative' needs the training floors")
+        value = s.d_stsp / floors[0] + s.d_h / floors[1]
+    else:
+        value = s.d_stsp
     return float(value) if math.isfinite(value) else float("inf")
+
+
+def training_floors(x_train: NDArray[Any], protocol: str = "pooled") -> tuple[float, float]:
+    """(D_stsp, D_H) of the training series' first half against its second half, under the preset of the
+    selection ``protocol`` (``gtf2023`` or the default): the scale by which ``floor-relative`` selection
+    divides each metric (a perfect model scores about this on data of this length).  Raises ValueError when
+    a floor is not positive and finite (a constant or too short series)."""
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    if isinstance(x_train, StandardizedSeries):
+        x_train = x_train[:SELECT_MAX_SAMPLES]
+    x = np.asarray(x_train, dtype=np.float64)
+    h = x.shape[0] // 2
+    kw = {"preset": "gtf2023"} if protocol == "gtf2023" else {}
+    s = score_trajectory(x[h:], x[:h], **kw)
+    floors = (float(s.d_stsp), float(s.d_h))
+    if not all(math.isfinite(f) and f > 0 for f in floors):
+        raise ValueError(f"the training series' halves give floors {floors}: floor-relative selection needs "
+                         "both positive and finite (use select_metric='d_stsp')")
+    return floors
 
 
 def _rng_state_to_json(rng: np.random.Generator) -> str:
@@ -308,6 +362,8 @@ class Trainer:
         # model selection scores free runs against the training states pooled over the trials
         self.x_train = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         self.best: dict[str, Any] | None = None
+        self.select_floors = (training_floors(self.x_train, settings.select_protocol)
+                              if settings.select_every and settings.select_metric == "floor-relative" else None)
         params = [p for p in model.parameters() if p.requires_grad]
         opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam
         self.optimizer = opt_cls(params, lr=settings.lr)
@@ -318,6 +374,11 @@ class Trainer:
         self.elapsed = 0.0
         self.history: list[dict[str, Any]] = []
         self._good: dict[str, Any] | None = None
+
+    def _score_name(self) -> str:
+        s = self.settings
+        name = "D_stsp" if s.select_metric == "d_stsp" else "D_stsp/floor + D_H/floor"
+        return name + (", GTF protocol" if s.select_protocol == "gtf2023" else "")
 
     # ------------------------------------------------------------------ one optimizer step
     def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:
@@ -541,7 +602,9 @@ class Trainer:
                 final = epoch == s.epochs or (s.minutes is not None and self.elapsed >= 60.0 * s.minutes)
                 score: float | None = None
                 if s.select_every and (epoch % s.select_every == 0 or (final and epoch >= s.select_every)):
-                    score = selection_score(self.model, self.x_train, s.select_steps, s.select_starts)
+                    score = selection_score(self.model, self.x_train, s.select_steps, s.select_starts,
+                                            protocol=s.select_protocol, metric=s.select_metric,
+                                            floors=self.select_floors)
                     if self.best is None or score < self.best["score"]:
                         self.best = {"epoch": epoch, "score": score,
                                      "model": {k: v.detach().cpu().clone()
@@ -550,7 +613,8 @@ class Trainer:
                     entry: dict[str, Any] = {"epoch": epoch, "loss": last_loss, "grad_norm": float(np.mean(norms)),
                                              "lr": lr, "seconds": round(self.elapsed, 4)}
                     if score is not None:
-                        entry["d_stsp_train"] = score if math.isfinite(score) else None
+                        key = "d_stsp_train" if s.select_metric == "d_stsp" else "select_score"
+                        entry[key] = score if math.isfinite(score) else None
                     if sched.method == "gtf":
                         entry["alpha"] = self.alpha
                     elif tau_used is not None:
@@ -581,7 +645,7 @@ class Trainer:
         if self.best is not None:
             self.model.load_state_dict(self.best["model"])
             selected_epoch, selected_score = int(self.best["epoch"]), float(self.best["score"])
-            message += f"; selected the model of epoch {selected_epoch} (D_stsp on training data {selected_score:.4g})"
+            message += f"; selected the model of epoch {selected_epoch} ({self._score_name()} on training data {selected_score:.4g})"
         self.save_model()
         return TrainResult(epochs=self.epoch, seconds=self.elapsed, final_loss=last_loss, status=status,
                            message=message, history=list(self.history), selected_epoch=selected_epoch,

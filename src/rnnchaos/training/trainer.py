@@ -287,6 +287,7 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
     D_stsp; ``floor-relative`` returns D_stsp / floors[0] + D_H / floors[1] (:func:`training_floors`).
     ``inf`` if a run overflows or a score is undefined.  Cost: n_starts·n_steps (pooled) or 1.25 T (gtf2023)
     model steps + one histogram and one power spectrum."""
+    from rnnchaos.metrics.presets import DEFAULT_PRESET
     from rnnchaos.metrics.scoring import score_trajectory
     from rnnchaos.models.free_run import free_run, initial_states
 
@@ -296,15 +297,14 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
         n = int(x_train.shape[0])
         runs = free_run(model, initial_states(model, x_train[:1]), int(math.floor(1.25 * n)))
         runs = runs[:, int(math.floor(0.25 * n)):]
-        preset: str | None = "gtf2023"
+        preset = "gtf2023"
     else:
         idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
         runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
-        preset = None
+        preset = DEFAULT_PRESET
     if not np.all(np.isfinite(runs)):
         return float("inf")
-    kw = {} if preset is None else {"preset": preset}
-    s = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1]), **kw)
+    s = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1]), preset=preset)
     if metric == "floor-relative":
         if floors is None:
             raise ValueError("metric='floor-relative' needs the training floors")
@@ -319,14 +319,14 @@ def training_floors(x_train: NDArray[Any], protocol: str = "pooled") -> tuple[fl
     selection ``protocol`` (``gtf2023`` or the default): the scale by which ``floor-relative`` selection
     divides each metric (a perfect model scores about this on data of this length).  Raises ValueError when
     a floor is not positive and finite (a constant or too short series)."""
+    from rnnchaos.metrics.presets import DEFAULT_PRESET
     from rnnchaos.metrics.scoring import score_trajectory
 
     if isinstance(x_train, StandardizedSeries):
         x_train = x_train[:SELECT_MAX_SAMPLES]
     x = np.asarray(x_train, dtype=np.float64)
     h = x.shape[0] // 2
-    kw = {"preset": "gtf2023"} if protocol == "gtf2023" else {}
-    s = score_trajectory(x[h:], x[:h], **kw)
+    s = score_trajectory(x[h:], x[:h], preset="gtf2023" if protocol == "gtf2023" else DEFAULT_PRESET)
     floors = (float(s.d_stsp), float(s.d_h))
     if not all(math.isfinite(f) and f > 0 for f in floors):
         raise ValueError(f"the training series' halves give floors {floors}: floor-relative selection needs "

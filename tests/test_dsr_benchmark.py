@@ -189,6 +189,12 @@ def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     assert best["d_h_min"] <= best["d_h"] <= best["d_h_max"]
     assert best["target_d_h"] == max(2 * best["floor_halves_d_h"], best["floor_tvt_d_h"])
     assert (out / "dsr_benchmark.md").read_text().count("\n") == 4 and (out / "dsr_benchmark.png").is_file()
+    # a run an included directory holds with at least the planned budget is not run again in another directory
+    other = bench.run_benchmark(**{**kw, "out": tmp_path / "other", "include": [out]})
+    assert (other["runs"], other["ran"]) == (0, 0) and not (tmp_path / "other" / "runs").exists()
+    longer = bench.run_benchmark(**{**kw, "out": tmp_path / "longer", "include": [out], "best_seeds": 1,
+                                    "configs": ["shplrnn64-gtf"], "minutes": 0.06})
+    assert (longer["runs"], longer["ran"]) == (1, 1)
 
 
 

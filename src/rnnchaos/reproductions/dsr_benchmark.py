@@ -694,7 +694,8 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     run on a loaded machine does the epochs it would do alone; :class:`rnnchaos.training.trainer.TrainSettings`).
     ``overrides`` are extra ``Reconstructor`` keyword arguments: ``overrides["*"]`` for
     every run, ``overrides[config]`` for one configuration (tests use tiny budgets).  ``include``: other benchmark
-    directories whose finished runs join the table (read only; e.g. one that ran a configuration on its own).  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
+    directories whose finished runs join the table (read only; e.g. one that ran a configuration on its own); a
+    planned run that one of them holds with at least the planned budget is not run again.  Writes ``dsr_benchmark.{csv,json,md,png}`` and ``floors.json`` to ``out``.
     """
     from rnnchaos.sweep.config import SweepConfig
     from rnnchaos.sweep.engine import run_sweep
@@ -703,6 +704,10 @@ def run_benchmark(datasets: Sequence[str] | None = None, configs: Sequence[str] 
     configs = list(configs or CONFIGS)
     labels = plan(datasets, configs, best_seeds=best_seeds, other_seeds=other_seeds, only_best=only_best,
                   minutes=minutes, best_minutes=best_minutes)
+    # a run that an included directory already holds, with at least the planned budget, is not run again here
+    done = {(d, c, s): m for d, c, s, m in (parse_label(r["params"]["run"])
+                                           for r in _all_records(*(Path(x) for x in include)))}
+    labels = [lb for lb in labels if done.get(parse_label(lb)[:3], -1.0) < parse_label(lb)[3]]
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     ddir = str(_data_dir(data_dir).resolve())

@@ -26,13 +26,19 @@ from typing import Any
 
 OUT = Path(__file__).resolve().parent / "results" / "dysts_lyapunov"
 JOURNAL = OUT / "journal.jsonl"
-#: independent values at dysts' (standard) parameters: Sprott, Chaos and Time-Series Analysis (2003), App. A;
-#: Chen: Chen & Ueta (1999) / Lü & Chen (2002), a=35, b=3, c=28 (2.0272, 0, -12.0272; sum = c - a - b)
-SPROTT = {"Lorenz": 0.9056, "Rossler": 0.0714, "Chen": 2.0272}
+#: reruns at a finer step (``--refine F``: step / F over the same time span), one line per system
+REFINED = OUT / "refined.jsonl"
+#: independent λ₁ by the variational equations and adaptive DOP853 (experiments/dysts_independent.py)
+INDEPENDENT = OUT / "independent.jsonl"
+#: published values at dysts' (standard) parameters: Sprott, Chaos and Time-Series Analysis (2003), App. A;
+#: Chen: Chen & Ueta (1999) / Lü & Chen (2002), a=35, b=3, c=28 (2.0272, 0, -12.0272; sum = c - a - b);
+#: SprottJerk, A = 2.017: Sprott, Phys. Lett. A 228, 271 (1997), as recomputed (RK4, step 0.001) at
+#: sites.google.com/view/lyapunov-spectrum/home/sprott_eqs: 0.0551, 0, -2.0721
+PUBLISHED = {"Lorenz": 0.9056, "Rossler": 0.0714, "Chen": 2.0272, "SprottJerk": 0.0551}
 
 
-def one(name: str, ics: int) -> dict[str, Any]:
-    """λ spectrum of ``dysts:name`` with the CLI's defaults (our engine)."""
+def one(name: str, ics: int, refine: int = 1) -> dict[str, Any]:
+    """λ spectrum of ``dysts:name`` with the CLI's defaults (our engine); ``refine``: step / refine, same time span."""
     import warnings
 
     import numpy as np
@@ -46,25 +52,27 @@ def one(name: str, ics: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LyapunovSpectrumWarning)
-        res = lyapunov_spectrum(s.as_map(d.dt), s.default_initial_conditions(ics, rng), d.steps,
-                                transient=d.transient, tangent_transient=d.tangent_transient,
+        res = lyapunov_spectrum(s.as_map(d.dt / refine), s.default_initial_conditions(ics, rng), d.steps * refine,
+                                transient=d.transient * refine, tangent_transient=d.tangent_transient * refine,
                                 reortho_every=d.reortho_every, seed=rng)
     return {"system": name, "status": "ok", "lambda1": float(res.exponents[0]),
             "exponents": [float(v) for v in res.exponents], "stderr1": float(res.stderr[0]),
-            "dysts_lambda_max": s.dysts_maximum_lyapunov, "dt": d.dt, "dysts_dt": s.dysts_dt, "period": s.period,
+            "dysts_lambda_max": s.dysts_maximum_lyapunov, "dt": d.dt / refine, "refine": refine, "dysts_dt": s.dysts_dt, "period": s.period,
             "steps": d.steps, "ics": ics, "nonautonomous": s.nonautonomous, "dysts_jacobian": s.has_dysts_jacobian,
             "warnings": list(res.warnings), "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def done() -> set[str]:
-    if not JOURNAL.exists():
-        return set()
-    return {json.loads(line)["system"] for line in JOURNAL.read_text().splitlines() if line.strip()}
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def journal(row: dict[str, Any]) -> None:
+def done(path: Path = JOURNAL) -> set[str]:
+    return {r["system"] for r in _rows(path)}
+
+
+def journal(row: dict[str, Any], path: Path = JOURNAL) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with open(JOURNAL, "a") as fh:  # one line per system, appended whole and fsynced
+    with open(path, "a") as fh:  # one line per system, appended whole and fsynced
         fh.write(json.dumps(row) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -88,42 +96,69 @@ def dysts_spectrum_first() -> dict[str, float]:
 
 
 def table(total: int) -> str:
-    rows = [json.loads(line) for line in JOURNAL.read_text().splitlines() if line.strip()] if JOURNAL.exists() else []
-    rows.sort(key=lambda r: r["system"])
+    rows = sorted(_rows(JOURNAL), key=lambda r: r["system"])
+    refined = {r["system"]: r for r in _rows(REFINED)}
+    indep = {r["system"]: r for r in _rows(INDEPENDENT)}
     ok = [r for r in rows if r["status"] == "ok"]
     spec1 = dysts_spectrum_first()
     flagged = [r for r in ok if flag(r["lambda1"], r.get("dysts_lambda_max"))]
+    both = [r for r in ok if r["system"] in spec1 and r.get("dysts_lambda_max") is not None]
+    self_flag = sum(1 for r in both if flag(spec1[r["system"]], r["dysts_lambda_max"]))
+    above = sum(1 for r in flagged if r["dysts_lambda_max"] > r["lambda1"])
     lines = ["# λ₁ of the dysts systems: ours beside dysts' stored value", "",
-             f"{len(ok)} of {total} dysts ODE systems computed ({len(rows) - len(ok)} failed or timed out). "
-             "λ₁ per unit time of dysts' equations; ours: tangent-space QR (Benettin 1980) on the RK4 map, step "
-             "dt = the multiple of dysts' dt nearest period/100, 100 periods, after 20 periods of transient; "
+             f"{len(ok)} of {total} dysts ODE systems computed ({len(rows) - len(ok)} failed or timed out at the "
+             "default step). λ₁ per unit time of dysts' equations; ours: tangent-space QR (Benettin 1980) on the RK4 "
+             "map, step dt = the multiple of dysts' dt nearest period/100, 100 periods, after 20 periods of transient; "
              "dysts: `maximum_lyapunov_estimated` of its metadata (dysts 0.96). Flag: sign differs, or "
              "|ours − dysts| > 10 % of dysts'. ± is our standard error over initial conditions. "
              "'dysts spectrum λ₁' is the first of its `lyapunov_spectrum_estimated` (not compared). "
-             "dt and period in dysts' time units. Independent values (note column): Sprott (2003), "
-             "Chen & Ueta (1999). Made by `experiments/dysts_table.py --table`.", "",
-             f"Flagged against `maximum_lyapunov_estimated`: {len(flagged)} of {len(ok)} computed. Against dysts' "
-             f"spectrum λ₁ instead, {sum(1 for r in ok if r['system'] in spec1 and flag(r['lambda1'], spec1[r['system']]))}"
-             f" of {sum(1 for r in ok if r['system'] in spec1)} would be flagged.", "",
-             "| system | ours λ₁ | ± | dysts λ₁ (max_lyapunov_estimated) | flag | dysts spectrum λ₁ | dt | period | note |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "'ours at dt/F': our engine rerun at a F times finer step over the same time span "
+             "(`--refine F --only ...`, refined.jsonl). 'independent': variational equations integrated by "
+             "adaptive DOP853 from dysts' initial condition, 1000 periods (`experiments/dysts_independent.py`, "
+             "independent.jsonl). Published values (note column): Sprott (2003), Sprott (1997), Chen & Ueta (1999). "
+             "dt and period in dysts' time units. Made by `experiments/dysts_table.py --table`; findings in "
+             "README.md beside this file.", "",
+             f"Flagged against `maximum_lyapunov_estimated`: {len(flagged)} of {len(ok)} computed; in {above} of "
+             f"them dysts' value is the larger. Against dysts' spectrum λ₁ instead, "
+             f"{sum(1 for r in ok if r['system'] in spec1 and flag(r['lambda1'], spec1[r['system']]))}"
+             f" of {sum(1 for r in ok if r['system'] in spec1)} would be flagged. dysts' two stored estimates "
+             f"disagree with each other by the same test in {self_flag} of {len(both)}.", "",
+             "| system | ours λ₁ | ± | dysts λ₁ (max_lyapunov_estimated) | flag | dysts spectrum λ₁ | ours at dt/F "
+             "| independent | dt | period | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def fine(name: str) -> str:
+        r = refined.get(name)
+        if r is None:
+            return ""
+        if r["status"] != "ok":
+            return f"F={r['refine']}: {r['status'].split(':')[0].split(' >')[0]}"
+        return f"{r['lambda1']:.4g} ± {r['stderr1']:.2g} (F={r['refine']})"
+
+    def ind(name: str) -> str:
+        r = indep.get(name)
+        return "" if r is None else f"{r['lambda1']:.4g} ± {r['stderr1']:.2g}"
+
     for r in rows:
+        name = r["system"]
         if r["status"] != "ok":
             theirs = r.get("dysts_lambda_max")
-            lines.append(f"| {r['system']} | — | | {'' if theirs is None else format(theirs, '.4g')} | | | | | "
-                         f"not computed: {r['status'].replace('|', '/')} |")
+            lines.append(f"| {name} | — | | {'' if theirs is None else format(theirs, '.4g')} | | "
+                         f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | | | "
+                         f"not computed at the default step: {r['status'].replace('|', '/')} |")
             continue
         note = []
         if r["nonautonomous"]:
             note.append("time appended")
         if not r["dysts_jacobian"]:
             note.append("FD Jacobian")
-        if r["system"] in SPROTT:
-            note.append(f"independent: {SPROTT[r['system']]}")
+        if name in PUBLISHED:
+            note.append(f"published: {PUBLISHED[name]}")
         theirs = r["dysts_lambda_max"]
-        lines.append(f"| {r['system']} | {r['lambda1']:.4g} | {r['stderr1']:.2g} | "
+        lines.append(f"| {name} | {r['lambda1']:.4g} | {r['stderr1']:.2g} | "
                      f"{'' if theirs is None else format(theirs, '.4g')} | {flag(r['lambda1'], theirs)} | "
-                     f"{format(spec1[r['system']], '.4g') if r['system'] in spec1 else ''} | {r['dt']:.3g} | {r['period']:.3g} | {'; '.join(note)} |")
+                     f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | "
+                     f"{r['dt']:.3g} | {r['period']:.3g} | {'; '.join(note)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -134,29 +169,33 @@ def main() -> int:
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--table", action="store_true", help="only write table.md from the journal")
     ap.add_argument("--only", nargs="*", default=None, help="these systems only")
+    ap.add_argument("--refine", type=int, default=1,
+                    help="step / REFINE over the same time span; journaled in refined.jsonl (with --only)")
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(one(a.one, a.ics)))
+        print(json.dumps(one(a.one, a.ics, a.refine)))
         return 0
     from rnnchaos._util.atomic import write_text_atomic
     from rnnchaos.systems.dysts_flows import dysts_system_names
 
     names = dysts_system_names()
     if not a.table:
-        finished = done()
-        order = [n for n in SPROTT if n in names] + [n for n in names if n not in SPROTT]  # checked ones first
+        path = REFINED if a.refine > 1 else JOURNAL
+        finished = done(path)
+        order = [n for n in PUBLISHED if n in names] + [n for n in names if n not in PUBLISHED]  # checked ones first
         for name in a.only or order:
             if name in finished:
                 continue
             t0 = time.perf_counter()
             try:
-                p = subprocess.run([sys.executable, __file__, "--one", name, "--ics", str(a.ics)],
+                p = subprocess.run([sys.executable, __file__, "--one", name, "--ics", str(a.ics), "--refine", str(a.refine)],
                                    capture_output=True, text=True, timeout=a.limit)
                 last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
                 row = json.loads(last) if p.returncode == 0 and last else {
                     "system": name, "status": "error: " + (p.stderr.strip().splitlines() or ["?"])[-1][:200]}
             except subprocess.TimeoutExpired:
                 row = {"system": name, "status": f"timeout > {a.limit:g} s"}
+            row["refine"] = a.refine
             if row["status"] != "ok":
                 try:
                     from rnnchaos.systems import get_system
@@ -164,7 +203,7 @@ def main() -> int:
                     row["dysts_lambda_max"] = get_system("dysts:" + name).dysts_maximum_lyapunov  # type: ignore[attr-defined]
                 except Exception:  # noqa: BLE001
                     pass
-            journal(row)
+            journal(row, path)
             print(f"{name}: {row.get('lambda1', row['status'])} ({time.perf_counter() - t0:.0f} s)", flush=True)
     write_text_atomic(OUT / "table.md", table(len(names)))
     return 0

@@ -22,6 +22,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="module")
+def ray_local():
+    """One local Ray instance (2 CPUs) per test module that asks for it; run_sweep reuses an initialised Ray."""
+    ray = pytest.importorskip("ray")
+    import logging
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture
 def run_cli():
     """Run the CLI in-process: returns (exit_code, stdout, stderr)."""

@@ -80,42 +80,48 @@ def test_importing_every_module_keeps_backend_and_rcparams() -> None:
     assert res["label_size"] == 11.0 and res["tick_size"] == 11.0
 
 
+def _report_figures() -> list[str]:
+    """The ``plot_*`` functions that report/markdown.py draws, read from its source (so a figure added to the
+    report is checked here too)."""
+    import ast
+
+    import rnnchaos.report.markdown as md
+
+    tree = ast.parse(Path(md.__file__).read_text())
+    return sorted(a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                  and n.module == "rnnchaos.report.figures" for a in n.names if a.name.startswith("plot_"))
+
+
 def test_report_figure_functions_return_styled_figures_saved_separately(tmp_path: Path) -> None:
     import matplotlib
     from matplotlib.figure import Figure
 
-    from rnnchaos.report.figures import (
-        STYLE,
-        plot_attractors,
-        plot_lyapunov,
-        plot_power_spectra,
-        plot_prediction_error,
-        plot_time_series,
-        plot_training,
-        save_figure,
-    )
+    import rnnchaos.report.figures as figs
     from rnnchaos.systems import get_system
 
     x = get_system("lorenz63").trajectory(2000, seed=0)
     y = x + 0.1 * np.random.default_rng(0).standard_normal(x.shape)
     history = [{"epoch": e, "loss": 1.0 / (e + 1), "tau": 10, "lambda_max_model": 0.01,
                 "lambda_max_data": 0.009} for e in range(5)]
-    before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
-    figures = {
-        "attractors": plot_attractors(x, y),
-        "time_series": plot_time_series(x, y, mark=70.0),
-        "power_spectra": plot_power_spectra(x, y),
-        "prediction_error": plot_prediction_error([0.1, 0.2, 0.4], baseline=[0.3, 0.3, 0.3]),
-        "lyapunov": plot_lyapunov([0.01, 0.0, -0.15], 0.009),
-        "training": plot_training(history),
+    inputs: dict[str, tuple[tuple, dict]] = {  # arguments of plot_<name>
+        "attractors": ((x, y), {}),
+        "time_series": ((x, y), {"mark": 70.0}),
+        "power_spectra": ((x, y), {}),
+        "prediction_error": (([0.1, 0.2, 0.4],), {"baseline": [0.3, 0.3, 0.3]}),
+        "lyapunov": (([0.01, 0.0, -0.15], 0.009), {}),
+        "training": ((history,), {}),
     }
+    drawn = _report_figures()
+    assert len(drawn) >= 6 and sorted("plot_" + k for k in inputs) == drawn  # every report figure has inputs
+    before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
+    figures = {k: getattr(figs, "plot_" + k)(*args, **kw) for k, (args, kw) in inputs.items()}
     assert {k: repr(v) for k, v in matplotlib.rcParams.items()} == before
     for name, fig in figures.items():
         assert type(fig) is Figure, name
         ax = fig.axes[0]
-        assert ax.title.get_fontsize() in (STYLE["axes.titlesize"], 10.0)  # 10: titles given a size explicitly
+        assert ax.title.get_fontsize() in (figs.STYLE["axes.titlesize"], 10.0)  # 10: titles given a size explicitly
         label = ax.xaxis.label.get_fontsize()
-        assert label == STYLE["axes.labelsize"], name
-        path = save_figure(fig, tmp_path / f"{name}.png")
+        assert label == figs.STYLE["axes.labelsize"], name
+        path = figs.save_figure(fig, tmp_path / f"{name}.png")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(figures)

@@ -1141,7 +1141,9 @@ builds the whole standardised series. `benchmarks/bench_memory.py` measures the 
 bare process is 444 MiB), in 611 s; evaluate at 542 MiB, **2.22x** (before: 15x and 4.8x). Most of
 train's time and its remaining data cost is the λ_max estimate on the first 10^5 samples (`n_samples` of
 `n_samples_total` in the summary and in `tau_rule`); its neighbour queries and the autocorrelation FFT
-now work in bounded blocks. Estimators that subsample say how many samples they used:
+now work in bounded blocks. That estimate now runs only when used: for `--tau auto`, or on the first
+2·10^4 samples when an integer `--tau` leaves only the `--lyap-every` logging to need it, and not at all
+with `--tau N --lyap-every 0` (not re-measured here). Estimators that subsample say how many samples they used:
 `lambda_max_data_n_samples` (train), `d_stsp_n_samples` and `lambda_max_data_n_samples` (evaluate),
 `n_samples`/`n_references` (`lambda_max_from_series`). `--nan split` and several trials still copy the
 pieces.

@@ -289,16 +289,6 @@ def test_example_config_is_valid():
 
 # --- Ray ----------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def ray_local():
-    """One local Ray instance (2 CPUs) for the module; run_sweep reuses an initialised Ray."""
-    ray = pytest.importorskip("ray")
-    import logging
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.ray
 def test_ray_gives_the_same_results_as_local_processes(ray_local, tmp_path):
     cfg = make_config(grid={"x": [0, 1, 2, 3, 4], "rep": [0, 1]}, fixed={"a": 0.5, "bad": 3})

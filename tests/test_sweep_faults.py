@@ -71,16 +71,6 @@ def test_local_worker_killed_mid_trial_is_retried_and_the_table_is_unchanged(tmp
     assert killed_csv.read_bytes() == calm.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    """One local Ray instance (2 CPUs) for this module; run_sweep reuses an initialised Ray."""
-    ray = pytest.importorskip("ray")
-    import logging
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.ray
 def test_ray_worker_killed_mid_trial_is_retried_and_the_table_is_unchanged(ray_local, tmp_path):
     calm, killed_csv, _ = _undisturbed_and_killed(tmp_path, ray_address="auto")

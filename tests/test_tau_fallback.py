@@ -104,3 +104,32 @@ def test_the_rule_is_recorded_in_the_run_config(tmp_path):
     rec2 = Reconstructor(hidden=4, epochs=1, seq_len=20, batch_size=2, batches_per_epoch=1, select_every=0,
                          lyap_every=0, tau=7, out=tmp_path / "run2").fit(x)
     assert rec2.tau_ == 7 and json.loads((tmp_path / "run2" / "config.json").read_text())["tau_rule"]["rule"] == "given"
+
+
+def test_lambda_max_of_the_data_is_estimated_only_when_something_uses_it(tmp_path, monkeypatch):
+    """τ given and no λ_max logging: no estimate; logging only: the smaller sample; τ = auto: the full one."""
+    import rnnchaos.training.tau as tau_mod
+
+    calls: list[int] = []
+
+    def spy(x, **kw):
+        calls.append(kw["max_samples"])
+        return auto_tau(x, **kw)
+
+    monkeypatch.setattr(tau_mod, "auto_tau", spy)
+    x = np.random.default_rng(2).standard_normal((3000, 3))
+    kw = dict(hidden=4, epochs=1, seq_len=20, batch_size=2, batches_per_epoch=1, select_every=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        given = Reconstructor(**kw, lyap_every=0, tau=7, out=tmp_path / "given").fit(x)
+        assert calls == [] and given.tau_ == 7 and given.lambda_max_data_ is None
+        cfg = json.loads((tmp_path / "given" / "config.json").read_text())
+        assert cfg["tau_rule"] == {"rule": "given", "estimated": False} and cfg["lambda_max_data"] is None
+        bptt = Reconstructor(**kw, lyap_every=0, forcing="bptt").fit(x)
+        assert calls == [] and bptt.tau_rule_ == {"rule": "unused", "estimated": False}
+        logged = Reconstructor(**kw, lyap_every=1, tau=7).fit(x)
+        assert calls == [tau_mod.LOGGED_LAMBDA_SAMPLES] and logged.tau_rule_["rule"] == "given"
+        assert logged.lambda_max_data_ is not None and logged.tau_ == 7
+        auto = Reconstructor(**kw, lyap_every=0).fit(x)
+        assert calls[1:] == [tau_mod.AUTO_TAU_SAMPLES] and auto.tau_rule_["rule"] == "autocorrelation"
+    assert tau_mod.LOGGED_LAMBDA_SAMPLES < tau_mod.AUTO_TAU_SAMPLES

@@ -115,7 +115,8 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Epochs between checkpoints.")
 @click.option("--log-every", type=int, default=10, show_default=True, help="Epochs between metrics.jsonl lines.")
 @click.option("--lyap-every", type=int, default=500, show_default=True,
-              help="Epochs between lambda_max_model estimates in metrics.jsonl (0: never).")
+              help="Epochs between lambda_max_model estimates in metrics.jsonl (0: never; with an integer "
+                   "--tau, 0 also skips the lambda_max estimate of the data).")
 @click.option("--select-every", type=int, default=250, show_default=True,
               help="Model selection: every this many epochs score free runs by D_stsp on the training data and "
                    "keep the best model (0: off, the last model is kept).")

@@ -281,6 +281,28 @@ class LatentModel(torch.nn.Module):
         return TorchModelMap(self, input=input, device=device, dtype=dtype)
 
 
+def _frozen_copy(model: LatentModel, device: torch.device, dtype: torch.dtype) -> LatentModel:
+    """A detached deep copy of ``model`` on ``device`` in ``dtype``, in eval mode, without gradients (so later
+    training of the original does not change the adapters below)."""
+    frozen = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    return frozen
+
+
+def _constant_input(model: LatentModel, input: Any, device: torch.device,  # noqa: A002
+                    dtype: torch.dtype) -> Tensor | None:
+    """``input`` as a constant external input ``(K,)`` on ``device``, checked against ``model.input_dim``;
+    None stays None (zero input)."""
+    if input is None:
+        return None
+    s = torch.as_tensor(np.asarray(input, dtype=np.float64))
+    if s.dim() != 1 or s.shape[0] != model.input_dim or model.input_dim == 0:
+        raise ValueError(f"input must be a constant vector of length input_dim={model.input_dim}, "
+                         f"got shape {tuple(s.shape)}")
+    return s.to(device=device, dtype=dtype)
+
+
 class ModelMap:
     """The one adapter from a :class:`LatentModel` to float64 NumPy: a :class:`~rnnchaos.core.TangentMap`
     (per-step units) for :mod:`rnnchaos.dynamics`, plus ``encode``/``decode`` between data units and latent
@@ -299,19 +321,11 @@ class ModelMap:
                  std: Any = None) -> None:
         # a CPU copy: the NumPy arrays this adapter reads and returns live on the host, whatever the
         # device of the model (a model trained on CUDA is analysed here on the CPU)
-        self.model = copy.deepcopy(model).to(device="cpu", dtype=torch.float64).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        self.model = _frozen_copy(model, torch.device("cpu"), torch.float64)
         self.dim = model.latent_dim
         self.obs_dim = model.obs_dim
         self.arch = model.arch
-        self.input: Tensor | None = None
-        if input is not None:
-            s = torch.as_tensor(np.asarray(input, dtype=np.float64))
-            if s.dim() != 1 or s.shape[0] != model.input_dim or model.input_dim == 0:
-                raise ValueError(f"input must be a constant vector of length input_dim={model.input_dim}, "
-                                 f"got shape {tuple(s.shape)}")
-            self.input = s
+        self.input: Tensor | None = _constant_input(model, input, torch.device("cpu"), torch.float64)
         n = int(model.obs_dim)
         self.mean = np.zeros(n) if mean is None else _standardisation(mean, n, "mean")
         self.std = np.ones(n) if std is None else _standardisation(std, n, "std")
@@ -370,18 +384,10 @@ class TorchModelMap:
             device = next((p.device for p in model.parameters()), torch.device("cpu"))
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype)
-        self.model = copy.deepcopy(model).to(device=self.device, dtype=self.dtype).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        self.model = _frozen_copy(model, self.device, self.dtype)
         self.dim = model.latent_dim
         self.arch = model.arch
-        self.input: Tensor | None = None
-        if input is not None:
-            s = torch.as_tensor(np.asarray(input, dtype=np.float64))
-            if s.dim() != 1 or s.shape[0] != model.input_dim or model.input_dim == 0:
-                raise ValueError(f"input must be a constant vector of length input_dim={model.input_dim}, "
-                                 f"got shape {tuple(s.shape)}")
-            self.input = s.to(device=self.device, dtype=self.dtype)
+        self.input: Tensor | None = _constant_input(model, input, self.device, self.dtype)
 
     def _s(self, batch: int) -> Tensor | None:
         return None if self.input is None else self.input[None, :].expand(batch, -1)

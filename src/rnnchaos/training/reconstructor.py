@@ -91,7 +91,9 @@ class Reconstructor:
         default; other models refuse it.  ``clipped=True`` (a model keyword) gives the clipped variants.
     forcing : ``stf``, ``gtf``, ``bptt``, ``tbptt`` or ``window`` (:mod:`rnnchaos.training.forcing`).
     tau : ``"auto"`` or an int ≥ 1 (steps) for ``stf``/``tbptt``/``window``; ``tau_mode`` ``fixed``,
-        ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).
+        ``random`` (± ``delta``) or ``anneal`` (from 1 up to τ at ``anneal_epochs``).  λ_max of the data
+        is estimated only for ``tau="auto"`` (first 10⁵ samples) or ``lyap_every > 0`` (first 2·10⁴);
+        otherwise ``lambda_max_data_`` is None and ``tau_rule_`` says ``"estimated": False``.
     alpha : GTF weight in [0, 1] or ``"auto"`` (Hess et al. 2023 adaptive rule: ``alpha_rule``
         ``product_upper_bound`` or ``pooled_geomean``, re-estimated every ``alpha_every`` optimizer steps,
         annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
@@ -339,7 +341,7 @@ class Reconstructor:
         trial boundary, τ = auto from the longest trial).  NaN/inf are rejected with a ``ValueError``
         (``nan="split"``: cut into trials at the gaps);
         ``resume=True`` continues the run in ``out`` from its checkpoint.  Returns ``self``; see ``result_.status`` for how it ended."""
-        from rnnchaos.training.tau import TAU_FACTOR, auto_tau
+        from rnnchaos.training.tau import AUTO_TAU_SAMPLES, LOGGED_LAMBDA_SAMPLES, TAU_FACTOR, auto_tau
 
         self._check_params()
         raw = as_trials(X, name="training data", min_length=3, allow_nonfinite=True)
@@ -389,25 +391,28 @@ class Reconstructor:
             tau_rule = previous.get("tau_rule")
         else:
             tau = None
-            try:
-                # λ_max from the longest trial (an estimate must not run across a trial boundary)
-                res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed))
-                release(longest)  # the pages of a memory-mapped series that the estimate read
-                lam = res.lambda_max
-                # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer)
-                tau_rule = res.to_dict()
-                if self.forcing not in ("stf", "window", "tbptt"):
-                    tau_rule["rule"] = "unused"  # the forcing has no interval
-                elif self.tau != "auto":
-                    tau_rule["rule"] = "given"
-                if self.tau == "auto":
-                    tau = res.tau
-                    if res.warning and self.forcing in ("stf", "window", "tbptt"):
-                        warnings.warn(f"tau=auto: {res.warning}", stacklevel=2)
-            except ValueError as exc:
-                if self.tau == "auto" and self.forcing in ("stf", "window", "tbptt"):
-                    raise ValueError(f"tau='auto' needs λ_max of the data, which failed: {exc}; "
-                                     "give an integer tau instead") from None
+            uses_tau = self.forcing in ("stf", "window", "tbptt")
+            for_tau = self.tau == "auto" and uses_tau
+            # which rule of rnnchaos.training.tau gave τ ("given" when tau is an integer, "unused" when the
+            # forcing has no interval); λ_max of the data is estimated only when τ = auto needs it or the
+            # λ_max logging (lyap_every > 0) writes it beside the model's, then from fewer samples
+            tau_rule = {"rule": "auto" if for_tau else "given" if uses_tau else "unused", "estimated": False}
+            if for_tau or int(self.lyap_every) > 0:
+                try:
+                    # λ_max from the longest trial (an estimate must not run across a trial boundary)
+                    res = auto_tau(longest, factor=self.tau_factor or TAU_FACTOR, seed=int(self.seed),
+                                   max_samples=AUTO_TAU_SAMPLES if for_tau else LOGGED_LAMBDA_SAMPLES)
+                    release(longest)  # the pages of a memory-mapped series that the estimate read
+                    lam = res.lambda_max
+                    tau_rule = {**res.to_dict(), **({} if for_tau else {"rule": tau_rule["rule"]})}
+                    if for_tau:
+                        tau = res.tau
+                        if res.warning:
+                            warnings.warn(f"tau=auto: {res.warning}", stacklevel=2)
+                except ValueError as exc:
+                    if for_tau:
+                        raise ValueError(f"tau='auto' needs λ_max of the data, which failed: {exc}; "
+                                         "give an integer tau instead") from None
             if self.tau != "auto":
                 tau = int(self.tau)
         if self.forcing not in ("stf", "window", "tbptt"):

@@ -48,6 +48,9 @@ TAU_MIN, TAU_MAX = 2, 1000
 PC_VARIANCE, PC_MAX = 0.90, 5
 #: the rules of the chain, in order
 TAU_RULES = ("lambda_max_data", "lambda_max_pcs", "autocorrelation")
+#: samples (the first ones) that the estimate reads for τ = auto, and when λ_max of the data is only logged
+#: beside the model's (τ given, ``lyap_every`` > 0; the Reconstructor skips it when neither asks for it)
+AUTO_TAU_SAMPLES, LOGGED_LAMBDA_SAMPLES = 100_000, 20_000
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ def _clip_tau(value: float) -> int:
     return int(min(TAU_MAX, max(TAU_MIN, round(value))))
 
 
-def auto_tau(x: Any, *, factor: float = TAU_FACTOR, seed: SeedLike = 0, max_samples: int = 100_000) -> AutoTau:
+def auto_tau(x: Any, *, factor: float = TAU_FACTOR, seed: SeedLike = 0,
+             max_samples: int = AUTO_TAU_SAMPLES) -> AutoTau:
     """τ for the series ``x`` (T, N) by the rule chain of the module docstring (first ``max_samples``
     samples only; ``n_samples``/``n_samples_total`` of the result say how many were used of how many).
     ``warning`` is None only when λ_max of the series itself was confirmed."""

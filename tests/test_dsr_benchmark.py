@@ -135,9 +135,9 @@ def test_stf_protocol_scores_a_replay_of_the_test_data_as_the_stf_preset_does() 
 
 
 def test_plan_gives_the_best_configuration_its_seeds_first() -> None:
-    labels = bench.plan(["dendplrnn:bursting_neuron", "stf_lorenz63"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=3,
-                        minutes=5, best_minutes={"bursting_neuron": 12})  # file stems name the same sets
-    b = "dendplrnn:bursting_neuron"
+    labels = bench.plan(["dendplrnn:lorenz96", "stf_lorenz63"], ["plrnn-stf", "shplrnn64-gtf"], best_seeds=3,
+                        minutes=5, best_minutes={"lorenz96_10d": 12})  # file stems name the same sets
+    b = "dendplrnn:lorenz96"
     assert labels == [f"{b}/shplrnn64-gtf/0/12", f"{b}/shplrnn64-gtf/1/12", f"{b}/shplrnn64-gtf/2/12",
                       f"{b}/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/0/5", "stf:lorenz63/plrnn-stf/1/5",
                       "stf:lorenz63/plrnn-stf/2/5", "stf:lorenz63/shplrnn64-gtf/0/5"]
@@ -166,15 +166,16 @@ TINY = {"epochs": 2, "hidden": 4, "tau": 5, "seq_len": 20, "batch_size": 4, "bat
 def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     data = _tiny_data(tmp_path)
     out = tmp_path / "bench"
-    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": ["shplrnn64-gtf", "plrnn-stf"], "best_seeds": 2,
+    best = bench.BEST["dendplrnn:bursting_neuron"]
+    kw = {"datasets": ["dendplrnn:bursting_neuron"], "configs": [best, "plrnn-stf"], "best_seeds": 2,
           "minutes": 0.05, "out": out, "data_dir": data, "workers": 1,
-          "overrides": {"*": TINY, "shplrnn64-gtf": {"width": 6}}}
+          "overrides": {"*": TINY, best: {"width": 6}}}
     first = bench.run_benchmark(**kw)
     assert (first["runs"], first["ran"], first["skipped"], first["failed"]) == (3, 3, 0, 0), first
     runs = sorted((out / "runs").iterdir())
-    assert [p.name for p in runs] == ["dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min",
-                                      "dendplrnn-bursting_neuron__shplrnn64-gtf__seed0__0.05min",
-                                      "dendplrnn-bursting_neuron__shplrnn64-gtf__seed1__0.05min"]
+    assert [p.name for p in runs] == sorted(["dendplrnn-bursting_neuron__plrnn-stf__seed0__0.05min",
+                                             f"dendplrnn-bursting_neuron__{best}__seed0__0.05min",
+                                             f"dendplrnn-bursting_neuron__{best}__seed1__0.05min"])
     for p in runs:
         assert {"config.json", "metrics.jsonl", "model.pt"} <= {f.name for f in p.iterdir()}
     stamps = {p.name: (p / "model.pt").stat().st_mtime_ns for p in runs}
@@ -184,16 +185,16 @@ def test_rerun_skips_finished_runs(tmp_path: Path) -> None:
     import json
 
     rows = json.loads((out / "dsr_benchmark.json").read_text())["rows"]
-    assert [(r["config"], r["best"], r["n_seeds"]) for r in rows] == [("shplrnn64-gtf", True, 2), ("plrnn-stf", False, 1)]
-    best = rows[0]
-    assert best["d_h_min"] <= best["d_h"] <= best["d_h_max"]
-    assert best["target_d_h"] == max(2 * best["floor_halves_d_h"], best["floor_tvt_d_h"])
+    assert [(r["config"], r["best"], r["n_seeds"]) for r in rows] == [(best, True, 2), ("plrnn-stf", False, 1)]
+    best_row = rows[0]
+    assert best_row["d_h_min"] <= best_row["d_h"] <= best_row["d_h_max"]
+    assert best_row["target_d_h"] == max(2 * best_row["floor_halves_d_h"], best_row["floor_tvt_d_h"])
     assert (out / "dsr_benchmark.md").read_text().count("\n") == 4 and (out / "dsr_benchmark.png").is_file()
     # a run an included directory holds with at least the planned budget is not run again in another directory
     other = bench.run_benchmark(**{**kw, "out": tmp_path / "other", "include": [out]})
     assert (other["runs"], other["ran"]) == (0, 0) and not (tmp_path / "other" / "runs").exists()
     longer = bench.run_benchmark(**{**kw, "out": tmp_path / "longer", "include": [out], "best_seeds": 1,
-                                    "configs": ["shplrnn64-gtf"], "minutes": 0.06})
+                                    "configs": [best], "minutes": 0.06})
     assert (longer["runs"], longer["ran"]) == (1, 1)
 
 

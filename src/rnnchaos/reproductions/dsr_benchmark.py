@@ -385,6 +385,10 @@ BEST["gtf:ecg"] = "shplrnn-gtf-code-gtfsel-decay3000"
 # stf2022-corrected, the same criterion for both) than each of shplrnn64-gtf's three (11.47 against 11.73-12.26),
 # so it gets the seeds.
 BEST["stf:weather_tde"] = "plrnn-stf"
+# Bursting neuron (session 5): shplrnn-gtf-code-gtfsel-decay3000's seed 0 (14 CPU-minutes) scored 30.5 by the
+# GTF protocol on the training data (D_stsp/f + D_H/f), shplrnn64-gtf's three 6-minute runs 32.8-40.4 by the same
+# criterion (computed afterwards from their saved models, training data only), so it gets the seeds.
+BEST["dendplrnn:bursting_neuron"] = "shplrnn-gtf-code-gtfsel-decay3000"
 
 
 # ----------------------------------------------------------------------------------------- plan and trials

@@ -310,9 +310,6 @@ class NumpyOps:
     def take(self, x: Array, ok: NDArray[np.bool_]) -> Array:
         return x[ok]
 
-    def copy(self, x: Array) -> Array:
-        return np.array(x, copy=True)
-
     def qr(self, w: Array) -> tuple[Array, Array]:
         return householder_qr(w)
 
@@ -325,7 +322,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
     """The tangent-space QR loop shared by both engines (see the module docstring).
 
     ``z`` (B, N): the initial states in the engine's array type; ``ops``: the engine's array operations
-    (``asarray``, ``copy``, ``finite`` -> NumPy bool (B,), ``take``, ``qr`` -> (Q, log |diag R| as NumPy
+    (``asarray``, ``finite`` -> NumPy bool (B,), ``take``, ``qr`` -> (Q, log |diag R| as NumPy
     (B, k)), ``check_shapes``, ``condition_limit``, ``max_log_growth``), e.g. :class:`NumpyOps`. The
     accumulated sums live on the host in float64. With the adaptive schedule a block whose frame lost its
     conditioning (diag R spanning more than ``REJECT_FACTOR`` times the limit) or overflowed is recomputed
@@ -358,7 +355,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
         snap = np.full((checkpoints.size, surv.b0, k), np.nan)  # per-IC sums at checkpoints
         ci = 0
         t = since_qr = 0
-        start = (ops.copy(z), ops.copy(q), 0)  # the last accepted block's end, for a recomputation
+        start = (z, q, 0)  # the last accepted block's end, for a recomputation (maps return new arrays)
         while t < tt + n_steps:
             z, q = fmap.tangent_step(z, q)
             t += 1
@@ -396,14 +393,14 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
                         sched.update(logs, since_qr)
                     bar.update(since_qr)
                     since_qr = 0
-                    start = (ops.copy(z), ops.copy(q), t)
+                    start = (z, q, t)
                     if a > 0 and a == checkpoints[ci]:
                         snap[ci, surv.alive] = sums
                         ci += 1
                     continue
             # rejected (overflow or lost conditioning): recompute the block from its start, shorter
             sched.shorten(logs, since_qr)
-            z, q, t = ops.copy(start[0]), ops.copy(start[1]), start[2]
+            z, q, t = start
             since_qr = 0
     finally:
         bar.close()

@@ -56,9 +56,6 @@ class TorchOps:
 
         return torch.as_tensor(a).to(device=self.device, dtype=self.dtype)
 
-    def copy(self, x: Any) -> Any:
-        return x.clone()
-
     def finite(self, *ts: Any) -> Any:
         import torch
 

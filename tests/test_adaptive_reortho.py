@@ -96,3 +96,37 @@ def test_householder_qr_is_a_qr(dtype):
         np.testing.assert_allclose(np.tril(r, -1), 0, atol=tol * 10)
         np.testing.assert_allclose(logs[i], np.log(np.abs(np.linalg.qr(w[i].astype(np.float64))[1].diagonal())),
                                    atol=tol * 10)
+
+
+def test_rnn_lyapunov_reports_the_interval_and_fixed_interval_matches(run_cli):
+    import json
+
+    args = ["rnn-lyapunov", "--arch", "rnn", "--hidden", "24", "--gain", "3.0", "--steps", "1500", "--transient",
+            "200", "--ics", "4", "--json"]
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    auto = json.loads(out)
+    code, out, err = run_cli(*args, "--reortho", "1")
+    assert code == 0, err
+    every = json.loads(out)
+    assert auto["reortho"] == "auto" and auto["mean_reortho_interval"] > 1.5
+    assert every["reortho"] == "fixed" and every["reortho_every"] == 1 and every["mean_reortho_interval"] == 1
+    diff = np.abs(np.array(auto["exponents"]) - np.array(every["exponents"]))
+    assert np.all(diff <= np.array(every["stderr"]))
+
+
+def test_float32_tangent_space_is_close_to_float64(run_cli):
+    import json
+
+    args = ["rnn-lyapunov", "--arch", "rnn", "--hidden", "64", "--gain", "1.5", "--steps", "3000", "--transient",
+            "500", "--ics", "4", "--exponents", "8", "--json"]
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    f64 = json.loads(out)
+    code, out, err = run_cli(*args, "--tangent-dtype", "float32")
+    assert code == 0, err
+    f32 = json.loads(out)
+    assert f32["tangent_dtype"] == "float32"
+    # the float32 orbit separates from the float64 one (chaos), so they agree statistically: within 4 stderr
+    tol = 4 * np.hypot(np.array(f64["stderr"]), np.array(f32["stderr"]))
+    assert np.all(np.abs(np.array(f32["exponents"]) - np.array(f64["exponents"])) <= tol)

@@ -112,18 +112,29 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10_000, help="accumulation steps of the N = 256 CLI run")
     ap.add_argument("--naive-steps", type=int, default=200)
     ap.add_argument("--big-steps", type=int, default=1000, help="steps of the N = 4096 runs")
+    ap.add_argument("--batch-steps", type=int, default=2000, help="steps of the batched and N = 1000 runs")
+    ap.add_argument("--naive1000-steps", type=int, default=20, help="naive steps of the N = 1000 baseline")
+    ap.add_argument("--floor-steps", type=int, default=2000)
     ap.add_argument("--quick", action="store_true", help="short runs (a smoke test, not the figures)")
     args = ap.parse_args()
+    out_args = vars(args).copy()
     if args.quick:
         args.steps, args.naive_steps, args.big_steps = 500, 10, 20
     torch.set_num_threads(1)
     out: dict[str, Any] = {"threads": 1, "machine": platform.processor() or platform.machine(),
-                           "load_average_start": os.getloadavg()[0]}
+                           "load_average_start": os.getloadavg()[0], "arguments": out_args}
     lines: list[str] = []
 
     def say(s: str) -> None:
         print(s, flush=True)
         lines.append(s)
+
+    def flush() -> None:  # after each section, so that a run stopped early keeps what it measured
+        if args.quick:
+            return
+        RESULTS.mkdir(exist_ok=True)
+        write_json_atomic(RESULTS / "bench_rnn_spectrum.json", out)
+        write_text_atomic(RESULTS / "bench_rnn_spectrum.md", "# bench_rnn_spectrum\n\n```\n" + "\n".join(lines) + "\n```\n")
 
     with threadpool_limits(1):
         # ---------------------------------------------------------------- N = 256, full spectrum
@@ -135,7 +146,7 @@ def main() -> None:
         c = time.process_time()
         naive = naive_spectrum(w, h0[0], args.naive_steps, n, seed=2)
         naive_ms = 1e3 * (time.process_time() - c) / args.naive_steps
-        floor_ms = floor_per_step(fmap, h0, n, 2000 if not args.quick else 100)
+        floor_ms = floor_per_step(fmap, h0, n, args.floor_steps if not args.quick else 100)
         res, cli_ms, cli_wall = timed_spectrum(model, args.steps, n, 1, 1000, 0)
         out["n256_full"] = {"naive_ms_per_step": naive_ms, "naive_steps": args.naive_steps, "floor_ms_per_step": floor_ms,
                             "cli_ms_per_step": cli_ms, "cli_wall_s": cli_wall, "steps": args.steps,
@@ -153,6 +164,7 @@ def main() -> None:
             f"({cli_wall:.1f} s wall)")
         say(f"  lambda_max {res.lambda_max:.4f} ± {res.stderr[0]:.4f}; naive ({args.naive_steps} steps) "
             f"{naive[0]:.4f}; sum {res.sum:.4f}")
+        flush()
 
         # ---------------------------------------------------------------- QR kernels on the 256 x 256 frame
         frame = np.linalg.qr(np.random.default_rng(0).standard_normal((1, n, n)))[0] @ np.diag(
@@ -171,29 +183,32 @@ def main() -> None:
         say("  QR of the 256x256 frame, CPU ms per call: " + ", ".join(f"{k} {v:.2f}" for k, v in kern.items()))
         say("  -> ms per step at the adaptive interval (Cholesky-QR2 at 2/3 of it, cond < 1e8): "
             + ", ".join(f"{k} {v:.2f}" for k, v in eff.items()) + "; engine uses lapack geqrf+orgqr")
+        flush()
 
         # ---------------------------------------------------------------- batched initial conditions
-        bsteps = 2000 if not args.quick else 100
+        bsteps = args.batch_steps if not args.quick else 100
         _, one_ms, _ = timed_spectrum(model, bsteps, 32, 1, 200, 0)
         _, four_ms, _ = timed_spectrum(model, bsteps, 32, 4, 200, 0)
         out["batched"] = {"n": n, "k": 32, "steps": bsteps, "ms_per_step_1ic": one_ms, "ms_per_step_4ics": four_ms,
                           "per_ic_ratio": four_ms / 4 / one_ms}
         say(f"  batched ICs (N=256, k=32, {bsteps} steps): 1 IC {one_ms:.3f} ms/step, 4 ICs {four_ms:.3f} ms/step "
             f"-> {four_ms / 4 / one_ms:.2f}x per IC of one")
+        flush()
 
         # ---------------------------------------------------------------- N = 1000, first 32
         big = build_model("rnn", 1, 1000, gain=1.5, init="normal", seed=0, dtype=torch.float64)
         hb = initial_conditions(big, 1, seed=1)
-        nsteps = 20 if not args.quick else 2
+        nsteps = args.naive1000_steps if not args.quick else 2
         c = time.process_time()
         naive_spectrum(big.weight_hh.detach().clone(), hb[0], nsteps, 32, seed=2)
         naive1000 = 1e3 * (time.process_time() - c) / nsteps
-        r1000, ms1000, _ = timed_spectrum(big, 2000 if not args.quick else 50, 32, 1, 1000, 0)
+        r1000, ms1000, _ = timed_spectrum(big, args.batch_steps if not args.quick else 50, 32, 1, 1000, 0)
         out["n1000_k32"] = {"naive_ms_per_step": naive1000, "naive_steps": nsteps, "cli_ms_per_step": ms1000,
                             "speedup_over_naive": naive1000 / ms1000, "mean_reortho_interval": r1000.mean_reortho_interval,
                             "lambda_max": r1000.lambda_max}
         say(f"tanh RNN N=1000, first 32 exponents: naive {naive1000:.1f} ms/step ({nsteps} steps), CLI default "
             f"{ms1000:.3f} ms/step (interval {r1000.mean_reortho_interval:.1f}) -> {naive1000 / ms1000:.0f}x")
+        flush()
 
         # ---------------------------------------------------------------- N = 4096, first 64
         huge = build_model("rnn", 1, 4096, gain=1.5, init="normal", seed=0, dtype=torch.float64)
@@ -224,11 +239,7 @@ def main() -> None:
     out["load_average_end"] = os.getloadavg()[0]
     say(f"(load average {out['load_average_start']:.2f} at start, {out['load_average_end']:.2f} at end: other jobs "
         "shared the 2 cores; the ratios are measured in the same process and remain valid)")
-    if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        write_json_atomic(RESULTS / "bench_rnn_spectrum.json", out)
-        write_text_atomic(RESULTS / "bench_rnn_spectrum.md",
-                          "# bench_rnn_spectrum\n\n```\n" + "\n".join(lines) + "\n```\n")
+    flush()
 
 
 if __name__ == "__main__":

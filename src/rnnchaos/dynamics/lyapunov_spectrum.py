@@ -310,7 +310,7 @@ class NumpyOps:
     def take(self, x: Array, ok: NDArray[np.bool_]) -> Array:
         return x[ok]
 
-    def qr(self, w: Array) -> tuple[Array, Array]:
+    def qr(self, w: Array) -> tuple[Any, Array]:
         return householder_qr(w)
 
     def check_shapes(self, fmap: Any, z: Array, q: Array) -> None:

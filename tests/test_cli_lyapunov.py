@@ -27,8 +27,9 @@ def test_help(run_cli):
 
 
 def test_henon_json(run_cli):
-    d = run_json(run_cli, "henon", "--steps", "20000", "--ics", "32", "--seed", "1")
-    assert KEYS <= set(d)
+    # a QR at every step, so that the sum is ln 0.3 to rounding (the default adaptive interval: to ~1e-9)
+    d = run_json(run_cli, "henon", "--steps", "20000", "--ics", "32", "--seed", "1", "--reortho", "1")
+    assert KEYS <= set(d) and d["reortho"] == "fixed" and d["mean_reortho_interval"] == 1
     assert d["system"] == "henon" and d["units"] == "per_step" and d["dt"] is None and d["steps"] == 20000
     assert d["parameters"] == {"a": 1.4, "b": 0.3}
     assert abs(d["exponents"][0] / 0.41922 - 1) < 0.005

@@ -89,6 +89,15 @@ def test_evaluate_and_report_on_a_real_run_directory(run_cli, tmp_path: Path) ->
     gen = rec.generate(5000, x0=x[0])
     assert res["d_stsp"] == pytest.approx(state_space_divergence(x, gen), rel=1e-9)
     assert res["lambda_max_data"] == pytest.approx(rec.lambda_max_data_)
+    # default: min(M, 32) exponents with the adaptive QR interval, reported
+    assert len(res["lyapunov_model"]) == 8 and res["lyapunov_settings"]["n_exponents"] == 8
+    assert res["lyapunov_settings"]["reortho"] == "auto" and res["lyapunov_settings"]["tangent_dtype"] == "float64"
+    code, out, err = run_cli("evaluate", str(run), "--n-steps", "5000", "--lyapunov-steps", "500", "--exponents", "3",
+                             "--reortho", "2", "--json")
+    assert code == 0, err
+    res3 = json.loads(out)
+    assert len(res3["lyapunov_model"]) == 3 and res3["lyapunov_settings"]["reortho_every"] <= 2
+    assert res3["d_stsp"] == res["d_stsp"]
     code, out, err = run_cli("report", str(run), "--n-steps", "5000", "--lyapunov-steps", "500", "--json")
     assert code == 0, err
     report = Path(json.loads(out)["report"])

@@ -400,6 +400,10 @@ RNN_OPTIONS: list[tuple[str, str, list[str]]] = [
     ("gradients-steps-zero", "gradients --steps 0", ["gradients", "--hidden", "4", "--steps", "0"]),
     ("gradients-gain-nan", "gradients --gain nan", ["gradients", "--hidden", "4", "--gain", "nan"]),
     ("gradients-windows-zero", "gradients --windows 0", ["gradients", "--hidden", "4", "--windows", "0"]),
+    ("reortho-zero", "--reortho 0", ["rnn-lyapunov", "--hidden", "4", "--reortho", "0"]),
+    ("reortho-word", "--reortho often", ["rnn-lyapunov", "--hidden", "4", "--reortho", "often"]),
+    ("tangent-dtype-unknown", "--tangent-dtype float16", ["rnn-lyapunov", "--hidden", "4", "--tangent-dtype", "float16"]),
+    ("lyapunov-reortho-zero", "lyapunov --reortho 0", ["lyapunov", "henon", "--reortho", "0"]),
     ("device-unknown", "--device tpu", ["rnn-lyapunov", "--hidden", "4", "--device", "tpu"]),
     ("gradients-device-unknown", "gradients --device tpu", ["gradients", "--hidden", "4", "--device", "tpu"]),
 ]
@@ -639,6 +643,8 @@ RUN_DIRS: list[tuple[str, str, Callable[[Path], list[str]], str | None]] = [
      None),
     ("eval-n-steps-zero", "--n-steps 0", _with_run(_noop, lambda d: ["evaluate", str(d), "--n-steps", "0"]), None),
     ("eval-pe-steps-zero", "--pe-steps 0", _evaluate(_noop, "--pe-steps", "0"), None),
+    ("eval-exponents-too-many", "--exponents > latent size", _evaluate(_noop, "--exponents", "999"), None),
+    ("eval-reortho-word", "--reortho often", _evaluate(_noop, "--reortho", "often"), None),
     ("eval-lyapunov-steps-zero", "--lyapunov-steps 0", _with_run(
         _noop, lambda d: ["evaluate", str(d), "--n-steps", "500", "--lyapunov-steps", "0"]), None),
     ("eval-test-nan", "--test with NaN", _with_run(_series_npy("nan.npy", _NAN3),

@@ -62,6 +62,16 @@ device_option = click.option(
     help="Where the tangent space lives: cpu, cuda (refused without CUDA) or auto (CUDA when present).")
 
 
+reortho_option = click.option(
+    "--reortho", type=TextOrNumber(), default="auto", show_default=True, metavar="auto|INT",
+    help="Steps between two QR re-orthonormalisations of the tangent frame: auto (adapted to the frame's "
+         "conditioning, reported as mean_reortho_interval) or a fixed interval.")
+tangent_dtype_option = click.option(
+    "--tangent-dtype", type=LibraryChoice("rnnchaos.models.spectrum:TANGENT_DTYPES"), default="float64",
+    show_default=True, help="Floating type of the orbit and tangent space (float32: about 2x faster for large "
+                            "models, accuracy in docs/rnn.md).")
+
+
 def to_jsonable(obj: Any) -> Any:
     """Round-trip ``obj`` through JSON with NumPy support, returning plain Python types."""
     return finite_json(json.loads(json.dumps(obj, default=json_default)), "null")

@@ -9,9 +9,19 @@ from pathlib import Path
 
 import click
 
-from rnnchaos.cli._common import LibraryChoice, device_option, emit, json_option, seed_option
+from rnnchaos.cli._common import (
+    LibraryChoice,
+    device_option,
+    emit,
+    json_option,
+    reortho_option,
+    seed_option,
+    tangent_dtype_option,
+)
 from rnnchaos.metrics.presets import DEFAULT_PRESET, PRESETS
 
+exponents_option = click.option("--exponents", type=click.IntRange(1), default=None,
+                                 help="Number K of the model's Lyapunov exponents [min(M, 32)].")
 preset_option = click.option("--preset", type=click.Choice(list(PRESETS)), default=DEFAULT_PRESET,
                              show_default=True, help="Metric settings (see docs/metrics.md).")
 
@@ -57,17 +67,24 @@ def metrics(truth: Path, generated: Path, preset: str, method: str, seed: int, a
 @click.option("--pe-steps", type=int, default=20, show_default=True, help="Horizon n of PE(n).")
 @click.option("--lyapunov-steps", type=int, default=20_000, show_default=True,
               help="Steps of the model's Lyapunov-spectrum estimate.")
+@exponents_option
+@reortho_option
+@tangent_dtype_option
 @device_option
 @seed_option
 @json_option
 def evaluate(run_dir: Path, test_file: Path | None, preset: str, n_steps: int, pe_steps: int,
-             lyapunov_steps: int, device: str, seed: int, as_json: bool) -> None:
+             lyapunov_steps: int, exponents: int | None, reortho: str, tangent_dtype: str, device: str, seed: int,
+             as_json: bool) -> None:
     """D_stsp, D_H, PE(n) and lambda_max of a trained run against its data (a run trained on CUDA opens on a
     machine without one; --device chooses where the model's Lyapunov spectrum is computed)."""
+    from rnnchaos.dynamics.lyapunov_spectrum import parse_reortho
     from rnnchaos.report.evaluation import evaluate_run
 
+    every = parse_reortho(reortho, "--reortho")
     result = evaluate_run(run_dir, test=test_file, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
-                          lyapunov_steps=lyapunov_steps, seed=seed, device=device)
+                          lyapunov_steps=lyapunov_steps, seed=seed, device=device, exponents=exponents,
+                          reortho=every, tangent_dtype=tangent_dtype)
     emit(result.summary(), as_json)
 
 
@@ -81,16 +98,23 @@ def evaluate(run_dir: Path, test_file: Path | None, preset: str, n_steps: int, p
 @click.option("--n-steps", type=int, default=100_000, show_default=True, help="Length of the model's free run.")
 @click.option("--lyapunov-steps", type=int, default=20_000, show_default=True,
               help="Steps of the model's Lyapunov-spectrum estimate.")
+@exponents_option
+@reortho_option
+@tangent_dtype_option
 @device_option
 @seed_option
 @json_option
 def report(run_dir: Path, test_file: Path | None, preset: str, out: Path | None, n_steps: int,
-           lyapunov_steps: int, device: str, seed: int, as_json: bool) -> None:
+           lyapunov_steps: int, exponents: int | None, reortho: str, tangent_dtype: str, device: str, seed: int,
+           as_json: bool) -> None:
     """Write a Markdown report with figures (attractors, spectra, metrics, Lyapunov spectra, training)."""
     from rnnchaos._util.device import resolve_device
+    from rnnchaos.dynamics.lyapunov_spectrum import parse_reortho
     from rnnchaos.report.markdown import write_report
 
     dev = resolve_device(device)
+    every = parse_reortho(reortho, "--reortho")
     path = write_report(run_dir, out=out, test=test_file, preset=preset, n_steps=n_steps,
-                        lyapunov_steps=lyapunov_steps, seed=seed, device=dev)
+                        lyapunov_steps=lyapunov_steps, seed=seed, device=dev, exponents=exponents, reortho=every,
+                        tangent_dtype=tangent_dtype)
     emit({"report": str(path)}, as_json)

@@ -10,9 +10,9 @@ from typing import Any, Literal, cast
 
 import click
 
-from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, seed_option
+from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, reortho_option, seed_option
 
-_SYSTEM_ONLY = ("params", "steps", "transient", "ics", "exponents")
+_SYSTEM_ONLY = ("params", "steps", "transient", "ics", "exponents", "reortho")
 _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
 
 
@@ -35,20 +35,23 @@ _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
 @click.option("--dim", type=int, default=None, help="Data: embedding dimension [false nearest neighbours].")
 @click.option("--theiler", type=int, default=None, help="Data: Theiler window in samples [automatic].")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Data: save the divergence curve (PNG).")
+@reortho_option
 @seed_option
 @json_option
 def lyapunov(system: str | None, data: str | None, params: tuple[str, ...], steps: int | None, dt: float | None,
              transient: int | None, ics: int | None, exponents: int | None, method: str | None, lag: int | None,
-             dim: int | None, theiler: int | None, plot: str | None, seed: int, as_json: bool) -> None:
+             dim: int | None, theiler: int | None, plot: str | None, reortho: str, seed: int, as_json: bool) -> None:
     """Lyapunov spectrum of SYSTEM (tangent-space QR, Benettin et al. 1980), or lambda_max of --data FILE.
 
     SYSTEM is one of: lorenz63, rossler, lorenz96, duffing, mackey_glass, logistic, tent, henon, or
     dysts:NAME, a system of the dysts catalogue (optional extra rnnchaos[dysts]; e.g. dysts:Lorenz).
     Exponents are per_step for maps and per_time for flows. Exactly one of SYSTEM and --data is required.
+    The QR interval adapts to the tangent frame's conditioning (--reortho auto) unless a fixed one is given.
     """
     given = {"params": bool(params), "steps": steps is not None, "transient": transient is not None,
              "ics": ics is not None, "exponents": exponents is not None, "method": method is not None,
-             "lag": lag is not None, "dim": dim is not None, "theiler": theiler is not None, "plot": plot is not None}
+             "lag": lag is not None, "dim": dim is not None, "theiler": theiler is not None, "plot": plot is not None,
+             "reortho": reortho != "auto"}
     if (system is None) == (data is None):
         raise click.UsageError("give exactly one of SYSTEM or --data FILE")
     if data is not None:
@@ -64,12 +67,13 @@ def lyapunov(system: str | None, data: str | None, params: tuple[str, ...], step
         raise click.UsageError(f"option(s) {', '.join('--' + w for w in wrong)} apply only to --data, not to a SYSTEM")
     assert system is not None
     result = _system_branch(system, parse_params(params), steps=steps, dt=dt, transient=transient, ics=ics,
-                            exponents=exponents, seed=seed)
+                            exponents=exponents, reortho=reortho, seed=seed)
     emit(result, as_json)
 
 
 def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt: float | None,
-                   transient: int | None, ics: int | None, exponents: int | None, seed: int) -> dict[str, Any]:
+                   transient: int | None, ics: int | None, exponents: int | None, reortho: str,
+                   seed: int) -> dict[str, Any]:
     import warnings
 
     import numpy as np
@@ -79,10 +83,12 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
         LyapunovSpectrumWarning,
         check_working_memory,
         lyapunov_spectrum,
+        parse_reortho,
     )
     from rnnchaos.dynamics.predictability import predictability_time
     from rnnchaos.systems.registry import get_system
 
+    every = parse_reortho(reortho, "--reortho")
     sysm = get_system(name, **params)
     d = sysm.lyapunov_defaults()
     n_steps = positive_int(d.steps if steps is None else steps, "--steps")
@@ -106,7 +112,7 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
     with warnings.catch_warnings():  # diagnostics are reported in the output's "warnings" list
         warnings.simplefilter("ignore", LyapunovSpectrumWarning)
         res = lyapunov_spectrum(fmap, z0, n_steps, k=k, transient=n_transient,
-                                tangent_transient=d.tangent_transient, reortho_every=d.reortho_every,
+                                tangent_transient=d.tangent_transient, reortho_every=every,
                                 seed=rng, progress=True)
     ref = sysm.reference()
     tau = predictability_time(res.lambda_max * (fmap.dt or 1.0), fmap.dt)
@@ -121,6 +127,9 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
         "spread": [float(v) for v in res.spread],
         "stderr": [float(v) for v in res.stderr],
         "sum": res.sum,
+        "reortho": res.reortho,
+        "reortho_every": res.reortho_every,
+        "mean_reortho_interval": res.mean_reortho_interval,
         "initial_conditions": int(res.per_initial_condition.shape[0]),
         "transient": n_transient,
         "predictability_steps": tau.steps,

@@ -18,7 +18,16 @@ from typing import Any
 import click
 
 from rnnchaos._util.threads import single_thread
-from rnnchaos.cli._common import LibraryChoice, apply_options, device_option, emit, json_option, seed_option
+from rnnchaos.cli._common import (
+    LibraryChoice,
+    apply_options,
+    device_option,
+    emit,
+    json_option,
+    reortho_option,
+    seed_option,
+    tangent_dtype_option,
+)
 
 model_options = [
     click.option("--arch", type=LibraryChoice("rnnchaos.models.base:buildable_architectures"), default=None, help="Architecture [rnn]."),
@@ -97,13 +106,13 @@ def _orbits(model: Any, ics: int, transient: int, seed: int) -> tuple[str, dict[
 
 
 def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, seed: int,
-              device: str = "cpu") -> Any:
+              device: str = "cpu", reortho: int | str = "auto", tangent_dtype: str = "float64") -> Any:
     from rnnchaos.models.spectrum import model_lyapunov_spectrum
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model_lyapunov_spectrum(model, steps, k=k, n_initial_conditions=ics, transient=transient,
-                                       seed=seed, device=device)
+                                       reortho_every=reortho, seed=seed, device=device, tangent_dtype=tangent_dtype)
 
 
 @click.command("rnn-lyapunov")
@@ -111,42 +120,50 @@ def _lyapunov(model: Any, steps: int, k: int | None, ics: int, transient: int, s
               help="Number of exponents K [all if M <= 64, else 32].")
 @click.option("--steps", type=click.IntRange(1), default=5000, show_default=True,
               help="Accumulation steps per initial condition.")
+@reortho_option
+@tangent_dtype_option
 @device_option
 @seed_option
 @json_option
-def _rnn_lyapunov(exponents: int | None, steps: int, device: str, seed: int, as_json: bool, arch: str | None,
-                  hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
-                  checkpoint: str | None, ics: int, transient: int) -> None:
+def _rnn_lyapunov(exponents: int | None, steps: int, reortho: str, tangent_dtype: str, device: str, seed: int,
+                  as_json: bool, arch: str | None, hidden: int | None, gain: float | None, init: str | None,
+                  clipped: bool, width: int | None, checkpoint: str | None, ics: int, transient: int) -> None:
     """Lyapunov spectrum (tangent-space QR, Benettin et al. 1980) and orbit type of an RNN used as a map.
 
     Exponents are per step. The orbit type (fixed_point, k-cycle, quasi_periodic, chaotic, divergent) is the
     most common one over the initial conditions. With --device cuda (or auto on a machine with CUDA) the
-    tangent space lives on the GPU (torch engine); on the CPU the NumPy engine runs.
+    tangent space lives on the GPU (torch engine); on the CPU the NumPy engine runs (the torch engine with
+    --tangent-dtype float32). The QR interval used is reported (reortho_every, mean_reortho_interval).
     """
     from rnnchaos._util.device import resolve_device
+    from rnnchaos.dynamics.lyapunov_spectrum import parse_reortho
 
     dev = resolve_device(device)  # refuse cuda without CUDA before any work
+    every = parse_reortho(reortho, "--reortho")
     with single_thread():
         _run_rnn_lyapunov(exponents, steps, seed, as_json, arch, hidden, gain, init, clipped, width, checkpoint,
-                          ics, transient, dev.type)
+                          ics, transient, dev.type, every, tangent_dtype)
 
 
 def _run_rnn_lyapunov(exponents: int | None, steps: int, seed: int, as_json: bool, arch: str | None,
                       hidden: int | None, gain: float | None, init: str | None, clipped: bool, width: int | None,
-                      checkpoint: str | None, ics: int, transient: int, device: str) -> None:
+                      checkpoint: str | None, ics: int, transient: int, device: str, reortho: int | str,
+                      tangent_dtype: str) -> None:
     model = _model(arch, hidden, gain, init, clipped, width, checkpoint, seed)
     m = model.latent_dim
     if exponents is not None and exponents > m:
         raise click.BadParameter(f"must be at most the latent size {m}", param_hint="--exponents")
     k = exponents if exponents is not None else (m if m <= 64 else 32)
     orbit_type, counts, _ = _orbits(model, ics, transient, seed)
-    spec = _lyapunov(model, steps, k, ics, transient, seed, device)
+    spec = _lyapunov(model, steps, k, ics, transient, seed, device, reortho, tangent_dtype)
     d = spec.to_dict()
     emit({"arch": model.arch, "latent_dim": m, "exponents": d["exponents"], "lambda_max": d["lambda_max"],
           "kaplan_yorke_dimension": d["kaplan_yorke_dimension"], "orbit_type": orbit_type,
           "orbit_types": counts, "units": d["units"], "sum": d["sum"], "spread": d["spread"],
-          "n_exponents": k, "n_steps": steps, "n_initial_conditions": d["n_initial_conditions"],
-          "device": device, "warnings": d["warnings"]}, as_json)
+          "stderr": d["stderr"], "n_exponents": k, "n_steps": steps,
+          "n_initial_conditions": d["n_initial_conditions"], "reortho": d["reortho"],
+          "reortho_every": d["reortho_every"], "mean_reortho_interval": d["mean_reortho_interval"],
+          "tangent_dtype": tangent_dtype, "device": device, "warnings": d["warnings"]}, as_json)
 
 
 rnn_lyapunov = apply_options(model_options, _rnn_lyapunov)

@@ -7,14 +7,23 @@ tangent vectors ``Q`` (``(N, k)``, orthonormal) with the Jacobian along the orbi
 and re-orthonormalise ``W = Q' R`` by a QR decomposition; the time averages of ``log |R_ii|`` are the
 ``k`` largest Lyapunov exponents, in descending order.
 
-This implementation is batched over ``B`` initial conditions: one call of ``fmap.tangent_step`` and one
-batched ``np.linalg.qr`` on ``(B, N, k)`` per step, no Python loop over ``B``. Only ``J @ Q`` is
-propagated, so ``N = 1000`` with ``k = 32`` is fine if the map implements ``tangent_step`` without
-forming ``J``.
+This implementation is batched over ``B`` initial conditions: one call of ``fmap.tangent_step`` on
+``(B, N, k)`` per step, and the QR (LAPACK Householder, :mod:`.householder_qr`) only every few steps.
+Only ``J @ Q`` is propagated, so ``N = 4096`` with ``k = 64`` is fine if the map implements
+``tangent_step`` without forming ``J``.
+
+Re-orthonormalisation interval (default ``reortho_every="auto"``): the QR of ``W = J_m ... J_1 Q`` is exact
+whatever ``m``, as long as the frame stays finite and its columns stay numerically independent; the
+computed ``log |r_ii|`` lose about ``log10 κ`` of their 16 digits, ``κ = max |r_ii| / min |r_ii|``. The
+adaptive schedule probes one step, then doubles the interval after each QR up to ``AUTO_MAX_INTERVAL``
+(64) and cuts it as soon as the last block's per-step growth says the next one would span more than
+``CONDITION_LIMIT`` (1e12: ~4 digits left) or grow past ``e^MAX_LOG_GROWTH``. So for a full spectrum the
+interval follows the gap ``λ_1 - λ_N`` (~6 steps for a tanh RNN with N = 256, g = 1.5) and for the first
+few exponents it reaches the cap. The loop (:func:`run_tangent_qr`) is shared with the torch engine.
 
 Cost: ``transient`` state steps, then ``(tangent_transient + n_steps)`` tangent steps (each one map
-step plus ``J @ Q``, O(B N^2 k) with a dense Jacobian, less for structured ones) and
-``(tangent_transient + n_steps) / reortho_every`` batched QRs of O(B N k^2).
+step plus ``J @ Q``, O(B N^2 k) with a dense Jacobian, less for structured ones) and one QR of
+O(B N k^2) per interval.
 
 Units: exponents are ``per_step`` when ``fmap.dt is None`` (maps) and ``per_time`` (per-step value
 divided by ``fmap.dt``) for discretised flows.
@@ -47,14 +56,23 @@ from rnnchaos._util.progress import progress_bar
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import nonnegative_int, positive_int
 from rnnchaos.core import Array, TangentMap, as_batch
+from rnnchaos.dynamics.householder_qr import householder_qr
 from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
 
-__all__ = ["LyapunovSpectrum", "LyapunovSpectrumWarning", "checkpoint_steps", "lyapunov_spectrum", "safe_interval",
-           "summarise_run"]
+__all__ = ["AUTO_MAX_INTERVAL", "LyapunovSpectrum", "LyapunovSpectrumWarning", "NumpyOps", "ReorthoSchedule",
+           "RunSettings", "checkpoint_steps", "lyapunov_spectrum", "parse_reortho", "run_settings", "run_tangent_qr",
+           "safe_interval", "summarise_run"]
 
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
 #: lost most of their digits: the reorthonormalisation interval is halved automatically.
 CONDITION_LIMIT = 1e12
+#: ``reortho_every="auto"``: the longest interval between two QRs the adaptive schedule reaches (steps)
+AUTO_MAX_INTERVAL = 64
+#: the adaptive schedule recomputes a block whose diag R spanned more than this times the condition limit
+REJECT_FACTOR = 10.0
+#: the same two limits for float32 frames (eps ~ 6e-8: a span of 1e3 keeps ~4 digits; overflow near e^88)
+CONDITION_LIMIT_FLOAT32 = 1e3
+MAX_LOG_GROWTH_FLOAT32 = 40.0
 #: refuse runs whose frames and RK4-style temporaries would need more memory than this (bytes)
 MAX_WORKING_MEMORY = 2 * 1024**3
 
@@ -97,6 +115,9 @@ class LyapunovSpectrum:
     units : ``"per_step"`` (maps) or ``"per_time"`` (flows, divided by ``dt``).
     dt : time per step, or None for maps.
     n_steps : accumulation steps per initial condition.
+    reortho : ``"auto"`` (adaptive QR interval) or ``"fixed"``; ``reortho_every`` the interval used at the
+        end, ``mean_reortho_interval`` the accumulation steps per QR over the run, ``reortho_recomputed``
+        the blocks recomputed with a shorter interval because their frame lost its conditioning.
     warnings : diagnostics (also emitted through :mod:`warnings`).
     """
 
@@ -111,6 +132,9 @@ class LyapunovSpectrum:
     running_steps: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     stderr: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     reortho_every: int = 1
+    reortho: str = "fixed"
+    mean_reortho_interval: float = 1.0
+    reortho_recomputed: int = 0
 
     @property
     def lambda_max(self) -> float:
@@ -140,7 +164,10 @@ class LyapunovSpectrum:
             "dt": self.dt,
             "n_steps": int(self.n_steps),
             "n_initial_conditions": int(self.per_initial_condition.shape[0]),
+            "reortho": self.reortho,
             "reortho_every": int(self.reortho_every),
+            "mean_reortho_interval": float(self.mean_reortho_interval),
+            "reortho_recomputed": int(self.reortho_recomputed),
             "warnings": list(self.warnings),
         }
 
@@ -152,14 +179,237 @@ def _finite_rows(*arrays: Array) -> NDArray[np.bool_]:
     return ok
 
 
-def _log_abs_diag(r: Array) -> Array:
-    d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
-    with np.errstate(divide="ignore"):
-        return np.log(d)
+def parse_reortho(value: Any, name: str = "reortho_every") -> int | str:
+    """``"auto"`` or a positive integer QR interval (strings of digits accepted); ``ValueError`` otherwise."""
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return "auto"
+        text = value.strip()
+        value = int(text) if text.isdigit() else value
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be 'auto' or a positive integer, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class ReorthoSchedule:
+    """When the tangent frame is re-orthonormalised (shared by the NumPy and torch engines).
+
+    ``requested``: a fixed interval (reduced, never raised, when a block's conditioning passes
+    ``condition_limit``) or ``"auto"``: a one-step probe, then the interval doubles after each QR up to
+    ``AUTO_MAX_INTERVAL`` and is cut at once to what the last block's growth allows
+    (:func:`safe_interval`); a block that still lost its conditioning is recomputed (:func:`run_tangent_qr`).
+    ``n_qr`` counts the QRs of the accumulation phase, ``n_rejected`` the recomputed blocks.
+    """
+
+    requested: int | str
+    condition_limit: float = CONDITION_LIMIT
+    max_log_growth: float = MAX_LOG_GROWTH
+    every: int = 1
+    reduced: bool = False
+    n_qr: int = 0
+    n_rejected: int = 0
+
+    def __post_init__(self) -> None:
+        self.auto = self.requested == "auto"
+        self.every = 1 if self.auto else int(self.requested)
+
+    def update(self, logs: Array, steps: int) -> None:
+        """Next interval from the last block's ``log |R_ii|`` (B, k) accumulated over ``steps`` steps."""
+        if self.auto:
+            self.every = safe_interval(logs, steps, min(2 * self.every, AUTO_MAX_INTERVAL), self.condition_limit,
+                                       self.max_log_growth)
+        elif self.every > 1:
+            new = safe_interval(logs, steps, self.every, self.condition_limit, self.max_log_growth)
+            if new < self.every:
+                self.every, self.reduced = new, True
+
+    def ill_conditioned(self, logs: Array) -> bool:
+        """Whether a block's ``log |R_ii|`` (B, k) span more than ``REJECT_FACTOR`` times the condition limit
+        or grew past twice the growth limit (its smallest directions may have lost all their digits)."""
+        finite = np.where(np.isfinite(logs), logs, np.nan)
+        if np.isnan(finite).all():
+            return False
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            span = float(np.nanmax(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1)))
+            grow = float(np.nanmax(np.abs(finite)))
+        return span > math.log(REJECT_FACTOR * self.condition_limit) or grow > 2 * self.max_log_growth
+
+    def shorten(self, logs: Array | None, steps: int) -> None:
+        """After a rejected block of ``steps`` steps: at most half of it, less if its growth says so."""
+        half = max(1, steps // 2)
+        self.every = half if logs is None else safe_interval(logs, steps, half, self.condition_limit,
+                                                            self.max_log_growth)
+        self.n_rejected += 1
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Validated arguments of a tangent-space QR run (shared by both engines)."""
+
+    dim: int
+    n_steps: int
+    k: int
+    transient: int
+    tangent_transient: int
+    reortho: int | str
+    n_checkpoints: int
+    dt: float | None
+
+
+def run_settings(dim: Any, dt: Any, n_steps: Any, k: Any, transient: Any, tangent_transient: Any,
+                 reortho_every: Any, n_checkpoints: Any) -> RunSettings:
+    """Check the arguments common to both engines; ``ValueError`` naming the first bad one."""
+    n = positive_int(dim, "fmap.dim")
+    n_steps = positive_int(n_steps, "n_steps")
+    k = n if k is None else positive_int(k, "k")
+    if k > n:
+        raise ValueError(f"k must be between 1 and the dimension {n}, got {k}")
+    transient = nonnegative_int(transient, "transient")
+    tangent_transient = nonnegative_int(tangent_transient, "tangent_transient")
+    reortho = parse_reortho(reortho_every)
+    n_checkpoints = min(positive_int(n_checkpoints, "n_checkpoints"), n_steps)
+    if dt is not None and (not math.isfinite(float(dt)) or float(dt) <= 0):
+        raise ValueError(f"fmap.dt must be None (a map) or a positive time step, got {dt!r}")
+    return RunSettings(n, n_steps, k, transient, tangent_transient, reortho, n_checkpoints,
+                       None if dt is None else float(dt))
+
+
+class _Survivors:
+    """The initial conditions still alive, and the notes on those dropped for a non-finite orbit."""
+
+    def __init__(self, b0: int) -> None:
+        self.b0 = b0
+        self.alive = np.arange(b0)
+        self.notes: list[str] = []
+
+    def drop(self, ok: NDArray[np.bool_], where: str) -> None:
+        if not ok.any():
+            raise ValueError(
+                f"every orbit became non-finite (NaN/inf) {where}; the initial conditions are outside "
+                "the basin of a bounded attractor or the parameters make the map diverge")
+        lost = self.alive[~ok]
+        self.notes.append(f"dropped {lost.size} of {self.b0} initial conditions whose orbit became non-finite "
+                          f"{where} (indices {lost[:10].tolist()}{'...' if lost.size > 10 else ''})")
+        self.alive = self.alive[ok]
+
+
+class NumpyOps:
+    """Array operations of the NumPy engine (float64 frames, LAPACK Householder QR)."""
+
+    condition_limit = CONDITION_LIMIT
+    max_log_growth = MAX_LOG_GROWTH
+
+    def asarray(self, a: Array) -> Array:
+        return a
+
+    def finite(self, *xs: Array) -> NDArray[np.bool_]:
+        return _finite_rows(*xs)
+
+    def take(self, x: Array, ok: NDArray[np.bool_]) -> Array:
+        return x[ok]
+
+    def qr(self, w: Array) -> tuple[Any, Array]:
+        return householder_qr(w)
+
+    def check_shapes(self, fmap: Any, z: Array, q: Array) -> None:
+        _check_shapes(fmap, z, q)
+
+
+def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.Generator,
+                   progress: bool = False) -> LyapunovSpectrum:
+    """The tangent-space QR loop shared by both engines (see the module docstring).
+
+    ``z`` (B, N): the initial states in the engine's array type; ``ops``: the engine's array operations
+    (``asarray``, ``finite`` -> NumPy bool (B,), ``take``, ``qr`` -> (Q, log |diag R| as NumPy
+    (B, k)), ``check_shapes``, ``condition_limit``, ``max_log_growth``), e.g. :class:`NumpyOps`. The
+    accumulated sums live on the host in float64. With the adaptive schedule a block whose frame lost its
+    conditioning (diag R spanning more than ``REJECT_FACTOR`` times the limit) or overflowed is recomputed
+    from its start with half the interval, so no accepted block is ill-conditioned.
+    """
+    n, k, n_steps, tt = s.dim, s.k, s.n_steps, s.tangent_transient
+    surv = _Survivors(z.shape[0])
+    sched = ReorthoSchedule(s.reortho, ops.condition_limit, ops.max_log_growth)
+    chunk = 256
+    bar = progress_bar(desc="lyapunov spectrum", total=s.transient + tt + n_steps, enabled=progress)
+    try:
+        # 1) state transient
+        done = 0
+        while done < s.transient:
+            m = min(chunk, s.transient - done)
+            for _ in range(m):
+                z = fmap.step(z)
+            ok = ops.finite(z)
+            if not ok.all():
+                surv.drop(ok, f"during the state transient (steps {done + 1}..{done + m})")
+                z = ops.take(z, ok)
+            done += m
+            bar.update(m)
+
+        # 2) random orthonormal frame, aligned for ``tt`` steps without accumulation, then 3) accumulation
+        q, _ = ops.qr(ops.asarray(rng.standard_normal((z.shape[0], n, k))))
+        ops.check_shapes(fmap, z, q)
+        checkpoints = checkpoint_steps(n_steps, s.n_checkpoints)
+        sums = np.zeros((z.shape[0], k))
+        snap = np.full((checkpoints.size, surv.b0, k), np.nan)  # per-IC sums at checkpoints
+        ci = 0
+        t = since_qr = 0
+        start = (z, q, 0)  # the last accepted block's end, for a recomputation (maps return new arrays)
+        while t < tt + n_steps:
+            z, q = fmap.tangent_step(z, q)
+            t += 1
+            since_qr += 1
+            a = t - tt  # accumulation step (<= 0 while aligning)
+            if a <= 0:  # a fixed interval aligns with a QR at every step, as Benettin et al.
+                due = a == 0 or since_qr >= (sched.every if sched.auto else 1)
+            else:
+                due = since_qr >= sched.every or a == n_steps or a == checkpoints[ci]
+            if not due:
+                continue
+            where = f"at tangent-transient step {t}" if a <= 0 else f"at accumulation step {a}"
+            ok = ops.finite(z, q)
+            logs = None
+            if not ok.all():
+                escaped = ~ops.finite(z)
+                if (~ok & ~escaped).any() and not (sched.auto and since_qr > 1):
+                    raise ValueError(
+                        f"the tangent frame overflowed between two QR steps ({where}) while the orbit stayed "
+                        f"finite; use a smaller reortho_every than {sched.every}")
+                if escaped.any():
+                    surv.drop(~escaped, where)
+                    keep = ~escaped
+                    z, q, sums = ops.take(z, keep), ops.take(q, keep), sums[keep]
+                    start = (ops.take(start[0], keep), ops.take(start[1], keep), start[2])
+                    ok = ok[keep]
+            if ok.all():
+                q_new, logs = ops.qr(q)
+                if not (sched.auto and since_qr > 1 and sched.ill_conditioned(logs)):
+                    q = q_new
+                    if a > 0:
+                        sums += logs
+                        sched.n_qr += 1
+                    if a > 0 or sched.auto:
+                        sched.update(logs, since_qr)
+                    bar.update(since_qr)
+                    since_qr = 0
+                    start = (z, q, t)
+                    if a > 0 and a == checkpoints[ci]:
+                        snap[ci, surv.alive] = sums
+                        ci += 1
+                    continue
+            # rejected (overflow or lost conditioning): recompute the block from its start, shorter
+            sched.shorten(logs, since_qr)
+            z, q, t = start
+            since_qr = 0
+    finally:
+        bar.close()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return summarise_run(sums, snap, surv.alive, checkpoints, s, surv.notes, sched)
 
 
 def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None = None, transient: int = 1000,
-                      tangent_transient: int = 100, reortho_every: int = 1, n_checkpoints: int = 50,
+                      tangent_transient: int = 100, reortho_every: int | str = "auto", n_checkpoints: int = 50,
                       seed: SeedLike = None, progress: bool = False) -> LyapunovSpectrum:
     """Lyapunov spectrum (the ``k`` largest exponents) of ``fmap`` by the tangent-space QR method.
 
@@ -173,137 +423,37 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
     k : number of exponents (default: all ``N``).
     transient : steps of the state alone before tangent propagation starts (reach the attractor).
     tangent_transient : steps that align the random initial frame ``Q`` without accumulating.
-    reortho_every : QR every this many steps; halved automatically (with a warning) when the
-        diagonal of ``R`` spans more than ``CONDITION_LIMIT`` (too sparse for the conditioning).
+    reortho_every : ``"auto"`` (default): the QR interval adapts to the frame's conditioning (a one-step
+        probe, then doubling up to ``AUTO_MAX_INTERVAL`` while the diagonal of ``R`` spans less than
+        ``CONDITION_LIMIT`` per block); or a fixed interval, halved automatically (with a warning) when
+        ``R`` spans more than ``CONDITION_LIMIT`` (too sparse for the conditioning).
     n_checkpoints : rows of the running estimate (the convergence diagnostic).
     seed : seed or Generator for the random initial tangent frame.
     progress : show a progress bar on stderr (appears only if the run lasts > 1 s).
 
     Returns
     -------
-    LyapunovSpectrum with exponents in ``per_step`` (``fmap.dt is None``) or ``per_time`` units.
+    LyapunovSpectrum with exponents in ``per_step`` (``fmap.dt is None``) or ``per_time`` units; its
+    ``reortho_every`` is the last interval used and ``mean_reortho_interval`` the accumulation steps per QR.
 
     Warnings (``LyapunovSpectrumWarning`` and in ``result.warnings``): the running estimate still
     drifts over the last quarter of the run by more than 4 standard errors (batch means over
     checkpoint blocks and ICs) or the spread across ICs, whichever is larger; initial conditions
-    dropped because their orbit became non-finite; the reorthonormalisation interval was reduced.
+    dropped because their orbit became non-finite; a fixed reorthonormalisation interval was reduced.
 
     Raises ``ValueError`` for bad arguments and when every orbit becomes non-finite (naming the step).
 
-    Cost: O((tangent_transient + n_steps) * (cost of tangent_step + B N k^2 / reortho_every)).
+    Cost: O((tangent_transient + n_steps) * (cost of tangent_step + B N k^2 / interval)).
     """
     if not isinstance(fmap, TangentMap):
         raise ValueError("fmap must implement the TangentMap protocol (dim, dt, step, tangent_step)")
-    n = positive_int(getattr(fmap, "dim", None), "fmap.dim")
-    n_steps = positive_int(n_steps, "n_steps")
-    k = n if k is None else positive_int(k, "k")
-    if k > n:
-        raise ValueError(f"k must be between 1 and the dimension {n}, got {k}")
-    transient = nonnegative_int(transient, "transient")
-    tangent_transient = nonnegative_int(tangent_transient, "tangent_transient")
-    every = positive_int(reortho_every, "reortho_every")
-    n_checkpoints = positive_int(n_checkpoints, "n_checkpoints")
-    n_checkpoints = min(n_checkpoints, n_steps)
-    dt = fmap.dt
-    if dt is not None and (not math.isfinite(float(dt)) or float(dt) <= 0):
-        raise ValueError(f"fmap.dt must be None (a map) or a positive time step, got {dt!r}")
+    s = run_settings(getattr(fmap, "dim", None), fmap.dt, n_steps, k, transient, tangent_transient, reortho_every,
+                     n_checkpoints)
     rng = as_generator(seed)
-    z = as_batch(z0, n, "z0").copy()
-    check_working_memory(z.shape[0], n, k)
-    b0 = z.shape[0]
-    notes: list[str] = []
-    alive = np.arange(b0)  # indices (into the original batch) of surviving ICs
-
-    def drop(ok: NDArray[np.bool_], where: str) -> NDArray[np.bool_]:
-        nonlocal alive
-        if ok.all():
-            return ok
-        if not ok.any():
-            raise ValueError(
-                f"every orbit became non-finite (NaN/inf) {where}; the initial conditions are outside "
-                "the basin of a bounded attractor or the parameters make the map diverge")
-        lost = alive[~ok]
-        notes.append(f"dropped {lost.size} of {b0} initial conditions whose orbit became non-finite "
-                     f"{where} (indices {lost[:10].tolist()}{'...' if lost.size > 10 else ''})")
-        alive = alive[ok]
-        return ok
-
-    total = transient + tangent_transient + n_steps
-    bar = progress_bar(desc="lyapunov spectrum", total=total, enabled=progress)
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            # 1) state transient
-            chunk = 256
-            done = 0
-            while done < transient:
-                m = min(chunk, transient - done)
-                for _ in range(m):
-                    z = fmap.step(z)
-                ok = _finite_rows(z)
-                if not ok.all():
-                    ok = drop(ok, f"during the state transient (steps {done + 1}..{done + m})")
-                    z = z[ok]
-                done += m
-                bar.update(m)
-
-            # 2) random orthonormal frame, aligned without accumulation
-            g = rng.standard_normal((z.shape[0], n, k))
-            q, _ = np.linalg.qr(g)
-            _check_shapes(fmap, z, q)
-            for t in range(tangent_transient):
-                z, w = fmap.tangent_step(z, q)
-                ok = _finite_rows(z, w)
-                if not ok.all():
-                    ok = drop(ok, f"at tangent-transient step {t + 1}")
-                    z, w = z[ok], w[ok]
-                q, _ = np.linalg.qr(w)
-                if (t + 1) % chunk == 0:
-                    bar.update(chunk)
-            bar.update(tangent_transient % chunk)
-
-            # 3) accumulation
-            checkpoints = checkpoint_steps(n_steps, n_checkpoints)
-            sums = np.zeros((z.shape[0], k))
-            snap = np.empty((checkpoints.size, b0, k))  # per-IC sums at checkpoints (rows of dropped ICs unused)
-            snap.fill(np.nan)
-            ci = 0
-            since_qr = 0
-            reduced = False
-            for t in range(1, n_steps + 1):
-                z, q = fmap.tangent_step(z, q)
-                since_qr += 1
-                if since_qr >= every or t == n_steps or t == checkpoints[ci]:
-                    ok = _finite_rows(z, q)
-                    if not ok.all() and _finite_rows(z)[~ok].all():
-                        raise ValueError(
-                            f"the tangent frame overflowed between two QR steps (at accumulation step {t}) while "
-                            f"the orbit stayed finite; use a smaller reortho_every than {every}")
-                    if not ok.all():
-                        ok = drop(ok, f"at accumulation step {t}")
-                        z, q, sums = z[ok], q[ok], sums[ok]
-                    q, r = np.linalg.qr(q)
-                    logs = _log_abs_diag(r)
-                    sums += logs
-                    if every > 1:
-                        new_every = safe_interval(logs, since_qr, every)
-                        if new_every < every:
-                            every = new_every
-                            reduced = True
-                    since_qr = 0
-                if t == checkpoints[ci]:
-                    snap[ci, alive] = sums
-                    ci += 1
-                if t % chunk == 0:
-                    bar.update(chunk)
-            bar.update(n_steps % chunk)
-    finally:
-        bar.close()
-
-    scale = float(dt) if dt is not None else 1.0
-    units = "per_step" if dt is None else "per_time"
-    with np.errstate(invalid="ignore"):
-        return summarise_run(sums, snap, alive, checkpoints, n_steps, k, dt, units, scale, notes, reduced,
-                          reortho_every, every)
+    z = as_batch(z0, s.dim, "z0").copy()
+    check_working_memory(z.shape[0], s.dim, s.k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return run_tangent_qr(fmap, z, s, NumpyOps(), rng, progress)
 
 
 def checkpoint_steps(n_steps: int, n_checkpoints: int) -> NDArray[np.int64]:
@@ -313,15 +463,16 @@ def checkpoint_steps(n_steps: int, n_checkpoints: int) -> NDArray[np.int64]:
     return checkpoints
 
 
-def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: NDArray[np.int64], n_steps: int,
-               k: int, dt: float | None, units: str, scale: float, notes: list[str], reduced: bool,
-               reortho_every: int, every: int) -> LyapunovSpectrum:
+def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoints: NDArray[np.int64],
+                  s: RunSettings, notes: list[str], sched: ReorthoSchedule) -> LyapunovSpectrum:
     """Means, spread, standard errors, sorting and the convergence diagnostic of an accumulated run.
 
     ``sums`` (B, k): the accumulated ``log |R_ii|`` of the surviving ICs; ``snap`` (C, B0, k): their values at
-    the ``checkpoints`` (rows of the original batch, ``alive`` the surviving indices); ``every`` the QR interval
-    used at the end (``reduced``: it was lowered from ``reortho_every``). Shared by the NumPy engine and
-    :mod:`rnnchaos.dynamics.lyapunov_spectrum_torch`; warnings in ``notes`` are emitted here."""
+    the ``checkpoints`` (rows of the original batch, ``alive`` the surviving indices); ``sched`` the QR schedule
+    that was followed. Called by :func:`run_tangent_qr`; warnings in ``notes`` are emitted here."""
+    n_steps, k, dt = s.n_steps, s.k, s.dt
+    scale = 1.0 if dt is None else dt
+    units = "per_step" if dt is None else "per_time"
     per_ic = sums / (n_steps * scale)
     snap_alive = snap[:, alive, :]  # (C, B, k)
     running_ic = snap_alive / (checkpoints[:, None, None] * scale)
@@ -352,9 +503,9 @@ def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoint
     order = np.argsort(-np.where(np.isnan(exps), -np.inf, exps), kind="stable")
     exps, per_ic, running, spread, stderr = exps[order], per_ic[:, order], running[:, order], spread[order], stderr[order]
 
-    if reduced:
-        notes.append(f"reorthonormalisation every {reortho_every} steps was too sparse for the conditioning "
-                     f"(diag R spanned > {CONDITION_LIMIT:.0e}); reduced to every {every} steps")
+    if sched.reduced:
+        notes.append(f"reorthonormalisation every {sched.requested} steps was too sparse for the conditioning "
+                     f"(diag R spanned > {sched.condition_limit:.0e}); reduced to every {sched.every} steps")
     if np.isneginf(exps).any():
         notes.append("a tangent direction collapsed exactly (zero singular value of the Jacobian along the orbit); "
                      "its exponent is -inf")
@@ -373,11 +524,13 @@ def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoint
                          f"quarter of the run (tolerance {tol[i]:.3g}, {units}); use more steps or initial conditions")
 
     for msg in notes:
-        _warnings.warn(msg, LyapunovSpectrumWarning, stacklevel=3)
+        _warnings.warn(msg, LyapunovSpectrumWarning, stacklevel=4)
     return LyapunovSpectrum(
         exponents=exps, per_initial_condition=per_ic, running=running, spread=spread, units=units,
         dt=None if dt is None else float(dt), n_steps=n_steps, warnings=tuple(notes),
-        running_steps=checkpoints.copy(), stderr=stderr, reortho_every=every)
+        running_steps=checkpoints.copy(), stderr=stderr, reortho_every=sched.every,
+        reortho="auto" if sched.auto else "fixed", mean_reortho_interval=n_steps / max(sched.n_qr, 1),
+        reortho_recomputed=sched.n_rejected)
 
 
 def _check_shapes(fmap: TangentMap, z: Array, q: Array) -> None:
@@ -392,12 +545,13 @@ def _check_shapes(fmap: TangentMap, z: Array, q: Array) -> None:
         raise ValueError(f"fmap.step must map states {z.shape} to the same shape; got {z2.shape}")
 
 
-def safe_interval(logs: Array, steps: int, every: int) -> int:
+def safe_interval(logs: Array, steps: int, every: int, condition_limit: float = CONDITION_LIMIT,
+                  max_log_growth: float = MAX_LOG_GROWTH) -> int:
     """Largest QR interval (<= ``every``) keeping the frame well conditioned and finite.
 
     From the last block's per-step log-growth of the frame columns: the spread between the fastest
-    and slowest column must stay below ``log(CONDITION_LIMIT)`` and the largest |growth| below
-    ``MAX_LOG_GROWTH`` (float64 overflows near e^709).
+    and slowest column must stay below ``log(condition_limit)`` and the largest |growth| below
+    ``max_log_growth`` (float64 overflows near e^709).
     """
     finite = np.where(np.isfinite(logs), logs, np.nan)
     if np.isnan(finite).all():
@@ -408,8 +562,8 @@ def safe_interval(logs: Array, steps: int, every: int) -> int:
         grow = float(np.nanmax(np.abs(finite))) / steps
     limit = float(every)
     if span > 0:
-        limit = min(limit, math.log(CONDITION_LIMIT) / span)
+        limit = min(limit, math.log(condition_limit) / span)
     if grow > 0:
-        limit = min(limit, MAX_LOG_GROWTH / grow)
+        limit = min(limit, max_log_growth / grow)
     return max(1, min(every, int(limit)))
 

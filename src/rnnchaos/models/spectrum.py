@@ -19,6 +19,9 @@ from rnnchaos._util.validation import positive_float, positive_int
 from rnnchaos.dynamics.lyapunov_spectrum import LyapunovSpectrum, lyapunov_spectrum
 from rnnchaos.models.base import LatentModel
 
+#: floating types of the tangent space (``tangent_dtype``; float32 runs the torch engine)
+TANGENT_DTYPES = ("float64", "float32")
+
 
 def initial_conditions(model: LatentModel, n: int, *, scale: float = 1.0,
                        seed: SeedLike = None) -> NDArray[np.float64]:
@@ -38,9 +41,10 @@ def initial_conditions(model: LatentModel, n: int, *, scale: float = 1.0,
 
 def model_lyapunov_spectrum(model: LatentModel, n_steps: int = 5000, *, k: int | None = None,
                             n_initial_conditions: int = 4, z0: Any = None, transient: int = 1000,
-                            tangent_transient: int = 100, reortho_every: int = 1, scale: float = 1.0,
+                            tangent_transient: int = 100, reortho_every: int | str = "auto", scale: float = 1.0,
                             input: Any = None, seed: SeedLike = None,  # noqa: A002
-                            progress: bool = False, device: Any = None) -> LyapunovSpectrum:
+                            progress: bool = False, device: Any = None,
+                            tangent_dtype: str = "float64") -> LyapunovSpectrum:
     """The ``k`` largest Lyapunov exponents (all ``M`` by default) of ``model`` along its own orbits.
 
     ``z0`` ``(B, M)`` gives the initial conditions; otherwise ``n_initial_conditions`` are drawn with
@@ -50,18 +54,26 @@ def model_lyapunov_spectrum(model: LatentModel, n_steps: int = 5000, *, k: int |
     float64 NumPy engine runs on ``model.as_map()``; on CUDA the torch engine
     (:func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch`) runs on
     ``model.as_torch_map(device=...)`` in float64, with the same initial conditions and frame.
+    ``tangent_dtype="float32"``: orbit and tangent space in float32 (torch engine, on ``device``), about twice
+    as fast for large ``M``; its accuracy against float64 is stated in docs/rnn.md. ``reortho_every``: ``"auto"``
+    (adaptive QR interval) or a fixed interval, see :func:`~rnnchaos.dynamics.lyapunov_spectrum.lyapunov_spectrum`.
     Cost: ``(transient + tangent_transient + n_steps)`` model steps with ``k`` tangent vectors each.
     """
     from rnnchaos._util.device import resolve_device
 
+    if tangent_dtype not in TANGENT_DTYPES:
+        raise ValueError(f"tangent_dtype must be one of {', '.join(TANGENT_DTYPES)}, got {tangent_dtype!r}")
     dev = resolve_device(device)
     rng = as_generator(seed)
     if z0 is None:
         z0 = initial_conditions(model, n_initial_conditions, scale=scale, seed=rng)
-    if dev.type != "cpu":
+    if dev.type != "cpu" or tangent_dtype != "float64":
+        import torch
+
         from rnnchaos.dynamics.lyapunov_spectrum_torch import lyapunov_spectrum_torch
 
-        return lyapunov_spectrum_torch(model.as_torch_map(input=input, device=dev), np.asarray(z0, dtype=np.float64),
+        fmap = model.as_torch_map(input=input, device=dev, dtype=getattr(torch, tangent_dtype))
+        return lyapunov_spectrum_torch(fmap, np.asarray(z0, dtype=np.float64),
                                        n_steps, k=k, transient=transient, tangent_transient=tangent_transient,
                                        reortho_every=reortho_every, seed=rng, progress=progress)
     return lyapunov_spectrum(model.as_map(input=input), z0, n_steps, k=k, transient=transient,

@@ -5,8 +5,9 @@ Protocol (Mikhaeil, Monfared & Durstewitz, 2022, released code): the model traje
 inferred from the data's first point, with no transient discarded; D_stsp and D_H compare it with the
 whole test series under a metric preset (:func:`rnnchaos.metrics.scoring.score_trajectory`); PE(n) starts
 from every test point, through the model's float64 adapter (:class:`rnnchaos.models.base.ModelMap`).
-``Reconstructor.score`` follows the same protocol with the same parts and gives the same numbers. The model's Lyapunov spectrum comes
-from ``rnnchaos.dynamics.lyapunov_spectrum`` on ``model.as_map()`` (per step), the data's lambda_max from
+``Reconstructor.score`` follows the same protocol with the same parts and gives the same numbers. The model's Lyapunov spectrum (its first
+min(M, 32) exponents by default, adaptive QR interval) comes from
+:func:`rnnchaos.models.spectrum.model_lyapunov_spectrum` (per step), the data's lambda_max from
 ``rnnchaos.dynamics.lambda_max_data.lambda_max_from_series`` (Rosenstein et al., 1993; per step).
 
 Cost: the free run (n_steps model steps), O(T N log T) for the metrics, pe_steps * T model steps for
@@ -32,6 +33,9 @@ from rnnchaos.data.mapped import release
 from rnnchaos.metrics.prediction import prediction_error_curve
 from rnnchaos.metrics.presets import DEFAULT_PRESET, get_preset
 from rnnchaos.metrics.scoring import score_trajectory
+
+#: the model's exponents computed by default: min(M, DEFAULT_EXPONENTS) (``--exponents K`` overrides)
+DEFAULT_EXPONENTS = 32
 
 __all__ = ["Evaluation", "evaluate_model", "evaluate_reconstructor", "evaluate_run", "load_history"]
 
@@ -60,12 +64,15 @@ class Evaluation:
     units: str = "per_step"
     d_stsp_n_samples: int | None = None
     lambda_max_data_n_samples: int | None = None
+    #: how the model's spectrum was computed: n_exponents, tangent_dtype, reortho, reortho_every, mean interval
+    lyapunov_settings: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The numbers only (JSON-ready): d_stsp, d_h, pe, lambda_max_model, lambda_max_data and details."""
         return {"d_stsp": self.d_stsp, "d_h": self.d_h, "pe": self.pe, "lambda_max_model": self.lambda_max_model,
                 "lambda_max_data": self.lambda_max_data, "preset": self.preset, "pe_steps": self.pe_steps,
-                "d_h_per_dim": self.d_h_per_dim, "lyapunov_model": self.lyapunov_model, "units": self.units,
+                "d_h_per_dim": self.d_h_per_dim, "lyapunov_model": self.lyapunov_model,
+                "lyapunov_settings": self.lyapunov_settings, "units": self.units,
                 "n_steps": self.n_steps, "t_test": int(self.x_true.shape[0]),
                 # samples the subsampling estimators used: D_stsp (GMM: the first gmm_max_T of t_test), and
                 # lambda_max_data when estimated here from the test series (None: taken from the training run)
@@ -76,7 +83,9 @@ class Evaluation:
 def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None,
                    generate: Callable[[int, Array], Any] | None = None, preset: str = DEFAULT_PRESET,
                    n_steps: int = 100_000, pe_steps: int = 20, lyapunov_steps: int = 20_000,
-                   lambda_max_data: float | None = None, seed: SeedLike = 0, device: Any = None) -> Evaluation:
+                   lambda_max_data: float | None = None, seed: SeedLike = 0, device: Any = None,
+                   exponents: int | None = None, reortho: int | str = "auto",
+                   tangent_dtype: str = "float64") -> Evaluation:
     """Evaluate a ``LatentModel`` (``rnnchaos.models``) on a test series ``x_test`` (T, N) in data units.
 
     ``mean``/``std``: the standardisation applied before the model (identity when None). ``generate(T, x0)``
@@ -84,12 +93,14 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     ``lambda_max_data`` (per step) is estimated from ``x_test`` when not given. ``device``
     (``cpu``/``cuda``/``auto``; None: the CPU): where the model's Lyapunov spectrum is computed (on CUDA by
     :func:`rnnchaos.dynamics.lyapunov_spectrum_torch.lyapunov_spectrum_torch`, float64, same initial states
-    and frame); the free run and PE(n) use the float64 NumPy adapter on the CPU.
+    and frame); the free run and PE(n) use the float64 NumPy adapter on the CPU. ``exponents``: how many of
+    the model's exponents (default ``min(M, 32)``, so a 1,000-unit model is not sent through a full
+    spectrum); ``reortho`` and ``tangent_dtype`` as in :func:`rnnchaos.models.spectrum.model_lyapunov_spectrum`.
     """
     from rnnchaos._util.device import resolve_device
     from rnnchaos.dynamics.lambda_max_data import lambda_max_from_series
-    from rnnchaos.dynamics.lyapunov_spectrum import lyapunov_spectrum
     from rnnchaos.models.free_run import free_run
+    from rnnchaos.models.spectrum import model_lyapunov_spectrum
 
     dev = resolve_device(device)
     p = get_preset(preset)
@@ -98,6 +109,10 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     n_steps = positive_int(n_steps, "n_steps")
     pe_steps = positive_int(pe_steps, "pe_steps")
     lyapunov_steps = positive_int(lyapunov_steps, "lyapunov_steps")
+    m = int(model.latent_dim)
+    k = min(m, DEFAULT_EXPONENTS) if exponents is None else positive_int(exponents, "exponents")
+    if k > m:
+        raise ValueError(f"exponents must be at most the model's latent size {m}, got {k}")
     if int(model.obs_dim) != x.shape[1]:
         raise ValueError(f"the model observes {model.obs_dim} dimensions but the test series has {x.shape[1]} "
                          "columns")
@@ -118,18 +133,16 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
     idx = np.linspace(0, x.shape[0] - 1, 4).astype(int)
     lyap: list[float] = []
     lam_model: float | None = None
+    lyap_settings: dict[str, Any] = {"n_exponents": k, "tangent_dtype": tangent_dtype}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if dev.type == "cpu":
-                spec = lyapunov_spectrum(fmap, fmap.encode(x[idx]), lyapunov_steps, transient=1000, seed=seed)
-            else:
-                from rnnchaos.dynamics.lyapunov_spectrum_torch import lyapunov_spectrum_torch
-
-                spec = lyapunov_spectrum_torch(model.as_torch_map(device=dev), fmap.encode(x[idx]), lyapunov_steps,
-                                               transient=1000, seed=seed)
+            spec = model_lyapunov_spectrum(model, lyapunov_steps, k=k, z0=fmap.encode(x[idx]), transient=1000,
+                                           reortho_every=reortho, seed=seed, device=dev, tangent_dtype=tangent_dtype)
             lyap = [float(v) for v in spec.exponents]
             lam_model = spec.lambda_max
+            d = spec.to_dict()
+            lyap_settings.update({key: d[key] for key in ("reortho", "reortho_every", "mean_reortho_interval")})
         except ValueError as exc:
             notes.append(f"model Lyapunov spectrum: {exc}")
     notes += [str(w.message) for w in caught]
@@ -146,7 +159,8 @@ def evaluate_model(model: Any, x_test: Any, *, mean: Any = None, std: Any = None
                       pe_curve=[float(v) for v in pe_curve], pe_persistence=[float(v) for v in persistence],
                       lambda_max_model=lam_model, lyapunov_model=lyap, lambda_max_data=lambda_max_data,
                       n_steps=n_steps, x_true=x, x_gen=x_gen, warnings=notes,
-                      d_stsp_n_samples=score.d_stsp_n_samples, lambda_max_data_n_samples=lam_samples)
+                      d_stsp_n_samples=score.d_stsp_n_samples, lambda_max_data_n_samples=lam_samples,
+                      lyapunov_settings=lyap_settings)
 
 
 def evaluate_reconstructor(rec: Any, x_test: Any, **kwargs: Any) -> Evaluation:
@@ -225,10 +239,12 @@ def run_test_series(rec: Any, run_dir: Path, test: str | os.PathLike[str] | None
 
 def evaluate_run(run_dir: str | os.PathLike[str], *, test: str | os.PathLike[str] | None = None,
                  preset: str = DEFAULT_PRESET, n_steps: int = 100_000, pe_steps: int = 20,
-                 lyapunov_steps: int = 20_000, seed: SeedLike = 0, device: Any = None) -> Evaluation:
+                 lyapunov_steps: int = 20_000, seed: SeedLike = 0, device: Any = None,
+                 exponents: int | None = None, reortho: int | str = "auto",
+                 tangent_dtype: str = "float64") -> Evaluation:
     """Load a run directory (``Reconstructor.load``: on the CPU whatever device it was trained on, unless
-    CUDA is present) and evaluate it on ``test`` (default: the run's data); ``device`` as in
-    :func:`evaluate_model`."""
+    CUDA is present) and evaluate it on ``test`` (default: the run's data); ``device``, ``exponents``,
+    ``reortho`` and ``tangent_dtype`` as in :func:`evaluate_model`."""
     from rnnchaos._util.device import resolve_device
 
     dev = resolve_device(device)  # refuse cuda without CUDA before loading anything
@@ -236,4 +252,5 @@ def evaluate_run(run_dir: str | os.PathLike[str], *, test: str | os.PathLike[str
     rec = _load_reconstructor(rd)
     x = run_test_series(rec, rd, test)
     return evaluate_reconstructor(rec, x, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
-                                  lyapunov_steps=lyapunov_steps, seed=seed, device=dev)
+                                  lyapunov_steps=lyapunov_steps, seed=seed, device=dev, exponents=exponents,
+                                  reortho=reortho, tangent_dtype=tangent_dtype)

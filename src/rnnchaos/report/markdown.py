@@ -111,13 +111,16 @@ def write_evaluation_report(ev: Evaluation, out_dir: str | os.PathLike[str], *,
 def write_report(run_dir: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = None,
                  test: str | os.PathLike[str] | None = None, preset: str = DEFAULT_PRESET,
                  n_steps: int = 100_000, pe_steps: int = 20, lyapunov_steps: int = 20_000,
-                 seed: SeedLike = 0, evaluation: Evaluation | None = None, device: Any = None) -> Path:
+                 seed: SeedLike = 0, evaluation: Evaluation | None = None, device: Any = None,
+                 exponents: int | None = None, reortho: int | str = "auto", tangent_dtype: str = "float64") -> Path:
     """Evaluate the run in ``run_dir`` and write ``report.md`` with figures to ``out`` (default
     ``RUN_DIR/report``). Returns the path of ``report.md``. Pass ``evaluation`` to skip the evaluation.
-    ``device``: where the model's Lyapunov spectrum is computed (:func:`~rnnchaos.report.evaluation.evaluate_model`)."""
+    ``device``, ``exponents``, ``reortho``, ``tangent_dtype``: how the model's Lyapunov spectrum is computed
+    (:func:`~rnnchaos.report.evaluation.evaluate_model`)."""
     rd = Path(run_dir)
     ev = evaluation or evaluate_run(rd, test=test, preset=preset, n_steps=n_steps, pe_steps=pe_steps,
-                                    lyapunov_steps=lyapunov_steps, seed=seed, device=device)
+                                    lyapunov_steps=lyapunov_steps, seed=seed, device=device, exponents=exponents,
+                                    reortho=reortho, tangent_dtype=tangent_dtype)
     cfg_path = rd / "config.json"
     config = None
     if cfg_path.is_file():

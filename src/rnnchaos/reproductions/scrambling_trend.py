@@ -83,8 +83,8 @@ def _starts(name: str, x: np.ndarray, n: np.ndarray, u: np.ndarray) -> list[np.n
     if name == "power":
         return [np.array([math.log(pbar), slope]), np.array([math.log(pbar), 0.0])]
     starts = []
-    for beta in (-1.0, -0.5, -0.2, 0.5):
-        for frac in (0.25, 0.5, 0.9):
+    for beta in (-1.0, -0.3, 0.5):
+        for frac in (0.3, 0.8):
             starts.append(np.array([frac * pbar, (1 - frac) * pbar, beta]))
             starts.append(np.array([(1 + frac) * pbar, -frac * pbar, beta]))
     starts.append(np.array([0.0, math.exp(math.log(pbar)), slope]))
@@ -125,7 +125,7 @@ def fit_model(name: str, widths: Sequence[int], successes: Sequence[int], trials
             if nll(s) >= 1e300:
                 continue
             r = optimize.minimize(nll, s, method="Nelder-Mead",
-                                  options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 40_000})
+                                  options={"xatol": 1e-9, "fatol": 1e-6, "maxiter": 8_000, "maxfev": 16_000})
             if best is None or r.fun < best.fun:
                 best = r
         if best is None:

@@ -32,7 +32,7 @@ import numpy as np
 from rnnchaos._util.figures import SMALL_STYLE, new_figure, save_figure, styled
 from rnnchaos._util.tables import write_table
 from rnnchaos.maps1d.init import SCHEMES, InitSpec
-from rnnchaos.maps1d.montecarlo import chaos_probability, wilson_interval
+from rnnchaos.maps1d.montecarlo import MAX_TRIALS, chaos_probability, wilson_interval
 from rnnchaos.reproductions.scrambling_common import FIGURE_DPI, PAPER
 from rnnchaos.reproductions.scrambling_trend import fit_trend
 
@@ -40,6 +40,10 @@ WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
 INITS = ("he", "lecun", "glorot")
 GAINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 CHUNK_FUNCTION = "rnnchaos.reproductions.scrambling_width:width_chunk"
+#: widths above this need more than a few GB per batch of 1000 networks
+MAX_WIDTH = 65_536
+#: chunks per (init, width); more would make the sweep's trial list itself the bottleneck
+MAX_CHUNKS = 100_000
 COLORS = {"he": "#b2182b", "lecun": "#1b7837", "glorot": "#2166ac"}
 
 
@@ -68,6 +72,8 @@ def width_config(widths: tuple[int, ...] = WIDTHS, inits: tuple[str, ...] = INIT
 def _check_width_args(widths: tuple[int, ...], inits: tuple[str, ...], networks: int, chunk_size: int) -> None:
     if not widths or any(isinstance(w, bool) or int(w) != w or w < 1 for w in widths):
         raise ValueError(f"widths must be positive integers, got {list(widths)}")
+    if max(widths) > MAX_WIDTH:
+        raise ValueError(f"widths must be at most {MAX_WIDTH:,} (memory per batch of networks), got {max(widths):,}")
     for name in inits:
         if name not in SCHEMES:
             raise ValueError(f"unknown init scheme {name!r}; choose one of {', '.join(SCHEMES)}")
@@ -77,6 +83,11 @@ def _check_width_args(widths: tuple[int, ...], inits: tuple[str, ...], networks:
         raise ValueError(f"networks and chunk size must be positive, got {networks} and {chunk_size}")
     if networks % chunk_size:
         raise ValueError(f"networks per width ({networks}) must be a multiple of the chunk size ({chunk_size})")
+    if networks // chunk_size > MAX_CHUNKS:
+        raise ValueError(f"at most {MAX_CHUNKS:,} chunks per width, got {networks // chunk_size:,}; "
+                         "raise --chunk-size")
+    if chunk_size > MAX_TRIALS:
+        raise ValueError(f"chunk size must be at most {MAX_TRIALS:,}, got {chunk_size:,}")
 
 
 def width_rows(out: str | os.PathLike[str], seed: int, chunk_size: int, max_chunks: int | None = None

@@ -35,7 +35,7 @@ def test_width_study_same_numbers_for_any_workers_order_and_resume(tmp_path):
     reproduce_width(b, widths=(16,), workers=2, **KW)
     reproduce_width(b, widths=(4,), workers=1, **KW)
     rows_a, rows_b = width_rows(a, 7, 100), width_rows(b, 7, 100)
-    strip = ("cpu_seconds", "ms_per_network")
+    strip = ("wall_seconds", "wall_ms_per_network")
     assert [{k: v for k, v in r.items() if k not in strip} for r in rows_a] == \
         [{k: v for k, v in r.items() if k not in strip} for r in rows_b]
     assert [(r["width"], r["networks"], r["chunks"]) for r in rows_a] == [(4, 400, 4), (16, 400, 4)]

@@ -69,7 +69,8 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
 @click.option("--inits", default="he,lecun,glorot", show_default=True, help="Comma-separated init schemes.")
 @click.option("--chunk-size", type=int, default=5_000, show_default=True,
               help="Networks per chunk (one journaled trial; its seed depends on init, width, chunk index).")
-@click.option("--min-width", type=int, default=2, show_default=True, help="Smallest width in the trend fit.")
+@click.option("--min-width", type=int, default=8, show_default=True,
+              help="Smallest width in the trend fit (P rises from k = 2 to k = 4-8 before it falls).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--ray", "ray_address", default=None, metavar="ADDRESS|auto",
               help="Run the chunks on Ray: 'auto' starts a local instance, otherwise a cluster address.")
@@ -111,6 +112,25 @@ def scrambling_gain(trials: int, out: str, workers: int, seed: int) -> None:
     from rnnchaos.reproductions.scrambling_width import reproduce_gain
 
     _print(reproduce_gain(out, trials=trials, seed=seed, workers=workers))
+
+
+@click.command("scrambling-claims")
+@click.option("--bases", type=int, default=40, show_default=True,
+              help="Chaotic base maps (He, width 8) for the persistence study.")
+@click.option("--networks", type=int, default=20, show_default=True,
+              help="Random networks per (width, depth) for the expressivity study.")
+@_out_option("results/scrambling-claims")
+@seed_option
+def scrambling_claims(bases: int, networks: int, out: str, seed: int) -> None:
+    """Claims 2 and 3 over random networks: persistence of 3-cycles and lap growth under perturbations
+    (recurrent vs feed-forward), and laps of f^t against t for widths and depths 2 ... 6."""
+    for name, v in (("--bases", bases), ("--networks", networks)):
+        if not 1 <= v <= 10_000:
+            raise ValueError(f"{name} must be between 1 and 10000, got {v}")
+    _matplotlib_agg()
+    from rnnchaos.reproductions.scrambling_claims import reproduce_claims
+
+    _print(reproduce_claims(out, seed=seed, n_base=bases, networks=networks))
 
 
 @click.command("persistence")

@@ -62,8 +62,11 @@ def _hessian(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
             ej = np.zeros(m)
             ei[i] = h[i]
             ej[j] = h[j]
-            v = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)) / (4 * h[i] * h[j])
-            out[i, j] = out[j, i] = v
+            vals = [f(theta + ei + ej), f(theta + ei - ej), f(theta - ei + ej), f(theta - ei - ej)]
+            if max(vals) >= 1e300:  # a step left the feasible region: no curvature estimate
+                out[i, j] = out[j, i] = math.nan
+                continue
+            out[i, j] = out[j, i] = (vals[0] - vals[1] - vals[2] + vals[3]) / (4 * h[i] * h[j])
     return out
 
 
@@ -135,8 +138,9 @@ def fit_model(name: str, widths: Sequence[int], successes: Sequence[int], trials
     ll = -nll(theta)
     cov: np.ndarray | None
     try:
-        cov = np.linalg.inv(_hessian(nll, theta))
-        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
+        hess = _hessian(nll, theta)
+        cov = np.linalg.inv(hess) if np.all(np.isfinite(hess)) else None
+        if cov is not None and (not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0)):
             cov = None
     except np.linalg.LinAlgError:
         cov = None

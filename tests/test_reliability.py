@@ -810,6 +810,8 @@ CASES: list[Case] = [
            lambda t, a=args: ["reproduce", "scrambling-width", "--out", str(t / "sw"), "--widths", "4", "--trials",
                               "10", "--chunk-size", "5", "-q", *a])
       for cid, bad, args in SCRAMBLING_WIDTH_OPTIONS),
+    Case("scrambling-claims-bases-zero", "option (`reproduce scrambling-claims`)", "--bases 0",
+         lambda t: ["reproduce", "scrambling-claims", "--out", str(t / "sc"), "--bases", "0"]),
     Case("chaos-probability-trials-huge", "numeric option (`chaos-probability`)", "--trials 10**13 (too large)",
          _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10000000000000"]),
          timeout=6),

@@ -769,6 +769,19 @@ DATA_SETS = [
 ]
 
 
+#: bad options of ``rnnchaos reproduce scrambling-width`` (the chunked width study)
+SCRAMBLING_WIDTH_OPTIONS: list[tuple[str, str, list[str]]] = [
+    ("widths-text", "--widths 4,x", ["--widths", "4,x"]),
+    ("widths-zero", "--widths 0", ["--widths", "0"]),
+    ("widths-huge", "--widths 10**9 (too large)", ["--widths", "1000000000"]),
+    ("inits-unknown", "--inits he,bogus", ["--inits", "he,bogus"]),
+    ("trials-not-multiple", "--trials 12 --chunk-size 5 (not a multiple)", ["--trials", "12"]),
+    ("chunk-zero", "--chunk-size 0", ["--chunk-size", "0"]),
+    ("chunks-huge", "--trials 10**13 --chunk-size 5 (too many chunks)", ["--trials", "10000000000000"]),
+    ("workers-zero", "--workers 0", ["--workers", "0"]),
+]
+
+
 CASES: list[Case] = [
     *(Case(f"data-{cid}", "data file (`lyapunov --data`)", bad, _data_argv(mk)) for cid, bad, mk in DATA_FILES),
     Case("data-nul-header", "data file (`lyapunov --data`)", "NUL byte in the .npy header (found by fuzzing)",
@@ -799,6 +812,12 @@ CASES: list[Case] = [
     *(Case(f"chaos-probability-{cid}", "numeric option (`chaos-probability`)", bad,
            _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10", *args]))
       for cid, bad, args in CHAOS_OPTIONS),
+    *(Case(f"scrambling-width-{cid}", "option (`reproduce scrambling-width`)", bad,
+           lambda t, a=args: ["reproduce", "scrambling-width", "--out", str(t / "sw"), "--widths", "4", "--trials",
+                              "10", "--chunk-size", "5", "-q", *a])
+      for cid, bad, args in SCRAMBLING_WIDTH_OPTIONS),
+    Case("scrambling-claims-bases-zero", "option (`reproduce scrambling-claims`)", "--bases 0",
+         lambda t: ["reproduce", "scrambling-claims", "--out", str(t / "sc"), "--bases", "0"]),
     Case("chaos-probability-trials-huge", "numeric option (`chaos-probability`)", "--trials 10**13 (too large)",
          _fixed_argv(["chaos-probability", "--width", "4", "--trials", "10000000000000"]),
          timeout=6),

@@ -12,6 +12,7 @@ __all__ = ["EXTRA_OF", "MissingExtraError", "extra_message", "missing_extra"]
 EXTRA_OF: dict[str, tuple[str, str]] = {
     "torch": ("PyTorch", "torch"),
     "numba": ("numba", "torch"),
+    "flint": ("python-flint", "certified"),
 }
 
 

@@ -10,6 +10,7 @@ EXPERIMENTS: dict[str, str] = {
     "scrambling-table": "reproduce_scrambling:scrambling_table",
     "scrambling-width": "reproduce_scrambling:scrambling_width",
     "scrambling-gain": "reproduce_scrambling:scrambling_gain",
+    "scrambling-claims": "reproduce_scrambling:scrambling_claims",
     "persistence": "reproduce_scrambling:persistence",
     "lipschitz": "reproduce_scrambling:lipschitz",
     "distance": "reproduce_scrambling:distance",

@@ -318,7 +318,8 @@ def training_floors(x_train: NDArray[Any], protocol: str = "pooled") -> tuple[fl
     """(D_stsp, D_H) of the training series' first half against its second half, under the preset of the
     selection ``protocol`` (``gtf2023`` or the default): the scale by which ``floor-relative`` selection
     divides each metric (a perfect model scores about this on data of this length).  Raises ValueError when
-    a floor is not positive and finite (a constant or too short series)."""
+    a floor is not positive and finite (halves that repeat one cycle exactly; a constant series is refused
+    earlier, by the scorer)."""
     from rnnchaos.metrics.presets import DEFAULT_PRESET
     from rnnchaos.metrics.scoring import score_trajectory
 

@@ -297,6 +297,17 @@ _GTF_TRAINING: dict[str, Any] = {
 #: the GTF paper's EEG settings (paper_experiments/EEG/Table1/shPLRNN_GTF.jl), used for the short real series
 _GTF_EEG: dict[str, Any] = {"alpha": 0.1, "seq_len": 50}
 
+#: the GTF paper's released code's settings (shplrnn-gtf-code); their EEG scripts also regularise the latent
+#: model (lat_model_regularization 1e-4; ECG: 0)
+_GTF_CODE: dict[str, Any] = {
+    "model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"}, **_GTF_TRAINING,
+    "observation": "linear", "lr_decay_epochs": 5000, "forcing_signal_grad": False, "clip": "none"}
+_GTF_CODE_EEG: dict[str, dict[str, Any]] = {
+    "gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG, "latent_l2": 1e-4},
+    "stf:eeg_tde": {**_GTF_EEG, "latent_l2": 1e-4}, "stf:weather_tde": {**_GTF_EEG, "latent_l2": 1e-4}}
+#: model selection by the GTF protocol on the training data, D_stsp/floor + D_H/floor (the -gtfsel configurations)
+_GTF_SELECTION: dict[str, Any] = {"select_protocol": "gtf2023", "select_metric": "floor-relative"}
+
 CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
     BenchConfig(
         "shplrnn-gtf",
@@ -330,32 +341,18 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         "RAdam 1e-3 decayed per epoch as over 5,000 epochs (cut off by the budget), forcing signals without "
         "gradient, no clipping, sequences of 200, 16 x 50 batches; EEG sets as shplrnn-gtf, with their latent "
         "L2 regularisation 1e-4",
-        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"},
-         **_GTF_TRAINING, "observation": "linear", "lr_decay_epochs": 5000, "forcing_signal_grad": False,
-         "clip": "none"},
-        # their EEG scripts also regularise the latent model (lat_model_regularization 1e-4; ECG: 0)
-        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG, "latent_l2": 1e-4},
-                     "stf:eeg_tde": {**_GTF_EEG, "latent_l2": 1e-4}, "stf:weather_tde": {**_GTF_EEG, "latent_l2": 1e-4}},
-        latent="obs"),
+        _GTF_CODE, per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
         "shplrnn-gtf-code-gtfsel",
         "shplrnn-gtf-code (the same training: with the same seed and budget the same epochs), its model selected "
         "by the GTF protocol on the training data (one free run of 1.25 T from the first training point, 0.25 T dropped, "
         "gtf2023) ranked by D_stsp/floor + D_H/floor, the floors those of the training data's halves",
-        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"},
-         **_GTF_TRAINING, "observation": "linear", "lr_decay_epochs": 5000, "forcing_signal_grad": False,
-         "clip": "none", "select_protocol": "gtf2023", "select_metric": "floor-relative"},
-        per_dataset={"gtf:eeg64": {"hidden": 16, "width": 512, **_GTF_EEG, "latent_l2": 1e-4},
-                     "stf:eeg_tde": {**_GTF_EEG, "latent_l2": 1e-4}, "stf:weather_tde": {**_GTF_EEG, "latent_l2": 1e-4}},
-        latent="obs"),
+        {**_GTF_CODE, **_GTF_SELECTION}, per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
         "shplrnn-gtf-code-gtfsel-decay3000",
         "shplrnn-gtf-code-gtfsel with the learning rate's per-epoch decay 1e-3 -> 1e-6 completed in 3,000 epochs "
         "(about what a 14-CPU-minute budget runs) instead of cut off at 2.5e-5 on the way to 5,000",
-        {"model": "shplrnn", "width": 250, "model_kwargs": {"clipped": True, "init": "gtf2023"},
-         **_GTF_TRAINING, "observation": "linear", "lr_decay_epochs": 3000, "forcing_signal_grad": False,
-         "clip": "none", "select_protocol": "gtf2023", "select_metric": "floor-relative"},
-        latent="obs"),
+        {**_GTF_CODE, **_GTF_SELECTION, "lr_decay_epochs": 3000}, per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "

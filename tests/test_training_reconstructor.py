@@ -274,6 +274,32 @@ def test_gtf_protocol_selection_scores_one_long_run_from_the_first_training_poin
     assert "floor" in rec.result_.message
 
 
+def test_gtf_median_selection_is_the_median_of_one_gtf_score_per_start(tmp_path, lorenz):
+    """select_protocol='gtf2023-median': one GTF-protocol run (1.25 T, 0.25 T dropped) from each of the training
+    points i*T//K, each scored alone; the score is their median, and with K = 1 it is the gtf2023 score."""
+    from rnnchaos.metrics.scoring import score_trajectory
+    from rnnchaos.models.free_run import free_run, initial_states
+    from rnnchaos.training.trainer import selection_score, training_floors
+
+    x = lorenz[:800]
+    rec = Reconstructor(tau=10, out=tmp_path / "gtfmed", select_every=2, select_protocol="gtf2023-median",
+                        select_starts=3, select_metric="floor-relative", **{**SMALL, "epochs": 4}).fit(x)
+    xs = (x - rec.mean_) / rec.std_
+    floors = training_floors(xs, "gtf2023-median")
+    assert floors == training_floors(xs, "gtf2023")
+    each = []
+    for start in (0, 266, 533):
+        run = free_run(rec.model_, initial_states(rec.model_, xs[start:start + 1]), 1000)[0, 200:]
+        d = score_trajectory(xs, run, preset="gtf2023")
+        each.append(d.d_stsp / floors[0] + d.d_h / floors[1])
+    got = selection_score(rec.model_, xs, 1, 3, protocol="gtf2023-median", metric="floor-relative", floors=floors)
+    assert got == pytest.approx(float(np.median(each)), rel=1e-9)
+    one = selection_score(rec.model_, xs, 1, 1, protocol="gtf2023-median", metric="floor-relative", floors=floors)
+    assert one == pytest.approx(selection_score(rec.model_, xs, 1, 1, protocol="gtf2023", metric="floor-relative",
+                                                floors=floors), rel=1e-12)
+    assert "median over 3 starts" in rec.result_.message
+
+
 @pytest.mark.parametrize("kw,match", [({"select_protocol": "best"}, "select_protocol must be one of"),
                                       ({"select_metric": "mse"}, "select_metric must be one of")])
 def test_selection_options_are_validated(kw, match, lorenz):

@@ -123,7 +123,12 @@ def _alpha(value: str | None) -> float | str | None:
 @click.option("--select-protocol", type=LibraryChoice("rnnchaos.training.trainer:SELECT_PROTOCOLS"), default="pooled",
               show_default=True,
               help="pooled: 4 free runs of 20,000 steps from points spread over the training data; gtf2023: the GTF "
-                   "protocol on the training data (one free run of 1.25 T from its first point, 0.25 T dropped).")
+                   "protocol on the training data (one free run of 1.25 T from its first point, 0.25 T dropped); "
+                   "gtf2023-median: the median of that score over --select-starts runs from points spread over the "
+                   "training data.")
+@click.option("--select-starts", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Free runs per selection check: pooled runs (pooled) or runs whose median score counts "
+                   "(gtf2023-median); gtf2023 makes one.")
 @click.option("--select-metric", type=LibraryChoice("rnnchaos.training.trainer:SELECT_METRICS"), default="d_stsp",
               show_default=True,
               help="d_stsp, or floor-relative: D_stsp/floor + D_H/floor, the floors those of the training data's "
@@ -144,7 +149,8 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
           noise: float, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
           lr_schedule: str | None, lr_final: float | None, lr_decay_epochs: int | None, forcing_signal_grad: bool,
           init: str | None, clip: str, clip_value: float, checkpoint_every: int,
-          log_every: int, lyap_every: int, select_every: int, select_protocol: str, select_metric: str,
+          log_every: int, lyap_every: int, select_every: int, select_protocol: str, select_starts: int,
+          select_metric: str,
           tensorboard: bool, device: str,
           out: str | None, resume: bool, progress: bool, seed: int, as_json: bool) -> int:
     """Train an RNN to reconstruct the dynamics of --data (sparse teacher forcing by default).
@@ -181,7 +187,8 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
             epochs=epochs, minutes=minutes, budget_clock=budget_clock, seq_len=seq_len, batch_size=batch_size,
             batches_per_epoch=batches_per_epoch, lr=lr, optimizer=optimizer, lr_schedule=lr_schedule, clip=clip,
             clip_value=clip_value, checkpoint_every=checkpoint_every, log_every=log_every, lyap_every=lyap_every,
-            select_every=select_every, select_protocol=select_protocol, select_metric=select_metric,
+            select_every=select_every, select_protocol=select_protocol, select_starts=select_starts,
+            select_metric=select_metric,
             tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
             alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise, latent_l2=latent_l2,
             lr_end=lr_final, lr_decay_epochs=lr_decay_epochs, forcing_signal_grad=forcing_signal_grad, nan=nan, seed=seed, device=device, out=out, progress=progress)

@@ -354,6 +354,13 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         "(about what a 14-CPU-minute budget runs) instead of cut off at 2.5e-5 on the way to 5,000",
         {**_GTF_CODE, **_GTF_SELECTION, "lr_decay_epochs": 3000}, per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
+        "shplrnn-gtf-code-gtfmed-decay3000",
+        "shplrnn-gtf-code-gtfsel-decay3000 with its model selected by the median of the GTF-protocol score over "
+        "4 free runs of 1.25 T from training points spread evenly over the series (one run's score scatters "
+        "1.5-2x between starts and under 1e-4 parameter noise: experiments/selection_robustness.py)",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-median", "select_starts": 4,
+         "lr_decay_epochs": 3000}, per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
         "1e-3, sequences of 100, 32 x 10 batches, linear observation)",

@@ -53,7 +53,7 @@ CLIP_MODES = ("norm", "value", "none")
 #: clocks of the ``minutes`` budget: wall-clock time, or the process's CPU time (one core's time when the
 #: threads are pinned to one: the same epochs on an idle and on a loaded machine)
 BUDGET_CLOCKS = ("wall", "cpu")
-SELECT_PROTOCOLS = ("pooled", "gtf2023")
+SELECT_PROTOCOLS = ("pooled", "gtf2023", "gtf2023-median")
 SELECT_METRICS = ("d_stsp", "floor-relative")
 CHECKPOINT_VERSION = 1
 #: model selection on a memory-mapped training series scores against its first this many samples
@@ -86,7 +86,10 @@ class TrainSettings:
     (:func:`selection_score`), and the best-scoring state is the one returned at the end.
     ``select_protocol`` = ``gtf2023`` scores instead the GTF protocol on the training series (one free run
     of 1.25 T from the first training point, 0.25 T dropped, preset ``gtf2023``; ``select_steps`` and
-    ``select_starts`` unused); ``select_metric`` = ``floor-relative`` ranks by D_stsp/f_stsp + D_H/f_H, each
+    ``select_starts`` unused); ``gtf2023-median`` the median of that score over ``select_starts`` such runs,
+    started from training points spread evenly over the series, the first point included (one chaotic run's
+    statistics scatter from run to run: a checkpoint chosen by one run is partly chosen by luck);
+    ``select_metric`` = ``floor-relative`` ranks by D_stsp/f_stsp + D_H/f_H, each
     over its floor on the training data (its first half against its second half, same protocol and preset).
     ``budget_clock``: what ``minutes`` counts, ``wall`` (wall-clock training time) or ``cpu`` (the process's
     CPU time, :func:`time.process_time`; with one thread, one core's time, so that a run on a loaded machine
@@ -283,16 +286,25 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
     (:func:`rnnchaos.models.free_run.free_run`) of ``n_steps`` steps started from training points spread
     evenly over it, pooled.  ``gtf2023``: the GTF protocol of Hess et al. (2023, ``src/evaluation.jl``) on
     the training series of length T: one free run of floor(1.25 T) steps from the state inferred from its
-    first point, the first floor(0.25 T) dropped, preset ``gtf2023``.  ``metric`` = ``d_stsp`` returns that
+    first point, the first floor(0.25 T) dropped, preset ``gtf2023``.  ``gtf2023-median``: the median of the
+    ``gtf2023`` score over ``n_starts`` such runs started from the training points ``i·T // n_starts``
+    (i = 0 … n_starts − 1), each scored on its own.  ``metric`` = ``d_stsp`` returns that
     D_stsp; ``floor-relative`` returns D_stsp / floors[0] + D_H / floors[1] (:func:`training_floors`).
-    ``inf`` if a run overflows or a score is undefined.  Cost: n_starts·n_steps (pooled) or 1.25 T (gtf2023)
-    model steps + one histogram and one power spectrum."""
+    ``inf`` if a run overflows or a score is undefined (for ``gtf2023-median``: that run's score, so the median
+    tolerates a minority of them).  Cost: n_starts·n_steps (pooled), 1.25 T (gtf2023) or n_starts·1.25 T
+    (gtf2023-median) model steps + one histogram and one power spectrum per scored run."""
     from rnnchaos.metrics.presets import DEFAULT_PRESET
-    from rnnchaos.metrics.scoring import score_trajectory
     from rnnchaos.models.free_run import free_run, initial_states
 
     if isinstance(x_train, StandardizedSeries):  # a memory-mapped series: its first SELECT_MAX_SAMPLES rows
         x_train = x_train[:SELECT_MAX_SAMPLES]
+    if protocol == "gtf2023-median":
+        n = int(x_train.shape[0])
+        idx = (np.arange(int(n_starts)) * n) // int(n_starts)
+        runs = free_run(model, initial_states(model, x_train[idx]), int(math.floor(1.25 * n)))
+        runs = runs[:, int(math.floor(0.25 * n)):]
+        values = [_selection_value(x_train, r, "gtf2023", metric, floors) for r in runs]
+        return float(np.median(values))
     if protocol == "gtf2023":
         n = int(x_train.shape[0])
         runs = free_run(model, initial_states(model, x_train[:1]), int(math.floor(1.25 * n)))
@@ -302,9 +314,19 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
         idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
         runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
         preset = DEFAULT_PRESET
-    if not np.all(np.isfinite(runs)):
+    return _selection_value(x_train, runs.reshape(-1, runs.shape[-1]), preset, metric, floors)
+
+
+def _selection_value(x_train: NDArray[Any], run: NDArray[Any], preset: str, metric: str,
+                     floors: tuple[float, float] | None) -> float:
+    """The score of one (pooled) free run ``run`` (steps × N) against ``x_train`` under ``preset``: D_stsp,
+    or D_stsp/floors[0] + D_H/floors[1] for ``metric='floor-relative'``; ``inf`` if the run overflowed or the
+    score is undefined."""
+    from rnnchaos.metrics.scoring import score_trajectory
+
+    if not np.all(np.isfinite(run)):
         return float("inf")
-    s = score_trajectory(np.asarray(x_train, dtype=np.float64), runs.reshape(-1, runs.shape[-1]), preset=preset)
+    s = score_trajectory(np.asarray(x_train, dtype=np.float64), run, preset=preset)
     if metric == "floor-relative":
         if floors is None:
             raise ValueError("metric='floor-relative' needs the training floors")
@@ -327,7 +349,7 @@ def training_floors(x_train: NDArray[Any], protocol: str = "pooled") -> tuple[fl
         x_train = x_train[:SELECT_MAX_SAMPLES]
     x = np.asarray(x_train, dtype=np.float64)
     h = x.shape[0] // 2
-    s = score_trajectory(x[h:], x[:h], preset="gtf2023" if protocol == "gtf2023" else DEFAULT_PRESET)
+    s = score_trajectory(x[h:], x[:h], preset="gtf2023" if protocol.startswith("gtf2023") else DEFAULT_PRESET)
     floors = (float(s.d_stsp), float(s.d_h))
     if not all(math.isfinite(f) and f > 0 for f in floors):
         raise ValueError(f"the training series' halves give floors {floors}: floor-relative selection needs "
@@ -379,7 +401,8 @@ class Trainer:
     def _score_name(self) -> str:
         s = self.settings
         name = "D_stsp" if s.select_metric == "d_stsp" else "D_stsp/floor + D_H/floor"
-        return name + (", GTF protocol" if s.select_protocol == "gtf2023" else "")
+        return name + {"gtf2023": ", GTF protocol", "gtf2023-median": ", GTF protocol, median over "
+                       f"{s.select_starts} starts"}.get(s.select_protocol, "")
 
     # ------------------------------------------------------------------ one optimizer step
     def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:

@@ -38,32 +38,37 @@ F32 = NDArray[np.float32]
 _WORK = threading.local()
 
 
-def _work_arrays(shape: tuple[int, int, int]) -> tuple[F32, F32, F32]:
-    """Three float32 (T, B, L) work arrays, kept per thread and reused while the shape stays the same.
+def _work_arrays(T: int, nb: int, M: int, N: int, L: int) -> tuple[F32, ...]:
+    """The kernel's float32 work arrays U, H, D (T, B, L), Zpre, Zp (T, B, M), E (T, B, N) and G (T, B, M),
+    kept per thread and reused while the shapes stay the same.
 
     Fresh multi-megabyte arrays on every call cost page faults (they come from and go back to the OS):
     at T = 200, B = 16, L = 250 that was more than half of the kernel's time."""
+    shapes = ((T, nb, L),) * 3 + ((T, nb, M),) * 2 + ((T, nb, N), (T, nb, M))
     work = getattr(_WORK, "arrays", None)
-    if work is None or work[0].shape != shape:
-        work = tuple(np.empty(shape, dtype=np.float32) for _ in range(3))
+    if work is None or tuple(w.shape for w in work) != shapes:
+        work = tuple(np.empty(s, dtype=np.float32) for s in shapes)
         _WORK.arrays = work
     return work
 
 
-@numba.njit(cache=True)
+# Reassociation lets LLVM vectorise the length-L reductions (float32 summation order only); NaN and inf
+# semantics are kept (no 'nnan' / 'ninf'), so a diverging model still reports a NaN loss.
+_FASTMATH = {"reassoc", "contract", "nsz"}
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH)
 def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
                       reset: Any, cut: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
-                      D: Any, signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
+                      D: Any, Zpre: Any, Zp: Any, E: Any, G: Any,
+                      signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     L = h2.shape[0]
-    W1T = np.ascontiguousarray(W1.T)
-    W2T = np.ascontiguousarray(W2.T)
-    Zpre = np.empty((T, nb, M), dtype=np.float32)  # z_t before mixing
-    Zp = np.empty((T, nb, M), dtype=np.float32)    # z'_t after mixing
-    # U = W2 z'_t, H = φ(W2 z'_t + h2), D = dL/d(W2 z'_t): (T, nb, L) work arrays of the caller (every
-    # entry read is written first)
-    E = np.zeros((T, nb, N), dtype=np.float32)     # errors B z_t - x_t
+    W2T = np.ascontiguousarray(W2.T)  # (M, L): the rows the length-L loops run along
+    # work arrays of the caller, every entry read is written first: U = W2 z'_t, H = φ(W2 z'_t + h2),
+    # D = dL/d(W2 z'_t): (T, nb, L); Zpre = z_t before mixing, Zp = z'_t after: (T, nb, M); E = B z_t − x_t:
+    # (T, nb, N); G = dL/dz_t: (T, nb, M)
     scale = np.float32(1.0 / (nb * (T - 1) * N))
     zero = np.float32(0.0)
     loss = 0.0
@@ -75,23 +80,30 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
             Zpre[0, b, i] = v
             Zp[0, b, i] = v
     for t in range(1, T):
-        u = np.dot(Zp[t - 1], W2T)  # (nb, L)
-        U[t - 1] = u
-        # branch-free (the signs are random, jumps would be mispredicted): max and selects
+        mo = m_obs[t]
         for b in range(nb):
-            ur = u[b]
+            zr = Zp[t - 1, b]
+            ur = U[t - 1, b]
             hr = H[t - 1, b]
+            # u = W2 z' as M axpys of length L; then φ, branch-free (max, no jumps on random signs)
+            z0 = zr[0]
+            for k in range(L):
+                ur[k] = z0 * W2T[0, k]
+            for i in range(1, M):
+                zi = zr[i]
+                for k in range(L):
+                    ur[k] += zi * W2T[i, k]
             if clipped:
                 for k in range(L):
                     hr[k] = max(ur[k] + h2[k], zero) - max(ur[k], zero)
             else:
                 for k in range(L):
                     hr[k] = max(ur[k] + h2[k], zero)
-        Z = np.dot(H[t - 1], W1T)
-        mo = m_obs[t]
-        for b in range(nb):
             for i in range(M):
-                Zpre[t, b, i] = A[i] * Zp[t - 1, b, i] + Z[b, i] + h1[i]
+                s = zero
+                for k in range(L):
+                    s += W1[i, k] * hr[k]
+                Zpre[t, b, i] = A[i] * zr[i] + s + h1[i]
             for j in range(N):
                 e = -X[b, t, j]
                 for i in range(M):
@@ -113,18 +125,16 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
     gA = np.zeros(M, dtype=np.float32)
     gh1 = np.zeros(M, dtype=np.float32)
     gh2 = np.zeros(L, dtype=np.float32)
-    gW1 = np.zeros((M, L), dtype=np.float32)
-    gW2 = np.zeros((L, M), dtype=np.float32)
     gB = np.zeros((N, M), dtype=np.float32)
     gP = np.zeros((M, N), dtype=np.float32)
     gX = np.zeros(N, dtype=np.float32)  # Σ over batch and steps of dL/dx_t (the affine offset's gradient)
     if not need_grad:
-        return loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX
+        return (loss, gA, np.zeros((M, L), dtype=np.float32), np.zeros((L, M), dtype=np.float32), gh1, gh2,
+                gB, gP, gX)
     two_scale = np.float32(2.0) * scale
-    G = np.zeros((T, nb, M), dtype=np.float32)   # dL/dz_t (before mixing)
     gpost = np.zeros((nb, M), dtype=np.float32)  # dL/dz'_t
     Q = np.empty(N, dtype=np.float32)
-    gW2T = np.zeros((M, L), dtype=np.float32)
+    cr = np.empty(L, dtype=np.float32)
     for t in range(T - 1, 0, -1):
         mo = m_obs[t]
         keep = not (cut[t] or reset[t])
@@ -145,15 +155,21 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
                 gX[j] -= q_par
                 for i in range(M):
                     gB[j, i] += q_par * Zpre[t, b, i]
+            gr = G[t, b]
             for i in range(M):
                 g = gpost[b, i] if keep else zero
                 for j in range(N):
                     g += Q[j] * Bm[j, i]
-                G[t, b, i] = g
-        c = np.dot(G[t], W1)  # (nb, L)
-        for b in range(nb):
+                gr[i] = g
+            # c = gᵀ W1 (length L, M axpys), d = c ⊙ φ'(u), dL/dz'_{t−1} = A ⊙ g + W2ᵀ d
+            g0 = gr[0]
+            for k in range(L):
+                cr[k] = g0 * W1[0, k]
+            for i in range(1, M):
+                gi = gr[i]
+                for k in range(L):
+                    cr[k] += gi * W1[i, k]
             ur = U[t - 1, b]
-            cr = c[b]
             dr = D[t - 1, b]
             for k in range(L):
                 dv = cr[k] if ur[k] + h2[k] > 0 else zero
@@ -162,28 +178,23 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
             if clipped:
                 for k in range(L):
                     dr[k] -= cr[k] if ur[k] > 0 else zero
-            # dW1 += g φᵀ and dW2ᵀ += z' dᵀ while the rows are in cache (axpys over the L hidden units)
-            hr = H[t - 1, b]
             for i in range(M):
-                gi = G[t, b, i]
-                zi = Zp[t - 1, b, i]
+                s = zero
                 for k in range(L):
-                    gW1[i, k] += gi * hr[k]
-                    gW2T[i, k] += zi * dr[k]
-        back = np.dot(D[t - 1], W2)  # (nb, M)
-        for b in range(nb):
-            for i in range(M):
-                gpost[b, i] = A[i] * G[t, b, i] + back[b, i]
+                    s += W2T[i, k] * dr[k]
+                gpost[b, i] = A[i] * gr[i] + s
     # z'_0 = P x_0: its gradient reaches P (and x_0)
     for b in range(nb):
         for i in range(M):
             for j in range(N):
                 gP[i, j] += gpost[b, i] * X[b, 0, j]
                 gX[j] += P[i, j] * gpost[b, i]
+    # dW1 = Σ_t g_t φ_{t−1}ᵀ and dW2 = Σ_t d_{t−1} z'_{t−1}ᵀ: one GEMM each over all (T − 1)·B rows
     R = (T - 1) * nb
-    Gf = G[1:].reshape((R, M))
+    Gf = G[1:T].reshape((R, M))
     Zf = Zp[:T - 1].reshape((R, M))
-    gW2 = np.ascontiguousarray(gW2T.T)
+    gW1 = np.dot(Gf.T, H[:T - 1].reshape((R, L)))
+    gW2 = np.dot(D[:T - 1].reshape((R, L)).T, Zf)
     for i in range(M):
         sa = zero
         sh = zero
@@ -226,10 +237,10 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
                          f"{W2.shape}, {h1.shape} and {h2.shape}")
     f32 = np.float32
     c = np.ascontiguousarray
-    U, H, D = _work_arrays((Xs.shape[1], Xs.shape[0], L))
+    work = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], L)
     out = _forward_backward(
         Xs, c(A, dtype=f32), c(W1, dtype=f32), c(W2, dtype=f32), c(h1, dtype=f32), c(h2, dtype=f32),
         c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
-        bool(clipped), need_grad, U, H, D, bool(signal_grad))
+        bool(clipped), need_grad, *work, bool(signal_grad))
     loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX = out
     return float(loss), gA, gW1, gW2, gh1, gh2, gB, gP, -gX

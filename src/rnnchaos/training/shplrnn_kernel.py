@@ -237,10 +237,10 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
                          f"{W2.shape}, {h1.shape} and {h2.shape}")
     f32 = np.float32
     c = np.ascontiguousarray
-    work = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], L)
+    U, H, D, Zpre, Zp, E, G = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], L)
     out = _forward_backward(
         Xs, c(A, dtype=f32), c(W1, dtype=f32), c(W2, dtype=f32), c(h1, dtype=f32), c(h2, dtype=f32),
         c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
-        bool(clipped), need_grad, *work, bool(signal_grad))
+        bool(clipped), need_grad, U, H, D, Zpre, Zp, E, G, bool(signal_grad))
     loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX = out
     return float(loss), gA, gW1, gW2, gh1, gh2, gB, gP, -gX

@@ -34,7 +34,7 @@ def pinv_vjp(B: NDArray[np.float32], P: NDArray[np.float32], gP: NDArray[np.floa
     out = -(P.T @ gP @ P.T)
     out += (np.eye(n, dtype=B.dtype) - B @ P) @ gPt @ (P @ P.T)
     out += (P.T @ P) @ gPt @ (np.eye(m, dtype=B.dtype) - P @ B)
-    return out
+    return out.astype(np.float32, copy=False)
 
 
 def has_fused_kernel(model: Any, device: torch.device) -> bool:

@@ -55,17 +55,21 @@ def _work_arrays(T: int, nb: int, M: int, N: int, L: int) -> tuple[F32, ...]:
 # Reassociation lets LLVM vectorise the length-L reductions (float32 summation order only); NaN and inf
 # semantics are kept (no 'nnan' / 'ninf'), so a diverging model still reports a NaN loss.
 _FASTMATH = {"reassoc", "contract", "nsz"}
+# The hidden width is padded with zeros (zero weights and bias: φ = 0 and no gradient there) to a multiple of
+# 64 floats, four 16-wide vectors, the stride of LLVM's vectorised and interleaved loops: L = 250 otherwise
+# leaves a scalar tail of 58 iterations in each of the ~20 length-L loops per step and sequence.
+_STRIDE = 64
 
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
-def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
+def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
                       reset: Any, cut: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
                       D: Any, Zpre: Any, Zp: Any, E: Any, G: Any,
                       signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     L = h2.shape[0]
-    W2T = np.ascontiguousarray(W2.T)  # (M, L): the rows the length-L loops run along
+    # W1, W2ᵀ: (M, L), h2: (L,), L padded with zeros to a multiple of the vector loops' stride (no scalar tails)
     # work arrays of the caller, every entry read is written first: U = W2 z'_t, H = φ(W2 z'_t + h2),
     # D = dL/d(W2 z'_t): (T, nb, L); Zpre = z_t before mixing, Zp = z'_t after: (T, nb, M); E = B z_t − x_t:
     # (T, nb, N); G = dL/dz_t: (T, nb, M)
@@ -129,8 +133,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
     gP = np.zeros((M, N), dtype=np.float32)
     gX = np.zeros(N, dtype=np.float32)  # Σ over batch and steps of dL/dx_t (the affine offset's gradient)
     if not need_grad:
-        return (loss, gA, np.zeros((M, L), dtype=np.float32), np.zeros((L, M), dtype=np.float32), gh1, gh2,
-                gB, gP, gX)
+        return loss, gA, np.zeros((M, L), dtype=np.float32), np.zeros((M, L), dtype=np.float32), gh1, gh2, gB, gP, gX
     two_scale = np.float32(2.0) * scale
     gpost = np.zeros((nb, M), dtype=np.float32)  # dL/dz'_t
     Q = np.empty(N, dtype=np.float32)
@@ -189,12 +192,26 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
             for j in range(N):
                 gP[i, j] += gpost[b, i] * X[b, 0, j]
                 gX[j] += P[i, j] * gpost[b, i]
-    # dW1 = Σ_t g_t φ_{t−1}ᵀ and dW2 = Σ_t d_{t−1} z'_{t−1}ᵀ: one GEMM each over all (T − 1)·B rows
+    # dW1 = Σ_t g_t φ_{t−1}ᵀ and dW2ᵀ = Σ_t z'_{t−1} d_{t−1}ᵀ over all (T − 1)·B rows in one pass, as axpys
+    # of length L into the (M, L) accumulators held in L1 (twice as fast as numba's BLAS call for M = 5)
     R = (T - 1) * nb
     Gf = G[1:T].reshape((R, M))
     Zf = Zp[:T - 1].reshape((R, M))
-    gW1 = np.dot(Gf.T, H[:T - 1].reshape((R, L)))
-    gW2 = np.dot(D[:T - 1].reshape((R, L)).T, Zf)
+    Hf = H[:T - 1].reshape((R, L))
+    Df = D[:T - 1].reshape((R, L))
+    gW1 = np.zeros((M, L), dtype=np.float32)
+    gW2T = np.zeros((M, L), dtype=np.float32)
+    for r in range(R):
+        hr = Hf[r]
+        dr = Df[r]
+        for i in range(M):
+            gi = Gf[r, i]
+            zi = Zf[r, i]
+            w1 = gW1[i]
+            w2 = gW2T[i]
+            for k in range(L):
+                w1[k] += gi * hr[k]
+                w2[k] += zi * dr[k]
     for i in range(M):
         sa = zero
         sh = zero
@@ -203,7 +220,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2: Any, h1: Any, h2: Any, Bm: An
             sh += Gf[r, i]
         gA[i] = sa
         gh1[i] = sh
-    return loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX
+    return loss, gA, gW1, gW2T, gh1, gh2, gB, gP, gX
 
 
 def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm: F32, P: F32, m_obs: F32,
@@ -237,10 +254,18 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
                          f"{W2.shape}, {h1.shape} and {h2.shape}")
     f32 = np.float32
     c = np.ascontiguousarray
-    U, H, D, Zpre, Zp, E, G = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], L)
+    Lp = -(-L // _STRIDE) * _STRIDE
+    W1p = np.zeros((M, Lp), dtype=f32)
+    W2Tp = np.zeros((M, Lp), dtype=f32)
+    h2p = np.zeros(Lp, dtype=f32)
+    W1p[:, :L] = W1
+    W2Tp[:, :L] = W2.T
+    h2p[:L] = h2
+    U, H, D, Zpre, Zp, E, G = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], Lp)
     out = _forward_backward(
-        Xs, c(A, dtype=f32), c(W1, dtype=f32), c(W2, dtype=f32), c(h1, dtype=f32), c(h2, dtype=f32),
+        Xs, c(A, dtype=f32), W1p, W2Tp, c(h1, dtype=f32), h2p,
         c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
         bool(clipped), need_grad, U, H, D, Zpre, Zp, E, G, bool(signal_grad))
-    loss, gA, gW1, gW2, gh1, gh2, gB, gP, gX = out
+    loss, gA, gW1, gW2T, gh1, gh2, gB, gP, gX = out
+    gW1, gW2, gh2 = c(gW1[:, :L]), c(gW2T[:, :L].T), c(gh2[:L])
     return float(loss), gA, gW1, gW2, gh1, gh2, gB, gP, -gX

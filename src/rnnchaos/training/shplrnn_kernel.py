@@ -61,6 +61,58 @@ _FASTMATH = {"reassoc", "contract", "nsz"}
 _STRIDE = 64
 
 
+@numba.njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _combine_rows(out: Any, c: Any, W: Any) -> None:  # pragma: no cover - compiled
+    """out = Σ_i c_i W[i] for W (M, L), in passes of up to four rows: one load and store of ``out`` per pass
+    where the row-by-row axpys did one per row."""
+    M, L = W.shape
+    n0 = M % 4
+    if n0 == 0:
+        n0 = 4
+    if n0 == 1:
+        a0 = c[0]
+        for k in range(L):
+            out[k] = a0 * W[0, k]
+    elif n0 == 2:
+        a0, a1 = c[0], c[1]
+        for k in range(L):
+            out[k] = a0 * W[0, k] + a1 * W[1, k]
+    elif n0 == 3:
+        a0, a1, a2 = c[0], c[1], c[2]
+        for k in range(L):
+            out[k] = a0 * W[0, k] + a1 * W[1, k] + a2 * W[2, k]
+    else:
+        a0, a1, a2, a3 = c[0], c[1], c[2], c[3]
+        for k in range(L):
+            out[k] = a0 * W[0, k] + a1 * W[1, k] + a2 * W[2, k] + a3 * W[3, k]
+    for i in range(n0, M, 4):
+        a0, a1, a2, a3 = c[i], c[i + 1], c[i + 2], c[i + 3]
+        for k in range(L):
+            out[k] += a0 * W[i, k] + a1 * W[i + 1, k] + a2 * W[i + 2, k] + a3 * W[i + 3, k]
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _row_dots(out: Any, W: Any, v: Any) -> None:  # pragma: no cover - compiled
+    """out_i = W[i] · v for the M rows of W (M, L), four rows per pass over ``v``."""
+    M, L = W.shape
+    zero = np.float32(0.0)
+    m4 = M - M % 4
+    for i in range(0, m4, 4):
+        s0 = s1 = s2 = s3 = zero
+        for k in range(L):
+            x = v[k]
+            s0 += W[i, k] * x
+            s1 += W[i + 1, k] * x
+            s2 += W[i + 2, k] * x
+            s3 += W[i + 3, k] * x
+        out[i], out[i + 1], out[i + 2], out[i + 3] = s0, s1, s2, s3
+    for i in range(m4, M):
+        s = zero
+        for k in range(L):
+            s += W[i, k] * v[k]
+        out[i] = s
+
+
 @numba.njit(cache=True, fastmath=_FASTMATH)
 def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
                       reset: Any, cut: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
@@ -76,6 +128,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
     scale = np.float32(1.0 / (nb * (T - 1) * N))
     zero = np.float32(0.0)
     loss = 0.0
+    tmp = np.empty(M, dtype=np.float32)
     for b in range(nb):
         for i in range(M):
             v = zero
@@ -89,25 +142,17 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
             zr = Zp[t - 1, b]
             ur = U[t - 1, b]
             hr = H[t - 1, b]
-            # u = W2 z' as M axpys of length L; then φ, branch-free (max, no jumps on random signs)
-            z0 = zr[0]
-            for k in range(L):
-                ur[k] = z0 * W2T[0, k]
-            for i in range(1, M):
-                zi = zr[i]
-                for k in range(L):
-                    ur[k] += zi * W2T[i, k]
+            # u = W2 z', then φ, branch-free (max, no jumps on random signs), then W1 φ
+            _combine_rows(ur, zr, W2T)
             if clipped:
                 for k in range(L):
                     hr[k] = max(ur[k] + h2[k], zero) - max(ur[k], zero)
             else:
                 for k in range(L):
                     hr[k] = max(ur[k] + h2[k], zero)
+            _row_dots(tmp, W1, hr)
             for i in range(M):
-                s = zero
-                for k in range(L):
-                    s += W1[i, k] * hr[k]
-                Zpre[t, b, i] = A[i] * zr[i] + s + h1[i]
+                Zpre[t, b, i] = A[i] * zr[i] + tmp[i] + h1[i]
             for j in range(N):
                 e = -X[b, t, j]
                 for i in range(M):
@@ -165,13 +210,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
                     g += Q[j] * Bm[j, i]
                 gr[i] = g
             # c = gᵀ W1 (length L, M axpys), d = c ⊙ φ'(u), dL/dz'_{t−1} = A ⊙ g + W2ᵀ d
-            g0 = gr[0]
-            for k in range(L):
-                cr[k] = g0 * W1[0, k]
-            for i in range(1, M):
-                gi = gr[i]
-                for k in range(L):
-                    cr[k] += gi * W1[i, k]
+            _combine_rows(cr, gr, W1)
             ur = U[t - 1, b]
             dr = D[t - 1, b]
             for k in range(L):
@@ -181,11 +220,9 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
             if clipped:
                 for k in range(L):
                     dr[k] -= cr[k] if ur[k] > 0 else zero
+            _row_dots(tmp, W2T, dr)
             for i in range(M):
-                s = zero
-                for k in range(L):
-                    s += W2T[i, k] * dr[k]
-                gpost[b, i] = A[i] * gr[i] + s
+                gpost[b, i] = A[i] * gr[i] + tmp[i]
     # z'_0 = P x_0: its gradient reaches P (and x_0)
     for b in range(nb):
         for i in range(M):

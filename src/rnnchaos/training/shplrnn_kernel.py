@@ -15,11 +15,15 @@ Backward: with g_t = dL/dz_t, c = (g_t W1) (1 × L), the hidden derivative d = [
 or [v > 0] (u = W2 z', v = u + h2), dL/dz'_{t−1} = A ⊙ g_t + (c ⊙ d) W2; dW1 = Σ g φᵀ, dW2 = Σ (c ⊙ d) z'ᵀ,
 dh2 = Σ c ⊙ [v > 0], dA = Σ g ⊙ z', dh1 = Σ g.
 
-Cost: per step four (B × M)·(M × L)-sized BLAS products (two forward, two backward), the dW1 / dW2
-accumulations as 2·B·M axpys of length L while the rows are in cache, and O(B·L + B·M·N) loops, all inside
-one compiled (numba) function: O(T·B·M·L) with no per-step Python or autograd overhead (about 3 ms for
-B = 16, T = 200, M = 5, L = 250 on one core).  Memory: three (T, B, L) float32 work arrays, reused across
-calls of one thread.  float32 throughout.
+Cost: O(T·B·M·L) multiply-adds, all inside one compiled (numba) function with no per-step Python, BLAS or
+autograd overhead.  The (B × M)·(M × L)-sized products of each step are hand loops along the L hidden units,
+four rows of W1 / W2ᵀ per pass (BLAS on an inner dimension of M = 5 pays call overhead and moves more
+memory than it computes); L is padded with zeros to a multiple of 64 so that the vectorised loops have no
+scalar tails; dW1 and dW2 are accumulated in one pass over the stored rows after the backward loop.  About
+1.7–1.9 ms (CPU) for B = 16, T = 200, M = 5, L = 250 on one core, against 2.4–2.8 ms with per-step BLAS
+calls and axpys (``/tmp`` micro-benchmark, machine under load; docs/training.md, "The GTF line").  Memory:
+three (T, B, L) and four (T, B, M or N) float32 work arrays, reused across calls of one thread.  float32
+throughout.
 """
 
 from __future__ import annotations

@@ -217,13 +217,18 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
             _combine_rows(cr, gr, W1)
             ur = U[t - 1, b]
             dr = D[t - 1, b]
-            for k in range(L):
-                dv = cr[k] if ur[k] + h2[k] > 0 else zero
-                gh2[k] += dv
-                dr[k] = dv
-            if clipped:
+            if clipped:  # one pass: d = c ⊙ ([v > 0] − [u > 0])
                 for k in range(L):
-                    dr[k] -= cr[k] if ur[k] > 0 else zero
+                    cv = cr[k]
+                    uv = ur[k]
+                    dv = cv if uv + h2[k] > 0 else zero
+                    gh2[k] += dv
+                    dr[k] = dv - (cv if uv > 0 else zero)
+            else:
+                for k in range(L):
+                    dv = cr[k] if ur[k] + h2[k] > 0 else zero
+                    gh2[k] += dv
+                    dr[k] = dv
             _row_dots(tmp, W2T, dr)
             for i in range(M):
                 gpost[b, i] = A[i] * gr[i] + tmp[i]

@@ -157,3 +157,19 @@ def test_trainer_runs_the_fused_kernel_and_matches_its_autograd_path(arch, kw):
         trainer.fast = fast
         histories.append([e["loss"] for e in trainer.run().history])
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 6), (6, 3), (5, 5)])
+def test_pinv_vjp_equals_float64_autograd(shape):
+    """The closed-form pullback of P = pinv(B) that chains the kernels' dL/dP to B, against autograd
+    through the SVD, for wide, tall and square B."""
+    from rnnchaos.training.fused_kernels import pinv_vjp
+
+    rng = np.random.default_rng(3)
+    B = rng.standard_normal(shape)
+    gP = rng.standard_normal(shape[::-1])
+    Bt = torch.tensor(B, requires_grad=True)
+    (want,) = torch.autograd.grad(torch.linalg.pinv(Bt), Bt, torch.tensor(gP))
+    got = pinv_vjp(B.astype(np.float32), np.linalg.pinv(B).astype(np.float32), gP.astype(np.float32))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want.numpy(), atol=1e-5 * np.abs(want.numpy()).max())

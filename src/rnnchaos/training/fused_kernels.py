@@ -8,8 +8,9 @@ observation models):
   (the ALRNN of Brenner et al. 2024 is the PLRNN with its first M − P units linear);
 * ``shplrnn`` (plain and clipped): :func:`rnnchaos.training.shplrnn_kernel.shplrnn_loss_and_grad`.
 
-The observation matrix's pseudo-inverse ``P = pinv(B)`` is chained by autograd (a tiny graph), so the
-gradients equal PyTorch autograd of :func:`rnnchaos.training.torch_loss.forced_sequence_loss` (tested to
+The observation matrix's pseudo-inverse ``P = pinv(B)`` is chained by the closed-form derivative of the
+pseudo-inverse at constant rank (Golub & Pereyra 1973; :func:`pinv_vjp`, in NumPy: an autograd graph through
+the SVD cost more than a third of the shPLRNN's batch), so the gradients equal PyTorch autograd of :func:`rnnchaos.training.torch_loss.forced_sequence_loss` (tested to
 float32 round-off against float64 autograd).  Float32 models on the CPU without external inputs only.
 """
 
@@ -23,6 +24,17 @@ from numpy.typing import NDArray
 
 from rnnchaos.training.plrnn_kernel import almost_linear_loss_and_grad, identity_observation
 from rnnchaos.training.shplrnn_kernel import shplrnn_loss_and_grad
+
+
+def pinv_vjp(B: NDArray[np.float32], P: NDArray[np.float32], gP: NDArray[np.float32]) -> NDArray[np.float32]:
+    """dL/dB from dL/dP for P = pinv(B), B (N, M), at constant rank (Golub & Pereyra 1973):
+    −Pᵀ gP Pᵀ + (I − B P) gPᵀ P Pᵀ + Pᵀ P gPᵀ (I − P B).  Cost O(N·M·max(N, M))."""
+    n, m = B.shape
+    gPt = gP.T
+    out = -(P.T @ gP @ P.T)
+    out += (np.eye(n, dtype=B.dtype) - B @ P) @ gPt @ (P @ P.T)
+    out += (P.T @ P) @ gPt @ (np.eye(m, dtype=B.dtype) - P @ B)
+    return out.astype(np.float32, copy=False)
 
 
 def has_fused_kernel(model: Any, device: torch.device) -> bool:
@@ -44,12 +56,11 @@ def fused_loss_and_grad(model: Any, X: NDArray[np.float32], m_obs: NDArray[np.fl
     ``signal_grad=False``: the forcing signals are constants of the observation parameters
     (:func:`rnnchaos.training.torch_loss.forced_sequence_loss`)."""
     obs = model.observation
-    Pt: torch.Tensor | None = None
     if obs == "identity":
         Bm, P = identity_observation(model.obs_dim, model.latent_dim)
     else:
-        Pt = torch.linalg.pinv(model.B)
-        Bm, P = model.B.detach().numpy(), Pt.detach().numpy()
+        Bm = model.B.detach().numpy()
+        P = np.linalg.pinv(Bm).astype(np.float32, copy=False)
     b = model.b.detach().numpy() if obs == "affine" else None
     grads: dict[str, NDArray[np.float32]]
     if model.arch == "shplrnn":
@@ -64,9 +75,8 @@ def fused_loss_and_grad(model: Any, X: NDArray[np.float32], m_obs: NDArray[np.fl
         grads = {"A": gA, "W": gW, "h": gh}
     for name, g in grads.items():
         getattr(model, name).grad = torch.from_numpy(g)
-    if Pt is not None:
-        (gPB,) = torch.autograd.grad(Pt, model.B, torch.from_numpy(gP))
-        model.B.grad = torch.from_numpy(gB) + gPB
+    if obs != "identity":
+        model.B.grad = torch.from_numpy(gB + pinv_vjp(Bm, P, gP))
     if b is not None:
         model.b.grad = torch.from_numpy(gb)
     return loss

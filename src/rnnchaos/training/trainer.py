@@ -389,7 +389,9 @@ class Trainer:
                               if settings.select_every and settings.select_metric == "floor-relative" else None)
         params = [p for p in model.parameters() if p.requires_grad]
         opt_cls = torch.optim.Adam if settings.optimizer == "adam" else torch.optim.RAdam
-        self.optimizer = opt_cls(params, lr=settings.lr)
+        # foreach: one multi-tensor update instead of a Python loop over the parameters (on the CPU RAdam's step
+        # took 0.35 ms against 0.22 ms, an eighth of an shPLRNN batch with the fused kernel); same formulas
+        self.optimizer = opt_cls(params, lr=settings.lr, foreach=True)
         self.params = params
         self.fast = uses_fast_path(model, self.device)
         self.alpha = settings.forcing.alpha

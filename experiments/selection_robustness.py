@@ -8,7 +8,10 @@ selection score of :func:`rnnchaos.training.trainer.selection_score`) is recompu
     (``--perturb`` draws).
 If the scores from other starts or of nearby parameters scatter far more than the selected score, the
 selection picked a lucky start (multistable or intermittent dynamics) rather than a good model.  The held-out
-data are never read.
+data are read only with ``--held-out-starts K`` (evaluation after training, never selection): the GTF protocol's
+D_stsp and D_H on the test data from the single start ``test[0]`` (what the benchmark table reports) and their
+medians over K runs started from the test points ``i·T // K``, to show how much of a table difference is the
+scatter of one chaotic run.
 
     RNNCHAOS_DATA_DIR=../shared/data .venv/bin/python experiments/selection_robustness.py \
         experiments/results/dsr_benchmark_decay/runs/gtf-ecg__*  --dataset gtf:ecg --json OUT.json
@@ -46,6 +49,19 @@ def score_from(model: torch.nn.Module, xs: np.ndarray, start: int, floors: tuple
     return float(v) if math.isfinite(v) else math.inf
 
 
+def held_out(rec: Reconstructor, test: np.ndarray, k: int) -> dict[str, object]:
+    """GTF-protocol (D_stsp, D_H) on the test data (data units, preset gtf2023, one run each) from the test points
+    ``i·T // k``, i = 0 … k − 1; ``first`` is the benchmark table's start (i = 0)."""
+    n = test.shape[0]
+    each = []
+    for start in (np.arange(k) * n) // k:
+        run = rec.generate(int(math.floor(1.25 * n)), x0=test[int(start)])[int(math.floor(0.25 * n)):]
+        s = score_trajectory(test, np.asarray(run, dtype=np.float64), preset="gtf2023")
+        each.append((round(float(s.d_stsp), 3), round(float(s.d_h), 4)))
+    med = (float(np.median([e[0] for e in each])), float(np.median([e[1] for e in each])))
+    return {"first": each[0], "median": (round(med[0], 3), round(med[1], 4)), "each": each}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+")
@@ -53,9 +69,10 @@ def main() -> int:
     ap.add_argument("--starts", type=int, default=6)
     ap.add_argument("--perturb", type=int, default=6)
     ap.add_argument("--rel-noise", type=float, default=1e-4)
+    ap.add_argument("--held-out-starts", type=int, default=0)
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
-    train, _ = load_split(a.dataset)
+    train, test = load_split(a.dataset)
     out = []
     with single_thread():
         for run in a.runs:
@@ -75,10 +92,14 @@ def main() -> int:
                         p.mul_(1 + a.rel_noise * torch.as_tensor(rng.standard_normal(p.shape), dtype=p.dtype))
                 by_param.append(score_from(m2, xs, 0, floors))
             row = {"run": run, "first": first, "starts": by_start, "perturbed": by_param,
-                   "median_starts": float(np.median(by_start)), "median_perturbed": float(np.median(by_param))}
+                   "median_starts": float(np.median(by_start)), "median_perturbed": float(np.median(by_param)) if by_param else None}
+            if a.held_out_starts:
+                row["held_out"] = held_out(rec, test, a.held_out_starts)
+                print(f"  held out: test[0] {row['held_out']['first']}; median over {a.held_out_starts} starts "
+                      f"{row['held_out']['median']}; each {row['held_out']['each']}", flush=True)
             out.append(row)
             print(f"{run.split('/')[-1]}: first {first:.2f}; other starts median {row['median_starts']:.2f} "
-                  f"{np.round(by_start, 1).tolist()}; perturbed {a.rel_noise:g} median {row['median_perturbed']:.2f} "
+                  f"{np.round(by_start, 1).tolist()}; perturbed {a.rel_noise:g} median {row['median_perturbed']} "
                   f"{np.round(by_param, 1).tolist()}", flush=True)
     if a.json:
         with open(a.json, "w", encoding="utf-8") as fh:

@@ -107,6 +107,74 @@ def timed_spectrum(model: Any, steps: int, k: int, ics: int, transient: int, see
     return res, 1e3 * cpu / (steps + 100), time.perf_counter() - t
 
 
+def big_row(steps: int, dtype: str) -> dict[str, Any]:
+    """First 64 exponents of the N = 4096 tanh RNN (g = 1.5) over ``steps`` steps in ``dtype``: CPU and wall time,
+    peak RSS (``ru_maxrss`` of this process, so run one dtype per process for a clean figure)."""
+    huge = build_model("rnn", 1, 4096, gain=1.5, init="normal", seed=0, dtype=torch.float64)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    c = time.process_time()
+    r, ms, wall = timed_spectrum(huge, steps, 64, 1, 100, 0, dtype)
+    return {"ms_per_step": ms, "cpu_s": time.process_time() - c, "wall_s": wall, "steps": steps,
+            "projected_10000_steps_s": ms * 10_100 / 1e3,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_before_mib": rss0 / 1024, "mean_reortho_interval": r.mean_reortho_interval,
+            "reortho_every_last": r.reortho_every, "lambda_max": r.lambda_max,
+            "exponents": [float(v) for v in r.exponents], "stderr": [float(v) for v in r.stderr]}
+
+
+def float32_vs_float64(rows: dict[str, Any]) -> dict[str, float]:
+    """The float32 exponents against the float64 ones (same model, start and frame)."""
+    e64, e32 = np.array(rows["float64"]["exponents"]), np.array(rows["float32"]["exponents"])
+    se = np.array(rows["float64"]["stderr"])
+    return {"max_abs_diff": float(np.max(np.abs(e32 - e64))), "lambda_max_diff": float(e32[0] - e64[0]),
+            "max_diff_over_stderr": float(np.max(np.abs(e32 - e64) / se))}
+
+
+def big_lines(rows: dict[str, Any]) -> list[str]:
+    """Report lines of the N = 4096 rows present in ``rows``."""
+    lines = []
+    for dt in ("float64", "float32"):
+        if dt not in rows:
+            continue
+        row = rows[dt]
+        cpu = f", {row['cpu_s']:.0f} s CPU" if "cpu_s" in row else ""
+        what = "measured" if row["steps"] >= 10_000 else "projected"
+        lines.append(f"tanh RNN N=4096, first 64 exponents, {dt}: {row['steps']} steps in {row['wall_s']:.0f} s wall{cpu}, "
+                     f"{row['ms_per_step']:.1f} ms/step CPU -> {row['projected_10000_steps_s']:.0f} s CPU for 10,000 steps "
+                     f"({what}); peak RSS {row['peak_rss_mib']:.0f} MiB; mean QR interval "
+                     f"{row['mean_reortho_interval']:.1f}; lambda_max {row['lambda_max']:.4f}")
+    if "float32_vs_float64" in rows:
+        d = rows["float32_vs_float64"]
+        lines.append(f"  float32 vs float64 (same start, {rows['float64']['steps']} steps): max |Δλ| {d['max_abs_diff']:.2e}, "
+                     f"Δλ_max {d['lambda_max_diff']:+.2e}, max |Δλ|/stderr {d['max_diff_over_stderr']:.2f}")
+    return lines
+
+
+def big_only(steps: int, dtype: str) -> None:
+    """``--only n4096``: one dtype of the N = 4096 section in this process (its own peak RSS), written to
+    results/bench_rnn_spectrum_n4096.json (merged with the other dtype's row if present) and .md."""
+    path = RESULTS / "bench_rnn_spectrum_n4096.json"
+    rows: dict[str, Any] = {}
+    if path.exists():
+        import json
+
+        rows = json.loads(path.read_text())
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        load0 = os.getloadavg()[0]
+        rows[dtype] = {**big_row(steps, dtype), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
+                       "threads": 1}
+    rows.pop("float32_vs_float64", None)
+    if "float64" in rows and "float32" in rows and rows["float64"]["steps"] == rows["float32"]["steps"]:
+        rows["float32_vs_float64"] = float32_vs_float64(rows)
+    RESULTS.mkdir(exist_ok=True)
+    write_json_atomic(path, rows)
+    lines = big_lines(rows)
+    print("\n".join(lines), flush=True)
+    write_text_atomic(RESULTS / "bench_rnn_spectrum_n4096.md", "# bench_rnn_spectrum --only n4096\n\n```\n"
+                      + "\n".join(lines) + "\n```\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=10_000, help="accumulation steps of the N = 256 CLI run")
@@ -116,7 +184,13 @@ def main() -> None:
     ap.add_argument("--naive1000-steps", type=int, default=20, help="naive steps of the N = 1000 baseline")
     ap.add_argument("--floor-steps", type=int, default=2000)
     ap.add_argument("--quick", action="store_true", help="short runs (a smoke test, not the figures)")
+    ap.add_argument("--only", choices=("all", "n4096"), default="all",
+                    help="n4096: only the N = 4096 section, one --dtype, --big-steps steps")
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="tangent dtype of --only n4096")
     args = ap.parse_args()
+    if args.only == "n4096":
+        big_only(args.big_steps, args.dtype)
+        return
     out_args = vars(args).copy()
     if args.quick:
         args.steps, args.naive_steps, args.big_steps = 500, 10, 20
@@ -211,30 +285,10 @@ def main() -> None:
         flush()
 
         # ---------------------------------------------------------------- N = 4096, first 64
-        huge = build_model("rnn", 1, 4096, gain=1.5, init="normal", seed=0, dtype=torch.float64)
-        rows = {}
-        for dt in ("float64", "float32"):
-            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            r, ms, wall = timed_spectrum(huge, args.big_steps, 64, 1, 100, 0, dt)
-            rows[dt] = {"ms_per_step": ms, "wall_s": wall, "steps": args.big_steps,
-                        "projected_10000_steps_s": ms * 10_100 / 1e3,
-                        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                        "peak_rss_before_mib": rss0 / 1024, "mean_reortho_interval": r.mean_reortho_interval,
-                        "exponents": [float(v) for v in r.exponents], "stderr": [float(v) for v in r.stderr]}
-        e64, e32 = np.array(rows["float64"]["exponents"]), np.array(rows["float32"]["exponents"])
-        se = np.array(rows["float64"]["stderr"])
-        rows["float32_vs_float64"] = {"max_abs_diff": float(np.max(np.abs(e32 - e64))),
-                                      "lambda_max_diff": float(e32[0] - e64[0]),
-                                      "max_diff_over_stderr": float(np.max(np.abs(e32 - e64) / se))}
-        out["n4096_k64"] = rows
-        for dt in ("float64", "float32"):
-            row = rows[dt]
-            say(f"tanh RNN N=4096, first 64 exponents, {dt}: {row['steps']} steps in {row['wall_s']:.0f} s wall, "
-                f"{row['ms_per_step']:.1f} ms/step CPU -> {row['projected_10000_steps_s']:.0f} s for 10,000 steps "
-                f"(projected); peak RSS {row['peak_rss_mib']:.0f} MiB; interval {row['mean_reortho_interval']:.1f}")
-        d = rows["float32_vs_float64"]
-        say(f"  float32 vs float64 (same start, {args.big_steps} steps): max |Δλ| {d['max_abs_diff']:.2e}, "
-            f"Δλ_max {d['lambda_max_diff']:+.2e}, max |Δλ|/stderr {d['max_diff_over_stderr']:.2f}")
+        rows = {dt: big_row(args.big_steps, dt) for dt in ("float64", "float32")}
+        out["n4096_k64"] = {**rows, "float32_vs_float64": float32_vs_float64(rows)}
+        for line in big_lines(out["n4096_k64"]):
+            say(line)
 
     out["load_average_end"] = os.getloadavg()[0]
     say(f"(load average {out['load_average_start']:.2f} at start, {out['load_average_end']:.2f} at end: other jobs "

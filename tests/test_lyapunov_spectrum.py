@@ -226,7 +226,13 @@ def test_result_structure_and_json():
     lor = get_system("lorenz63")
     res = quiet(lor.as_map(0.01), lor.default_initial_conditions(5, seed=0), 500, n_checkpoints=10, seed=0)
     assert res.exponents.shape == (3,) and res.per_initial_condition.shape == (5, 3)
-    assert res.running.shape == (10, 3) and res.spread.shape == (3,)
+    # one row at the first QR at or after each of 10 evenly spaced steps (rows share a QR when an interval spans
+    # several checkpoints), the last one at the final step
+    assert 2 <= res.running.shape[0] <= 10 and res.running.shape[1] == 3 and res.spread.shape == (3,)
+    assert res.running_steps.shape == (res.running.shape[0],) and res.running_steps[-1] == 500
+    assert np.all(np.diff(res.running_steps) > 0)
+    marks = np.linspace(50, 500, 10).round()
+    assert all(((res.running_steps >= m) & (res.running_steps < m + 64)).any() for m in marks)
     np.testing.assert_allclose(res.running[-1], res.exponents)
     np.testing.assert_allclose(res.exponents, res.per_initial_condition.mean(axis=0))
     np.testing.assert_allclose(res.spread, res.per_initial_condition.std(axis=0, ddof=1))

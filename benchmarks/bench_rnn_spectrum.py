@@ -297,24 +297,29 @@ def big_lines(rows: dict[str, Any]) -> list[str]:
     return lines
 
 
-def big_only(steps: int, dtype: str) -> None:
-    """``--only n4096``: one dtype of the N = 4096 section in this process (its own peak RSS), written to
-    results/bench_rnn_spectrum_n4096.json (merged with the other dtype's row if present) and .md."""
-    path = RESULTS / "bench_rnn_spectrum_n4096.json"
-    rows: dict[str, Any] = {}
-    if path.exists():
-        import json
+def big_only(steps: int, dtype: str | None) -> None:
+    """``--only n4096``: one dtype of the N = 4096 section in this process (its own peak RSS), its row written to
+    results/bench_rnn_spectrum_n4096_<dtype>.json, then merged with the other dtype's row (from that file or the
+    combined one) into results/bench_rnn_spectrum_n4096.json and .md. ``dtype`` None (``--merge``): merge only."""
+    import json
 
-        rows = json.loads(path.read_text())
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        load0 = os.getloadavg()[0]
-        rows[dtype] = {**big_row(steps, dtype), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
-                       "threads": 1}
+    RESULTS.mkdir(exist_ok=True)
+    if dtype is not None:
+        torch.set_num_threads(1)
+        with threadpool_limits(1):
+            load0 = os.getloadavg()[0]
+            row = {**big_row(steps, dtype), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
+                   "threads": 1}
+        write_json_atomic(RESULTS / f"bench_rnn_spectrum_n4096_{dtype}.json", row)
+    path = RESULTS / "bench_rnn_spectrum_n4096.json"
+    rows: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}  # read now: runs may overlap
+    for dt in ("float64", "float32"):
+        one = RESULTS / f"bench_rnn_spectrum_n4096_{dt}.json"
+        if one.exists():
+            rows[dt] = json.loads(one.read_text())
     rows.pop("float32_vs_float64", None)
     if "float64" in rows and "float32" in rows and rows["float64"]["steps"] == rows["float32"]["steps"]:
         rows["float32_vs_float64"] = float32_vs_float64(rows)
-    RESULTS.mkdir(exist_ok=True)
     write_json_atomic(path, rows)
     lines = big_lines(rows)
     print("\n".join(lines), flush=True)
@@ -337,9 +342,10 @@ def main() -> None:
                          "condition-limit sweep (--limit-steps)")
     ap.add_argument("--limit-steps", type=int, default=3000, help="steps of the condition-limit sweep")
     ap.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="tangent dtype of --only n4096")
+    ap.add_argument("--merge", action="store_true", help="with --only n4096: no run, merge the per-dtype rows")
     args = ap.parse_args()
     if args.only == "n4096":
-        big_only(args.big_steps, args.dtype)
+        big_only(args.big_steps, None if args.merge else args.dtype)
         return
     if args.only == "limits":
         torch.set_num_threads(1)

@@ -17,8 +17,9 @@ whatever ``m``, as long as the frame stays finite and its columns stay numerical
 computed ``log |r_ii|`` lose about ``log10 κ`` of their 16 digits, ``κ = max |r_ii| / min |r_ii|``. The
 adaptive schedule probes one step, then doubles the interval after each QR up to ``AUTO_MAX_INTERVAL``
 (64) and cuts it as soon as the last block's per-step growth says the next one would span more than
-``CONDITION_LIMIT`` (1e12: ~4 digits left) or grow past ``e^MAX_LOG_GROWTH``. So for a full spectrum the
-interval follows the gap ``λ_1 - λ_N`` (~6 steps for a tanh RNN with N = 256, g = 1.5) and for the first
+``CONDITION_LIMIT`` (1e13: ~3 digits left; chosen by measurement, docs/rnn.md) or grow past ``e^MAX_LOG_GROWTH``.
+So for a full spectrum the
+interval follows the gap ``λ_1 - λ_N`` (~7 steps for a tanh RNN with N = 256, g = 1.5) and for the first
 few exponents it reaches the cap. The loop (:func:`run_tangent_qr`) is shared with the torch engine.
 
 Cost: ``transient`` state steps, then ``(tangent_transient + n_steps)`` tangent steps (each one map
@@ -64,8 +65,10 @@ __all__ = ["AUTO_MAX_INTERVAL", "LyapunovSpectrum", "LyapunovSpectrumWarning", "
            "safe_interval", "summarise_run"]
 
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
-#: lost most of their digits: the reorthonormalisation interval is halved automatically.
-CONDITION_LIMIT = 1e12
+#: lost most of their digits: the reorthonormalisation interval is cut. 1e13 by measurement (benchmarks/
+#: bench_rnn_spectrum.py --only limits: N = 256 full spectrum, 0.01 standard errors from QR-every-step, 10 %
+#: faster than 1e12; 1e14 moved the smallest exponents by 0.17 standard errors)
+CONDITION_LIMIT = 1e13
 #: ``reortho_every="auto"``: the longest interval between two QRs the adaptive schedule reaches (steps)
 AUTO_MAX_INTERVAL = 64
 #: the adaptive schedule recomputes a block whose diag R spanned more than this times the condition limit

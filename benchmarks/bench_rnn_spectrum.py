@@ -10,7 +10,9 @@ All timings in one process, one thread (OMP/OPENBLAS/MKL = 1, ``threadpool_limit
 * CLI default: :func:`rnnchaos.cli.rnn._lyapunov` with the CLI's defaults (adaptive QR interval,
   LAPACK Householder QR, 1,000 transient steps, 100 frame-alignment steps), as
   ``rnnchaos rnn-lyapunov --arch rnn --hidden 256 --gain 1.5 --steps 10000 --exponents 256 --ics 1``;
-* the QR kernels on the same frame (np.linalg.qr, LAPACK geqrf + orgqr, torch.linalg.qr, Cholesky-QR2);
+* where the CLI path's time goes (a separate 2,000-step run with the tangent steps, state steps and QRs timed);
+* the QR kernels on the same frame (np.linalg.qr, SciPy's and torch's LAPACK geqrf + orgqr, torch.linalg.qr,
+  Cholesky-QR2);
 * first 32 exponents of N = 1000, first 64 of N = 4096 (float64 and float32; time and peak memory),
   and 4 batched initial conditions against 1.
 
@@ -21,6 +23,7 @@ Run: ``nice -n 19 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import resource
@@ -34,7 +37,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from scipy.linalg import cholesky, solve_triangular  # noqa: E402
+from scipy.linalg import cholesky, lapack, solve_triangular  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from rnnchaos._util.atomic import write_json_atomic, write_text_atomic  # noqa: E402
@@ -75,6 +78,55 @@ def cholesky_qr2(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return w, logs
 
 
+def scipy_householder_qr(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SciPy's (OpenBLAS) dgeqrf + dorgqr of one frame (B = 1): Q and log|diag R| (the engine's former kernel)."""
+    geqrf, orgqr = lapack.get_lapack_funcs(("geqrf", "orgqr"), dtype=np.float64)
+    qr, tau, _, _ = geqrf(np.asfortranarray(w[0]), overwrite_a=1)
+    logs = np.log(np.abs(np.diagonal(qr)))
+    return orgqr(qr, tau, overwrite_a=1)[0], logs
+
+
+def time_breakdown(model: Any, steps: int, k: int) -> dict[str, Any]:
+    """Where the CLI path's CPU time goes: a run like :func:`timed_spectrum` with ``ModelMap.step``,
+    ``ModelMap.tangent_step`` and ``NumpyOps.qr`` wrapped in CPU timers (the wrappers add ~1 µs per call)."""
+    from rnnchaos.dynamics.lyapunov_spectrum import NumpyOps
+    from rnnchaos.models.base import ModelMap
+
+    acc = {"tangent_step": [0, 0.0], "step": [0, 0.0], "qr": [0, 0.0]}
+    originals = {"tangent_step": ModelMap.tangent_step, "step": ModelMap.step, "qr": NumpyOps.qr}
+
+    def wrap(name: str) -> Any:
+        f = originals[name]
+
+        def timed(*a: Any) -> Any:
+            c = time.process_time()
+            try:
+                return f(*a)
+            finally:
+                acc[name][0] += 1
+                acc[name][1] += time.process_time() - c
+        return timed
+
+    ModelMap.tangent_step, ModelMap.step, NumpyOps.qr = wrap("tangent_step"), wrap("step"), wrap("qr")  # type: ignore[method-assign]
+    try:
+        c = time.process_time()
+        res, _, _ = timed_spectrum(model, steps, k, 1, 1000, 0)
+        total = time.process_time() - c
+    finally:
+        ModelMap.tangent_step, ModelMap.step, NumpyOps.qr = (originals["tangent_step"], originals["step"],  # type: ignore[method-assign]
+                                                             originals["qr"])
+    per = steps + 100
+    out = {name: {"calls": n, "cpu_s": t, "ms_per_call": 1e3 * t / max(n, 1), "ms_per_step": 1e3 * t / per}
+           for name, (n, t) in acc.items()}
+    rest = total - sum(t for _, t in acc.values())
+    out["rest"] = {"cpu_s": rest, "ms_per_step": 1e3 * rest / per}
+    out["total_ms_per_step"] = 1e3 * total / per
+    out["steps"] = steps
+    out["reortho_recomputed"] = res.reortho_recomputed
+    out["mean_reortho_interval"] = res.mean_reortho_interval
+    return out
+
+
 def cpu_per_call(f: Any, n: int) -> float:
     """CPU milliseconds per call of ``f`` (one warm-up call first)."""
     f()
@@ -107,6 +159,174 @@ def timed_spectrum(model: Any, steps: int, k: int, ics: int, transient: int, see
     return res, 1e3 * cpu / (steps + 100), time.perf_counter() - t
 
 
+LIMITS = (1e8, 1e10, 1e12, 1e13, 1e14)
+
+
+def henon_map() -> Any:
+    """The Hénon map (a = 1.4, b = 0.3) as a :class:`rnnchaos.FunctionMap`: its exponents sum to ln 0.3 exactly."""
+    from rnnchaos import FunctionMap
+
+    return FunctionMap(
+        step=lambda z: np.stack([1 - 1.4 * z[:, 0] ** 2 + z[:, 1], 0.3 * z[:, 0]], axis=1),
+        jacobian=lambda z: np.stack([np.stack([-2.8 * z[:, 0], np.ones(len(z))], axis=1),
+                                     np.stack([0.3 * np.ones(len(z)), np.zeros(len(z))], axis=1)], axis=1),
+        dim=2)
+
+
+def rnn_log_det(model: Any, z0: np.ndarray, transient: int, tangent_transient: int, steps: int) -> float:
+    """Exact mean log|det J| per step along the engine's accumulation orbit of a zero-bias tanh RNN:
+    ``log|det W| + mean_t sum_i log(1 - h_{t+1,i}^2)`` (the sum of all N exponents), the orbit from ``fmap.step``
+    (the same float64 arithmetic as the engine's ``tangent_step``)."""
+    fmap = model.as_map()
+    z = np.array(z0, dtype=np.float64)
+    for _ in range(transient + tangent_transient):
+        z = fmap.step(z)
+    acc = 0.0
+    for _ in range(steps):
+        z = fmap.step(z)
+        acc += float(np.log1p(-z[0] ** 2).sum())
+    return float(np.linalg.slogdet(model.weight_hh.detach().double().numpy())[1]) + acc / steps
+
+
+def limit_rows(steps: int) -> dict[str, Any]:
+    """Speed and accuracy of the adaptive QR interval under each condition limit in ``LIMITS`` (the ``auto``
+    schedule of the NumPy engine, ``NumpyOps.condition_limit``), against a QR at every step on the same orbit and
+    frame: N = 256 tanh RNN (g = 1.5, full spectrum, ``steps`` steps, 1 IC) and the Hénon map (8 ICs, 20,000
+    steps). Accuracy: the sum rule (exact mean log|det J|) and max_i |λ_i - λ_i(every step)| / stderr_i."""
+    from rnnchaos.dynamics.lyapunov_spectrum import NumpyOps, lyapunov_spectrum
+
+    model = build_model("rnn", 1, 256, gain=1.5, init="normal", seed=0, dtype=torch.float64)
+    z0 = initial_conditions(model, 1, seed=1)
+    exact_sum = rnn_log_det(model, z0, 1000, 100, steps)
+    hen = henon_map()
+    hz0 = 0.1 + 0.01 * np.random.default_rng(1).standard_normal((8, 2))
+
+    def run(every: int | str) -> tuple[Any, float, Any]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            c = time.process_time()
+            res = lyapunov_spectrum(model.as_map(), z0, steps, transient=1000, tangent_transient=100,
+                                    reortho_every=every, seed=0)
+            ms = 1e3 * (time.process_time() - c) / (steps + 100)
+            hres = lyapunov_spectrum(hen, hz0, 20_000, reortho_every=every, seed=1)
+        return res, ms, hres
+
+    ref, ref_ms, href = run(1)
+    rows: dict[str, Any] = {"steps": steps, "exact_sum": exact_sum,
+                            "every_step": {"ms_per_step": ref_ms, "sum_error": ref.sum - exact_sum,
+                                           "henon_sum_error": href.sum - math.log(0.3),
+                                           "lambda_max": ref.lambda_max, "lambda_max_stderr": float(ref.stderr[0]),
+                                           "median_stderr": float(np.median(ref.stderr))}}
+    old = NumpyOps.condition_limit
+    try:
+        for lim in LIMITS:
+            NumpyOps.condition_limit = lim
+            res, ms, hres = run("auto")
+            d = np.abs(res.exponents - ref.exponents)
+            rows[f"{lim:.0e}"] = {"ms_per_step": ms, "mean_reortho_interval": res.mean_reortho_interval,
+                                  "reortho_recomputed": res.reortho_recomputed, "sum_error": res.sum - exact_sum,
+                                  "max_abs_diff_vs_every_step": float(d.max()),
+                                  "max_diff_over_stderr": float(np.max(d / ref.stderr)),
+                                  "lambda_max_diff_over_stderr": float(d[0] / ref.stderr[0]),
+                                  "henon_sum_error": hres.sum - math.log(0.3),
+                                  "henon_mean_reortho_interval": hres.mean_reortho_interval}
+    finally:
+        NumpyOps.condition_limit = old
+    return rows
+
+
+def limit_lines(rows: dict[str, Any]) -> list[str]:
+    """Report lines of :func:`limit_rows`."""
+    e = rows["every_step"]
+    lines = [f"condition limit of the adaptive QR interval: tanh RNN N=256, g=1.5, full spectrum, {rows['steps']} steps, "
+             "1 IC, against a QR every step on the same orbit and frame (stderr: the every-step run's own), and the "
+             "Hénon map (8 ICs, 20,000 steps); CPU ms per step; sum error against the exact mean log|det J|",
+             f"  every step: {e['ms_per_step']:.3f} ms/step; RNN sum error {e['sum_error']:.1e}; Hénon sum error "
+             f"{e['henon_sum_error']:.1e}; lambda_max {e['lambda_max']:.4f} ± {e['lambda_max_stderr']:.4f} "
+             f"(median stderr {e['median_stderr']:.1e})"]
+    for lim in LIMITS:
+        r = rows[f"{lim:.0e}"]
+        lines.append(f"  limit {lim:.0e}: {r['ms_per_step']:.3f} ms/step, mean interval {r['mean_reortho_interval']:.2f}, "
+                     f"{r['reortho_recomputed']} recomputed; RNN sum error {r['sum_error']:.1e}; max |Δλ| vs every step "
+                     f"{r['max_abs_diff_vs_every_step']:.1e} = {r['max_diff_over_stderr']:.3f} stderr (λ_max "
+                     f"{r['lambda_max_diff_over_stderr']:.4f} stderr); Hénon sum error {r['henon_sum_error']:.1e} "
+                     f"(interval {r['henon_mean_reortho_interval']:.1f})")
+    return lines
+
+
+def big_row(steps: int, dtype: str) -> dict[str, Any]:
+    """First 64 exponents of the N = 4096 tanh RNN (g = 1.5) over ``steps`` steps in ``dtype``: CPU and wall time,
+    peak RSS (``ru_maxrss`` of this process, so run one dtype per process for a clean figure)."""
+    huge = build_model("rnn", 1, 4096, gain=1.5, init="normal", seed=0, dtype=torch.float64)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    c = time.process_time()
+    r, ms, wall = timed_spectrum(huge, steps, 64, 1, 100, 0, dtype)
+    return {"ms_per_step": ms, "cpu_s": time.process_time() - c, "wall_s": wall, "steps": steps,
+            "projected_10000_steps_s": ms * 10_100 / 1e3,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_before_mib": rss0 / 1024, "mean_reortho_interval": r.mean_reortho_interval,
+            "reortho_every_last": r.reortho_every, "lambda_max": r.lambda_max,
+            "exponents": [float(v) for v in r.exponents], "stderr": [float(v) for v in r.stderr]}
+
+
+def float32_vs_float64(rows: dict[str, Any]) -> dict[str, float]:
+    """The float32 exponents against the float64 ones (same model, start and frame)."""
+    e64, e32 = np.array(rows["float64"]["exponents"]), np.array(rows["float32"]["exponents"])
+    se = np.array(rows["float64"]["stderr"])
+    return {"max_abs_diff": float(np.max(np.abs(e32 - e64))), "lambda_max_diff": float(e32[0] - e64[0]),
+            "max_diff_over_stderr": float(np.max(np.abs(e32 - e64) / se))}
+
+
+def big_lines(rows: dict[str, Any]) -> list[str]:
+    """Report lines of the N = 4096 rows present in ``rows``."""
+    lines = []
+    for dt in ("float64", "float32"):
+        if dt not in rows:
+            continue
+        row = rows[dt]
+        cpu = f", {row['cpu_s']:.0f} s CPU" if "cpu_s" in row else ""
+        what = "measured" if row["steps"] >= 10_000 else "projected"
+        lines.append(f"tanh RNN N=4096, first 64 exponents, {dt}: {row['steps']} steps in {row['wall_s']:.0f} s wall{cpu}, "
+                     f"{row['ms_per_step']:.1f} ms/step CPU -> {row['projected_10000_steps_s']:.0f} s CPU for 10,000 steps "
+                     f"({what}); peak RSS {row['peak_rss_mib']:.0f} MiB; mean QR interval "
+                     f"{row['mean_reortho_interval']:.1f}; lambda_max {row['lambda_max']:.4f}")
+    if "float32_vs_float64" in rows:
+        d = rows["float32_vs_float64"]
+        lines.append(f"  float32 vs float64 (same start, {rows['float64']['steps']} steps): max |Δλ| {d['max_abs_diff']:.2e}, "
+                     f"Δλ_max {d['lambda_max_diff']:+.2e}, max |Δλ|/stderr {d['max_diff_over_stderr']:.2f}")
+    return lines
+
+
+def big_only(steps: int, dtype: str | None) -> None:
+    """``--only n4096``: one dtype of the N = 4096 section in this process (its own peak RSS), its row written to
+    results/bench_rnn_spectrum_n4096_<dtype>.json, then merged with the other dtype's row (from that file or the
+    combined one) into results/bench_rnn_spectrum_n4096.json and .md. ``dtype`` None (``--merge``): merge only."""
+    import json
+
+    RESULTS.mkdir(exist_ok=True)
+    if dtype is not None:
+        torch.set_num_threads(1)
+        with threadpool_limits(1):
+            load0 = os.getloadavg()[0]
+            row = {**big_row(steps, dtype), "load_average_start": load0, "load_average_end": os.getloadavg()[0],
+                   "threads": 1}
+        write_json_atomic(RESULTS / f"bench_rnn_spectrum_n4096_{dtype}.json", row)
+    path = RESULTS / "bench_rnn_spectrum_n4096.json"
+    rows: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}  # read now: runs may overlap
+    for dt in ("float64", "float32"):
+        one = RESULTS / f"bench_rnn_spectrum_n4096_{dt}.json"
+        if one.exists():
+            rows[dt] = json.loads(one.read_text())
+    rows.pop("float32_vs_float64", None)
+    if "float64" in rows and "float32" in rows and rows["float64"]["steps"] == rows["float32"]["steps"]:
+        rows["float32_vs_float64"] = float32_vs_float64(rows)
+    write_json_atomic(path, rows)
+    lines = big_lines(rows)
+    print("\n".join(lines), flush=True)
+    write_text_atomic(RESULTS / "bench_rnn_spectrum_n4096.md", "# bench_rnn_spectrum --only n4096\n\n```\n"
+                      + "\n".join(lines) + "\n```\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=10_000, help="accumulation steps of the N = 256 CLI run")
@@ -115,8 +335,31 @@ def main() -> None:
     ap.add_argument("--batch-steps", type=int, default=2000, help="steps of the batched and N = 1000 runs")
     ap.add_argument("--naive1000-steps", type=int, default=20, help="naive steps of the N = 1000 baseline")
     ap.add_argument("--floor-steps", type=int, default=2000)
+    ap.add_argument("--breakdown-steps", type=int, default=2000, help="steps of the timed-calls run")
     ap.add_argument("--quick", action="store_true", help="short runs (a smoke test, not the figures)")
+    ap.add_argument("--only", choices=("all", "n4096", "limits"), default="all",
+                    help="n4096: only the N = 4096 section, one --dtype, --big-steps steps; limits: only the "
+                         "condition-limit sweep (--limit-steps)")
+    ap.add_argument("--limit-steps", type=int, default=3000, help="steps of the condition-limit sweep")
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="tangent dtype of --only n4096")
+    ap.add_argument("--merge", action="store_true", help="with --only n4096: no run, merge the per-dtype rows")
     args = ap.parse_args()
+    if args.only == "n4096":
+        big_only(args.big_steps, None if args.merge else args.dtype)
+        return
+    if args.only == "limits":
+        torch.set_num_threads(1)
+        with threadpool_limits(1):
+            rows = limit_rows(args.limit_steps if not args.quick else 200)
+        rows["load_average"] = os.getloadavg()[0]
+        lines = limit_lines(rows)
+        print("\n".join(lines), flush=True)
+        if not args.quick:
+            RESULTS.mkdir(exist_ok=True)
+            write_json_atomic(RESULTS / "bench_rnn_spectrum_limits.json", rows)
+            write_text_atomic(RESULTS / "bench_rnn_spectrum_limits.md", "# bench_rnn_spectrum --only limits\n\n```\n"
+                              + "\n".join(lines) + "\n```\n")
+        return
     out_args = vars(args).copy()
     if args.quick:
         args.steps, args.naive_steps, args.big_steps = 500, 10, 20
@@ -146,9 +389,13 @@ def main() -> None:
         c = time.process_time()
         naive = naive_spectrum(w, h0[0], args.naive_steps, n, seed=2)
         naive_ms = 1e3 * (time.process_time() - c) / args.naive_steps
-        floor_ms = floor_per_step(fmap, h0, n, args.floor_steps if not args.quick else 100)
+        fsteps = args.floor_steps if not args.quick else 100
+        floor_before = floor_per_step(fmap, h0, n, fsteps)
         res, cli_ms, cli_wall = timed_spectrum(model, args.steps, n, 1, 1000, 0)
+        floor_after = floor_per_step(fmap, h0, n, fsteps)
+        floor_ms = 0.5 * (floor_before + floor_after)  # measured before and after the CLI run (the load varies)
         out["n256_full"] = {"naive_ms_per_step": naive_ms, "naive_steps": args.naive_steps, "floor_ms_per_step": floor_ms,
+                            "floor_before_ms": floor_before, "floor_after_ms": floor_after,
                             "cli_ms_per_step": cli_ms, "cli_wall_s": cli_wall, "steps": args.steps,
                             "ratio_to_floor": cli_ms / floor_ms, "speedup_over_naive": naive_ms / cli_ms,
                             "mean_reortho_interval": res.mean_reortho_interval, "reortho_every_last": res.reortho_every,
@@ -157,7 +404,8 @@ def main() -> None:
                             "sum": res.sum}
         say(f"tanh RNN N=256, g=1.5, full spectrum (256 exponents), {args.steps} steps, 1 thread, CPU ms per step:")
         say(f"  naive (autograd Jacobian + np.linalg.qr every step, {args.naive_steps} steps): {naive_ms:.2f}")
-        say(f"  J·Q floor (tangent_step alone): {floor_ms:.3f}")
+        say(f"  J·Q floor (tangent_step alone: one map step and the matrix-free J·Q): {floor_ms:.3f} (mean of "
+            f"{floor_before:.3f} before and {floor_after:.3f} after the CLI run, {fsteps} steps each)")
         say(f"  CLI default (reortho auto: mean interval {res.mean_reortho_interval:.2f}, last "
             f"{res.reortho_every}, {res.reortho_recomputed} blocks recomputed): {cli_ms:.3f} "
             f"= {cli_ms / floor_ms:.2f}x the floor, {naive_ms / cli_ms:.1f}x faster than naive "
@@ -166,12 +414,25 @@ def main() -> None:
             f"{naive[0]:.4f}; sum {res.sum:.4f}")
         flush()
 
+        # ---------------------------------------------------------------- where the time goes
+        bd = time_breakdown(model, args.breakdown_steps if not args.quick else 100, n)
+        out["n256_breakdown"] = bd
+        say(f"  where the time goes (separate {bd['steps']}-step run, timers around each call; CPU ms per tangent step): "
+            f"total {bd['total_ms_per_step']:.3f} = tangent steps {bd['tangent_step']['ms_per_step']:.3f} "
+            f"({bd['tangent_step']['calls']} calls of {bd['tangent_step']['ms_per_call']:.3f}; {bd['steps'] + 100} "
+            f"accumulation + alignment steps, the rest recomputed blocks and the shape check) + QR "
+            f"{bd['qr']['ms_per_step']:.3f} ({bd['qr']['calls']} calls of {bd['qr']['ms_per_call']:.2f}) + state steps "
+            f"{bd['step']['ms_per_step']:.3f} ({bd['step']['calls']} calls) + rest (loop, checks, schedule, "
+            f"summary) {bd['rest']['ms_per_step']:.3f}; {bd['reortho_recomputed']} blocks recomputed")
+        flush()
+
         # ---------------------------------------------------------------- QR kernels on the 256 x 256 frame
         frame = np.linalg.qr(np.random.default_rng(0).standard_normal((1, n, n)))[0] @ np.diag(
             np.exp(-np.linspace(0, 20, n)))[None]  # columns spanning e^20 ~ 5e8: a realistic block
         reps = 30 if not args.quick else 3
         kern = {"np.linalg.qr": cpu_per_call(lambda: np.linalg.qr(frame), reps),
-                "lapack geqrf+orgqr": cpu_per_call(lambda: householder_qr(frame), reps),
+                "scipy geqrf+orgqr (OpenBLAS)": cpu_per_call(lambda: scipy_householder_qr(frame), reps),
+                "torch geqrf+householder_product (engine)": cpu_per_call(lambda: householder_qr(frame), reps),
                 "torch.linalg.qr": cpu_per_call(lambda: torch.linalg.qr(torch.from_numpy(frame)), reps),
                 "cholesky-qr2": cpu_per_call(lambda: cholesky_qr2(frame[0]), reps)}
         interval = res.mean_reortho_interval
@@ -182,7 +443,7 @@ def main() -> None:
         out["qr_effective_ms_per_step"] = eff
         say("  QR of the 256x256 frame, CPU ms per call: " + ", ".join(f"{k} {v:.2f}" for k, v in kern.items()))
         say("  -> ms per step at the adaptive interval (Cholesky-QR2 at 2/3 of it, cond < 1e8): "
-            + ", ".join(f"{k} {v:.2f}" for k, v in eff.items()) + "; engine uses lapack geqrf+orgqr")
+            + ", ".join(f"{k} {v:.2f}" for k, v in eff.items()))
         flush()
 
         # ---------------------------------------------------------------- batched initial conditions
@@ -211,30 +472,19 @@ def main() -> None:
         flush()
 
         # ---------------------------------------------------------------- N = 4096, first 64
-        huge = build_model("rnn", 1, 4096, gain=1.5, init="normal", seed=0, dtype=torch.float64)
-        rows = {}
-        for dt in ("float64", "float32"):
-            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            r, ms, wall = timed_spectrum(huge, args.big_steps, 64, 1, 100, 0, dt)
-            rows[dt] = {"ms_per_step": ms, "wall_s": wall, "steps": args.big_steps,
-                        "projected_10000_steps_s": ms * 10_100 / 1e3,
-                        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                        "peak_rss_before_mib": rss0 / 1024, "mean_reortho_interval": r.mean_reortho_interval,
-                        "exponents": [float(v) for v in r.exponents], "stderr": [float(v) for v in r.stderr]}
-        e64, e32 = np.array(rows["float64"]["exponents"]), np.array(rows["float32"]["exponents"])
-        se = np.array(rows["float64"]["stderr"])
-        rows["float32_vs_float64"] = {"max_abs_diff": float(np.max(np.abs(e32 - e64))),
-                                      "lambda_max_diff": float(e32[0] - e64[0]),
-                                      "max_diff_over_stderr": float(np.max(np.abs(e32 - e64) / se))}
-        out["n4096_k64"] = rows
-        for dt in ("float64", "float32"):
-            row = rows[dt]
-            say(f"tanh RNN N=4096, first 64 exponents, {dt}: {row['steps']} steps in {row['wall_s']:.0f} s wall, "
-                f"{row['ms_per_step']:.1f} ms/step CPU -> {row['projected_10000_steps_s']:.0f} s for 10,000 steps "
-                f"(projected); peak RSS {row['peak_rss_mib']:.0f} MiB; interval {row['mean_reortho_interval']:.1f}")
-        d = rows["float32_vs_float64"]
-        say(f"  float32 vs float64 (same start, {args.big_steps} steps): max |Δλ| {d['max_abs_diff']:.2e}, "
-            f"Δλ_max {d['lambda_max_diff']:+.2e}, max |Δλ|/stderr {d['max_diff_over_stderr']:.2f}")
+        rows = {dt: big_row(args.big_steps, dt) for dt in ("float64", "float32")}
+        out["n4096_k64"] = {**rows, "float32_vs_float64": float32_vs_float64(rows)}
+        for line in big_lines(out["n4096_k64"]):
+            say(line)
+        sep = RESULTS / "bench_rnn_spectrum_n4096.json"
+        if sep.exists() and not args.quick:
+            import json
+
+            out["n4096_k64_separate"] = json.loads(sep.read_text())
+            say("  the same at 10,000 steps, one process per dtype (`--only n4096 --big-steps 10000 --dtype D`, "
+                "results/bench_rnn_spectrum_n4096.json):")
+            for line in big_lines(out["n4096_k64_separate"]):
+                say("  " + line)
 
     out["load_average_end"] = os.getloadavg()[0]
     say(f"(load average {out['load_average_start']:.2f} at start, {out['load_average_end']:.2f} at end: other jobs "

@@ -41,7 +41,7 @@ def test_adaptive_agrees_with_every_step_within_stderr(name):
 
 def test_adaptive_keeps_henon_sum_to_a_millionth():
     # det J = -0.3 at every step: with a QR every step the sum is ln 0.3 to rounding; the adaptive interval
-    # lets each QR lose at most ~eps * 1e13 of the smallest |r_ii|, far below the run's standard error
+    # lets each QR lose at most ~eps * 1e14 of the smallest |r_ii| (10x the limit), far below the standard error
     hen = get_system("henon")
     res = lyapunov_spectrum(hen.as_map(), hen.default_initial_conditions(8, seed=3), 20000, seed=3)
     assert res.mean_reortho_interval > 4

@@ -27,7 +27,7 @@ def test_help(run_cli):
 
 
 def test_henon_json(run_cli):
-    # a QR at every step, so that the sum is ln 0.3 to rounding (the default adaptive interval: to ~1e-9)
+    # a QR at every step, so that the sum is ln 0.3 to rounding (longer intervals: to ~1e-12 at 5, ~1e-9 auto)
     d = run_json(run_cli, "henon", "--steps", "20000", "--ics", "32", "--seed", "1", "--reortho", "1")
     assert KEYS <= set(d) and d["reortho"] == "fixed" and d["mean_reortho_interval"] == 1
     assert d["system"] == "henon" and d["units"] == "per_step" and d["dt"] is None and d["steps"] == 20000
@@ -37,6 +37,20 @@ def test_henon_json(run_cli):
     assert math.isclose(sum(d["exponents"]), math.log(0.3), rel_tol=1e-12)
     assert d["kaplan_yorke_dimension"] == pytest.approx(1 + d["exponents"][0] / -d["exponents"][1])
     assert len(d["spread"]) == 2 and d["warnings"] == []
+
+
+def test_reortho_default_is_the_systems_tuned_interval(run_cli):
+    # henon and the flows have a tuned fixed interval (5): it is the default; --reortho overrides it; systems
+    # without one (logistic, tent) run the adaptive schedule
+    from rnnchaos.systems.registry import get_system
+
+    assert get_system("henon").lyapunov_defaults().reortho_every == 5
+    d = run_json(run_cli, "henon", "--steps", "400", "--ics", "2")
+    assert d["reortho"] == "fixed" and d["reortho_every"] == 5 and d["mean_reortho_interval"] == 5
+    d = run_json(run_cli, "henon", "--steps", "400", "--ics", "2", "--reortho", "auto")
+    assert d["reortho"] == "auto" and d["mean_reortho_interval"] > 5
+    assert get_system("logistic").lyapunov_defaults().reortho_every == "auto"
+    assert run_json(run_cli, "logistic", "--steps", "400", "--ics", "2")["reortho"] == "auto"
 
 
 def test_logistic_r4(run_cli):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rnnchaos.core import FunctionMap
 from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
-from rnnchaos.dynamics.lyapunov_spectrum import LyapunovSpectrumWarning, lyapunov_spectrum
+from rnnchaos.dynamics.lyapunov_spectrum import CONDITION_LIMIT, LyapunovSpectrumWarning, lyapunov_spectrum
 from rnnchaos.dynamics.predictability import predictability_time, predictability_time_from_rate
 from rnnchaos.systems import get_system
 
@@ -178,7 +178,7 @@ def test_too_sparse_reortho_is_reduced_with_warning():
     with pytest.warns(LyapunovSpectrumWarning, match="too sparse"):
         res = lyapunov_spectrum(linear_map(a), np.zeros(2), 2000, transient=0, reortho_every=40, seed=0)
     assert res.reortho_every < 40
-    assert 100.0 ** res.reortho_every <= 1e12 * 100
+    assert 100.0 ** res.reortho_every <= CONDITION_LIMIT * 100
     np.testing.assert_allclose(res.exponents, np.log([10.0, 0.1]), atol=0.05)
 
 
@@ -226,7 +226,13 @@ def test_result_structure_and_json():
     lor = get_system("lorenz63")
     res = quiet(lor.as_map(0.01), lor.default_initial_conditions(5, seed=0), 500, n_checkpoints=10, seed=0)
     assert res.exponents.shape == (3,) and res.per_initial_condition.shape == (5, 3)
-    assert res.running.shape == (10, 3) and res.spread.shape == (3,)
+    # one row at the first QR at or after each of 10 evenly spaced steps (rows share a QR when an interval spans
+    # several checkpoints), the last one at the final step
+    assert 2 <= res.running.shape[0] <= 10 and res.running.shape[1] == 3 and res.spread.shape == (3,)
+    assert res.running_steps.shape == (res.running.shape[0],) and res.running_steps[-1] == 500
+    assert np.all(np.diff(res.running_steps) > 0)
+    marks = np.linspace(50, 500, 10).round()
+    assert all(((res.running_steps >= m) & (res.running_steps < m + 64)).any() for m in marks)
     np.testing.assert_allclose(res.running[-1], res.exponents)
     np.testing.assert_allclose(res.exponents, res.per_initial_condition.mean(axis=0))
     np.testing.assert_allclose(res.spread, res.per_initial_condition.std(axis=0, ddof=1))

@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 
 import click
 
-from rnnchaos.cli._common import LibraryChoice, emit, json_option, parse_params, reortho_option, seed_option
+from rnnchaos.cli._common import LibraryChoice, TextOrNumber, emit, json_option, parse_params, seed_option
 
 _SYSTEM_ONLY = ("params", "steps", "transient", "ics", "exponents", "reortho")
 _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
@@ -35,23 +35,27 @@ _DATA_ONLY = ("method", "lag", "dim", "theiler", "plot")
 @click.option("--dim", type=int, default=None, help="Data: embedding dimension [false nearest neighbours].")
 @click.option("--theiler", type=int, default=None, help="Data: Theiler window in samples [automatic].")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Data: save the divergence curve (PNG).")
-@reortho_option
+@click.option("--reortho", type=TextOrNumber(), default=None, metavar="auto|INT",
+              help="Steps between two QR re-orthonormalisations of the tangent frame: auto (adapted to the frame's "
+                   "conditioning) or a fixed interval [the system's tuned interval where it has one, else auto].")
 @seed_option
 @json_option
 def lyapunov(system: str | None, data: str | None, params: tuple[str, ...], steps: int | None, dt: float | None,
              transient: int | None, ics: int | None, exponents: int | None, method: str | None, lag: int | None,
-             dim: int | None, theiler: int | None, plot: str | None, reortho: str, seed: int, as_json: bool) -> None:
+             dim: int | None, theiler: int | None, plot: str | None, reortho: str | None, seed: int,
+             as_json: bool) -> None:
     """Lyapunov spectrum of SYSTEM (tangent-space QR, Benettin et al. 1980), or lambda_max of --data FILE.
 
     SYSTEM is one of: lorenz63, rossler, lorenz96, duffing, mackey_glass, logistic, tent, henon, or
     dysts:NAME, a system of the dysts catalogue (optional extra rnnchaos[dysts]; e.g. dysts:Lorenz).
     Exponents are per_step for maps and per_time for flows. Exactly one of SYSTEM and --data is required.
-    The QR interval adapts to the tangent frame's conditioning (--reortho auto) unless a fixed one is given.
+    The QR interval is the system's tuned one (a fixed interval, e.g. 5 for the flows and the Hénon map) where it
+    has one, else it adapts to the tangent frame's conditioning (auto); --reortho overrides it.
     """
     given = {"params": bool(params), "steps": steps is not None, "transient": transient is not None,
              "ics": ics is not None, "exponents": exponents is not None, "method": method is not None,
              "lag": lag is not None, "dim": dim is not None, "theiler": theiler is not None, "plot": plot is not None,
-             "reortho": reortho != "auto"}
+             "reortho": reortho is not None}
     if (system is None) == (data is None):
         raise click.UsageError("give exactly one of SYSTEM or --data FILE")
     if data is not None:
@@ -72,7 +76,7 @@ def lyapunov(system: str | None, data: str | None, params: tuple[str, ...], step
 
 
 def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt: float | None,
-                   transient: int | None, ics: int | None, exponents: int | None, reortho: str,
+                   transient: int | None, ics: int | None, exponents: int | None, reortho: str | None,
                    seed: int) -> dict[str, Any]:
     import warnings
 
@@ -88,9 +92,11 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
     from rnnchaos.dynamics.predictability import predictability_time
     from rnnchaos.systems.registry import get_system
 
-    every = parse_reortho(reortho, "--reortho")
+    if reortho is not None:
+        parse_reortho(reortho, "--reortho")  # refuse a bad value before any work
     sysm = get_system(name, **params)
     d = sysm.lyapunov_defaults()
+    every = parse_reortho(d.reortho_every if reortho is None else reortho, "--reortho")
     n_steps = positive_int(d.steps if steps is None else steps, "--steps")
     n_ics = positive_int(d.ics if ics is None else ics, "--ics")
     k = d.exponents if exponents is None else positive_int(exponents, "--exponents")

@@ -17,8 +17,9 @@ whatever ``m``, as long as the frame stays finite and its columns stay numerical
 computed ``log |r_ii|`` lose about ``log10 κ`` of their 16 digits, ``κ = max |r_ii| / min |r_ii|``. The
 adaptive schedule probes one step, then doubles the interval after each QR up to ``AUTO_MAX_INTERVAL``
 (64) and cuts it as soon as the last block's per-step growth says the next one would span more than
-``CONDITION_LIMIT`` (1e12: ~4 digits left) or grow past ``e^MAX_LOG_GROWTH``. So for a full spectrum the
-interval follows the gap ``λ_1 - λ_N`` (~6 steps for a tanh RNN with N = 256, g = 1.5) and for the first
+``CONDITION_LIMIT`` (1e13: ~3 digits left; chosen by measurement, docs/rnn.md) or grow past ``e^MAX_LOG_GROWTH``.
+So for a full spectrum the
+interval follows the gap ``λ_1 - λ_N`` (~7 steps for a tanh RNN with N = 256, g = 1.5) and for the first
 few exponents it reaches the cap. The loop (:func:`run_tangent_qr`) is shared with the torch engine.
 
 Cost: ``transient`` state steps, then ``(tangent_transient + n_steps)`` tangent steps (each one map
@@ -64,8 +65,10 @@ __all__ = ["AUTO_MAX_INTERVAL", "LyapunovSpectrum", "LyapunovSpectrumWarning", "
            "safe_interval", "summarise_run"]
 
 #: above this ratio max|R_ii| / min|R_ii| accumulated between two QRs, the smallest directions have
-#: lost most of their digits: the reorthonormalisation interval is halved automatically.
-CONDITION_LIMIT = 1e12
+#: lost most of their digits: the reorthonormalisation interval is cut. 1e13 by measurement (benchmarks/
+#: bench_rnn_spectrum.py --only limits: N = 256 full spectrum, 0.01 standard errors from QR-every-step, 10 %
+#: faster than 1e12; 1e14 moved the smallest exponents by 0.17 standard errors)
+CONDITION_LIMIT = 1e13
 #: ``reortho_every="auto"``: the longest interval between two QRs the adaptive schedule reaches (steps)
 AUTO_MAX_INTERVAL = 64
 #: the adaptive schedule recomputes a block whose diag R spanned more than this times the condition limit
@@ -107,8 +110,9 @@ class LyapunovSpectrum:
     ----------
     exponents : (k,) mean over initial conditions, sorted descending, in ``units``.
     per_initial_condition : (B, k) the estimate of each surviving initial condition.
-    running : (n_checkpoints, k) the running mean estimate (over ICs) at evenly spaced checkpoints;
-        its last row equals ``exponents``. ``running_steps`` gives the step count of each row.
+    running : (n_records, k) the running mean estimate (over ICs) at the first QR at or after each of
+        ``n_checkpoints`` evenly spaced steps (a checkpoint never forces a QR; checkpoints passed by one block share
+        a record); its last row (step ``n_steps``) equals ``exponents``. ``running_steps``: the step of each row.
     spread : (k,) standard deviation across initial conditions (0 for a single IC).
     stderr : (k,) standard error of ``exponents``: ``spread / sqrt(B)`` for B >= 4 initial conditions,
         otherwise by batch means over the checkpoint blocks (NaN if that is impossible).
@@ -173,9 +177,16 @@ class LyapunovSpectrum:
 
 
 def _finite_rows(*arrays: Array) -> NDArray[np.bool_]:
+    """Rows (axis 0) of ``arrays`` whose entries are all finite. Fast path: a row whose sum is finite is finite
+    (a NaN or inf makes the sum non-finite); only rows with a non-finite sum (NaN/inf, or an overflowing sum of
+    huge entries) are checked entry by entry. Works on any memory layout without a copy."""
     ok = np.ones(arrays[0].shape[0], dtype=bool)
     for a in arrays:
-        ok &= np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_ok = np.isfinite(a.sum(axis=tuple(range(1, a.ndim))))
+        for i in np.flatnonzero(~row_ok):
+            row_ok[i] = bool(np.isfinite(a[i]).all())
+        ok &= row_ok
     return ok
 
 
@@ -227,13 +238,10 @@ class ReorthoSchedule:
     def ill_conditioned(self, logs: Array) -> bool:
         """Whether a block's ``log |R_ii|`` (B, k) span more than ``REJECT_FACTOR`` times the condition limit
         or grew past twice the growth limit (its smallest directions may have lost all their digits)."""
-        finite = np.where(np.isfinite(logs), logs, np.nan)
-        if np.isnan(finite).all():
+        spans = _span_and_growth(logs)
+        if spans is None:
             return False
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", RuntimeWarning)
-            span = float(np.nanmax(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1)))
-            grow = float(np.nanmax(np.abs(finite)))
+        span, grow = spans
         return span > math.log(REJECT_FACTOR * self.condition_limit) or grow > 2 * self.max_log_growth
 
     def shorten(self, logs: Array | None, steps: int) -> None:
@@ -352,8 +360,9 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
         ops.check_shapes(fmap, z, q)
         checkpoints = checkpoint_steps(n_steps, s.n_checkpoints)
         sums = np.zeros((z.shape[0], k))
-        snap = np.full((checkpoints.size, surv.b0, k), np.nan)  # per-IC sums at checkpoints
-        ci = 0
+        snap = np.full((checkpoints.size, surv.b0, k), np.nan)  # per-IC sums at the recorded steps
+        recorded = np.zeros(checkpoints.size, dtype=np.int64)  # the step of each record (a QR at/after a checkpoint)
+        ci = nrec = 0
         t = since_qr = 0
         start = (z, q, 0)  # the last accepted block's end, for a recomputation (maps return new arrays)
         while t < tt + n_steps:
@@ -364,7 +373,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
             if a <= 0:  # a fixed interval aligns with a QR at every step, as Benettin et al.
                 due = a == 0 or since_qr >= (sched.every if sched.auto else 1)
             else:
-                due = since_qr >= sched.every or a == n_steps or a == checkpoints[ci]
+                due = since_qr >= sched.every or a == n_steps  # checkpoints do not force a QR
             if not due:
                 continue
             where = f"at tangent-transient step {t}" if a <= 0 else f"at accumulation step {a}"
@@ -394,9 +403,12 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
                     bar.update(since_qr)
                     since_qr = 0
                     start = (z, q, t)
-                    if a > 0 and a == checkpoints[ci]:
-                        snap[ci, surv.alive] = sums
-                        ci += 1
+                    if a > 0 and ci < checkpoints.size and a >= checkpoints[ci]:
+                        snap[nrec, surv.alive] = sums
+                        recorded[nrec] = a
+                        nrec += 1
+                        while ci < checkpoints.size and checkpoints[ci] <= a:
+                            ci += 1
                     continue
             # rejected (overflow or lost conditioning): recompute the block from its start, shorter
             sched.shorten(logs, since_qr)
@@ -405,7 +417,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
     finally:
         bar.close()
     with np.errstate(invalid="ignore", divide="ignore"):
-        return summarise_run(sums, snap, surv.alive, checkpoints, s, surv.notes, sched)
+        return summarise_run(sums, snap[:nrec], surv.alive, recorded[:nrec], s, surv.notes, sched)
 
 
 def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None = None, transient: int = 1000,
@@ -427,7 +439,8 @@ def lyapunov_spectrum(fmap: TangentMap, z0: Any, n_steps: int, *, k: int | None 
         probe, then doubling up to ``AUTO_MAX_INTERVAL`` while the diagonal of ``R`` spans less than
         ``CONDITION_LIMIT`` per block); or a fixed interval, halved automatically (with a warning) when
         ``R`` spans more than ``CONDITION_LIMIT`` (too sparse for the conditioning).
-    n_checkpoints : rows of the running estimate (the convergence diagnostic).
+    n_checkpoints : evenly spaced steps at which the running estimate (the convergence diagnostic) is recorded, at
+        the first QR at or after each (at most this many rows).
     seed : seed or Generator for the random initial tangent frame.
     progress : show a progress bar on stderr (appears only if the run lasts > 1 s).
 
@@ -468,7 +481,7 @@ def summarise_run(sums: Array, snap: Array, alive: NDArray[np.int64], checkpoint
     """Means, spread, standard errors, sorting and the convergence diagnostic of an accumulated run.
 
     ``sums`` (B, k): the accumulated ``log |R_ii|`` of the surviving ICs; ``snap`` (C, B0, k): their values at
-    the ``checkpoints`` (rows of the original batch, ``alive`` the surviving indices); ``sched`` the QR schedule
+    the recorded steps ``checkpoints`` (C,) (ascending, the last ``n_steps``; rows of the original batch, ``alive`` the surviving indices); ``sched`` the QR schedule
     that was followed. Called by :func:`run_tangent_qr`; warnings in ``notes`` are emitted here."""
     n_steps, k, dt = s.n_steps, s.k, s.dt
     scale = 1.0 if dt is None else dt
@@ -553,13 +566,10 @@ def safe_interval(logs: Array, steps: int, every: int, condition_limit: float = 
     and slowest column must stay below ``log(condition_limit)`` and the largest |growth| below
     ``max_log_growth`` (float64 overflows near e^709).
     """
-    finite = np.where(np.isfinite(logs), logs, np.nan)
-    if np.isnan(finite).all():
+    spans = _span_and_growth(logs)
+    if spans is None:
         return every
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)
-        span = float(np.nanmax(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1))) / steps
-        grow = float(np.nanmax(np.abs(finite))) / steps
+    span, grow = spans[0] / steps, spans[1] / steps
     limit = float(every)
     if span > 0:
         limit = min(limit, math.log(condition_limit) / span)
@@ -567,3 +577,17 @@ def safe_interval(logs: Array, steps: int, every: int, condition_limit: float = 
         limit = min(limit, max_log_growth / grow)
     return max(1, min(every, int(limit)))
 
+
+def _span_and_growth(logs: Array) -> tuple[float, float] | None:
+    """Over the finite entries of a block's ``log |R_ii|`` (B, k): the largest per-row span max - min and the
+    largest |entry|; None when no entry is finite."""
+    logs = np.asarray(logs)
+    if np.isfinite(logs).all():
+        return float(np.max(logs.max(axis=1) - logs.min(axis=1))), float(np.abs(logs).max())
+    finite = np.where(np.isfinite(logs), logs, np.nan)
+    if np.isnan(finite).all():
+        return None
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        return (float(np.nanmax(np.nanmax(finite, axis=1) - np.nanmin(finite, axis=1))),
+                float(np.nanmax(np.abs(finite))))

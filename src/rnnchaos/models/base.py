@@ -352,7 +352,7 @@ class ModelMap:
 
     def tangent_step(self, z: Array, q: Array) -> tuple[Array, Array]:
         zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float64))
-        qt = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float64))
+        qt = torch.from_numpy(np.asarray(q, dtype=np.float64))  # any strides (the QR returns column-major frames)
         with torch.no_grad():
             f, jq = self.model.tangent(zt, qt, self._s(zt.shape[0]))
         return f.numpy(), jq.numpy()

@@ -79,7 +79,7 @@ def lyapunov_trial(params: dict[str, Any]) -> dict[str, Any]:
     res = lyapunov_spectrum(fmap, z0, params.get("n_steps", d.steps), k=params.get("k", d.exponents),
                             transient=params.get("transient", d.transient),
                             tangent_transient=params.get("tangent_transient", d.tangent_transient),
-                            reortho_every=params.get("reortho_every", 1), seed=rng)
+                            reortho_every=params.get("reortho_every", d.reortho_every), seed=rng)
     return {"system": system.name, **res.to_dict()}
 
 

@@ -45,7 +45,8 @@ class LyapunovDefaults:
 
     ``steps`` accumulation steps per initial condition, ``dt`` the integration step of a flow (None for
     maps), ``transient`` state-only steps, ``ics`` initial conditions averaged, ``exponents`` the number
-    of exponents (None: all), ``tangent_transient`` frame-alignment steps, ``reortho_every`` QR interval.
+    of exponents (None: all), ``tangent_transient`` frame-alignment steps, ``reortho_every`` the QR interval
+    tuned for the system (a fixed interval) or ``"auto"`` (the adaptive schedule) where none was tuned.
     """
 
     steps: int
@@ -54,7 +55,7 @@ class LyapunovDefaults:
     ics: int
     exponents: int | None = None
     tangent_transient: int = 100
-    reortho_every: int = 1
+    reortho_every: int | str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -8,7 +8,8 @@ export RNNCHAOS_DATA_DIR=${RNNCHAOS_DATA_DIR:-../shared/data}
 RNNCHAOS=${RNNCHAOS:-.venv/bin/rnnchaos}   # from a worktree: RNNCHAOS=/work/main/.venv/bin/rnnchaos PYTHONPATH=$PWD/src
 OUT=experiments/results/dsr_benchmark
 COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 --best-minutes gtf:ecg=12 --json
-        --include experiments/results/dsr_benchmark_code --include experiments/results/dsr_benchmark_decay)
+        --include experiments/results/dsr_benchmark_code --include experiments/results/dsr_benchmark_decay
+        --include experiments/results/dsr_benchmark_gtfmed)
         # ECG's GTF-code runs are there (1c, 1d)
 # 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
@@ -26,6 +27,10 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_code -
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel --seeds 3 --minutes 14 --budget-clock cpu
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_decay --workers "$WORKERS" --json \
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000 --other-seeds 3 --minutes 14 --budget-clock cpu
+# 1e. (session 6) the same, selected by the median GTF-protocol score over 4 starts (gtf2023-median); seed 0 first,
+#     seeds 1 and 2 when it scored better on the training data from 6 fresh starts (experiments/selection_robustness.py)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_gtfmed --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfmed-decay3000 --other-seeds 3 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -102,3 +102,72 @@ def test_trend_no_successes_and_bad_input():
         fit_model("power", [4, 8], [5, 200], [100, 100])
     with pytest.raises(ValueError, match="unknown trend model"):
         fit_model("linear", [4, 8], [5, 5], [100, 100])
+
+
+def test_trend_floor_is_never_negative_and_sits_at_its_bound_for_power_law_data():
+    # counts that are exactly a power law, p = 0.02 / k (x = 2048 / k of 102,400): the power law reaches the
+    # saturated likelihood, so the maximum of constant+power is the bound c = 0 (the unconstrained fit used
+    # to return c < 0 on such data)
+    k = np.array(WIDTHS, dtype=float)
+    n = [102_400] * len(WIDTHS)
+    x = (2048 // k.astype(int)).astype(float)
+    res = fit_trend(WIDTHS, x, n)
+    cp, pw = res["models"]["constant+power"], res["models"]["power"]
+    c = cp["params"]["c"]
+    assert c["value"] == 0.0 and c["at_bound"] and c["se"] is None
+    assert c["ci95"][0] == 0.0 < c["ci95"][1]
+    # at the bound the model is the power law: same likelihood and parameters
+    assert cp["loglik"] == pytest.approx(pw["loglik"], abs=1e-9)
+    assert cp["params"]["beta"]["value"] == pw["params"]["beta"]["value"]
+    assert pw["params"]["beta"]["ci95"][0] < -1.0 < pw["params"]["beta"]["ci95"][1]
+    # the upper limit is where the profile likelihood has dropped by chi2_1(0.90) / 2
+    upper = c["ci95"][1]
+    prof = fit_model("power", WIDTHS, x, n)  # start point for the constrained refit below
+    u = np.log(k / cp["k_ref"])
+    from scipy import optimize
+    from scipy.stats import binom
+
+    def nll(t):
+        p = upper + t[0] * np.exp(t[1] * u)
+        return 1e300 if np.any(p <= 0) or np.any(p >= 1) else -float(np.sum(binom.logpmf(x, n, p)))
+    r = optimize.minimize(nll, [0.0, prof["params"]["beta"]["value"]], method="Nelder-Mead",
+                          options={"xatol": 1e-12, "fatol": 1e-9, "maxiter": 20_000})
+    assert cp["loglik"] - (-r.fun) == pytest.approx(2.705543454095404 / 2, abs=2e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_trend_floor_is_non_negative_on_binomial_draws_from_a_power_law(seed):
+    k = np.array(WIDTHS, dtype=float)
+    n = [200_000] * len(WIDTHS)
+    x = np.random.default_rng(seed).binomial(n, 0.02 * k ** -1.0)
+    res = fit_trend(WIDTHS, x, n)
+    cp = res["models"]["constant+power"]
+    c = cp["params"]["c"]
+    assert c["value"] >= 0.0
+    assert cp["loglik"] >= res["models"]["power"]["loglik"] - 1e-9  # it nests the power law
+    if c["at_bound"]:
+        assert c["value"] == 0.0 and c["se"] is None and c["ci95"][1] > 0.0
+
+
+def test_trend_interior_floor_has_a_wald_interval():
+    k = np.array(WIDTHS, dtype=float)
+    n = [2_000_000] * len(WIDTHS)
+    truth = 0.003 + 0.01 * k ** -0.7
+    x = np.random.default_rng(11).binomial(n, truth)
+    c = fit_model("constant+power", WIDTHS, x, n)["params"]["c"]
+    assert not c["at_bound"] and c["se"] > 0
+    assert c["ci95"][0] < 0.003 < c["ci95"][1]
+
+
+def test_trend_zero_counts_give_the_one_sided_likelihood_bound_not_nan():
+    n = [100_000] * 8
+    res = fit_trend(WIDTHS[:8], [0] * 8, n)
+    c = res["models"]["constant"]["params"]["c"]
+    assert c["value"] == 0.0 and c["at_bound"] and c["se"] is None
+    n_tot = sum(n)
+    # log L(0) - log L(c) = -N log(1 - c) = chi2_1(0.90) / 2 at the upper limit, exactly
+    assert -n_tot * np.log1p(-c["ci95"][1]) == pytest.approx(2.705543454095404 / 2, rel=1e-12)
+    assert res["models"]["constant"]["loglik"] == 0.0
+    # a constant with successes keeps its closed-form Wald interval
+    assert fit_model("constant", [8, 16], [3, 1], [1000, 1000])["params"]["c"]["se"] == pytest.approx(
+        np.sqrt(0.002 * 0.998 / 2000), rel=1e-12)

@@ -145,7 +145,8 @@ def _fit_rows(fits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for f in fits:
         for name, m in f["models"].items():
-            par = "; ".join(f"{k} = {v['value']:.4g} +- {v['se']:.2g}" for k, v in m["params"].items())
+            par = "; ".join(f"{k} = 0 (at its bound; 95% upper limit {v['ci95'][1]:.2g})" if v["at_bound"] else
+                            f"{k} = {v['value']:.4g} +- {v['se']:.2g}" for k, v in m["params"].items())
             rows.append({"init": f["init"], "widths": f"{min(f['widths'])}-{max(f['widths'])} ({len(f['widths'])})",
                          "model": name, "parameters (value +- se)": par, "loglik": m["loglik"], "aic": m["aic"],
                          "deviance": m["deviance"], "dof": m["dof"], "gof_p": m["gof_p"],

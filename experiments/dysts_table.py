@@ -216,7 +216,10 @@ def main() -> int:
             if name in finished:
                 continue
             t0 = time.perf_counter()
-            kept = reusable(name, old) if old and a.refine == 1 else None
+            try:
+                kept = reusable(name, old) if old and a.refine == 1 else None
+            except ValueError:  # the step chooser failed: the subprocess below journals the error
+                kept = None
             if kept is not None:
                 journal(kept, path)
                 print(f"{name}: reused {kept['lambda1']} (step unchanged)", flush=True)

@@ -43,7 +43,7 @@ class Probe:
     """One probe of :func:`choose_rk4_step`: the step ``dt``, its ``outcome`` and the error quantile."""
 
     dt: float
-    outcome: str  # "accepted", "error above tolerance", "non-finite at t=...", "left the bound at t=..."
+    outcome: str  # "accepted", "error above tolerance", "k of B probe orbits non-finite at t=..." (or left the bound)
     error: float | None  # the scaled local-error quantile (None where the orbit blew up)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,30 +81,42 @@ def local_error_quantile(f: Rhs, z0: Array, h: float, n_transient: int, n_measur
     """Scaled RK4 local-error quantile along the orbits from ``z0 (B, N)`` at step ``h``.
 
     ``n_transient`` steps first, then ``n_measure`` steps with a step-doubling estimate at every
-    ``every``-th one. Only the first ``coords`` coordinates are scored (all if None). Returns
-    ``(quantile, "")``, or ``(None, why)`` when an orbit becomes non-finite or leaves ``|z| <= bound``.
+    ``every``-th one. Only the first ``coords`` coordinates are scored (all if None). An orbit that
+    becomes non-finite or leaves ``|z| <= bound`` is dropped (as the Lyapunov engine drops it: a few
+    jittered initial conditions may lie outside the basin); when more than half are lost, the probe
+    has blown up. Returns ``(quantile, note)``, or ``(None, why)`` after a blow-up.
     """
     z = np.array(z0, dtype=float)
+    b0 = z.shape[0]
     c = z.shape[1] if coords is None else int(coords)
     errs: list[Array] = []
     states: list[Array] = []
+    alive = np.arange(b0)
     with np.errstate(all="ignore"):
         for i in range(n_transient + n_measure):
             z1 = rk4_step(f, z, h)
             if i >= n_transient and (i - n_transient) % every == 0:
                 z2 = rk4_step(f, rk4_step(f, z, 0.5 * h), 0.5 * h)
-                errs.append(np.abs(z2 - z1)[:, :c])
-                states.append(z[:, :c])
+                e_i = np.full((b0, c), np.nan)
+                e_i[alive] = np.abs(z2 - z1)[:, :c]
+                s_i = np.full((b0, c), np.nan)
+                s_i[alive] = z[:, :c]
+                errs.append(e_i)
+                states.append(s_i)
             z = z1
-            if not np.isfinite(z).all():
-                return None, f"non-finite at t={(i + 1) * h:.4g}"
-            if np.abs(z).max() > bound:
-                return None, f"left |z| <= {bound:.3g} at t={(i + 1) * h:.4g}"
-    e = np.array(errs)  # (S, B, c)
-    sd = np.array(states).std(axis=(0, 1))
+            bad = ~np.isfinite(z).all(axis=1) | (np.abs(z).max(axis=1, initial=0.0, where=np.isfinite(z)) > bound)
+            if bad.any():
+                why = (f"non-finite at t={(i + 1) * h:.4g}" if not np.isfinite(z[bad]).all()
+                       else f"left |z| <= {bound:.3g} at t={(i + 1) * h:.4g}")
+                alive, z = alive[~bad], z[~bad]
+                if 2 * alive.size < b0:
+                    return None, f"{b0 - alive.size} of {b0} probe orbits {why}"
+    e = np.array(errs)  # (S, B, c), NaN for dropped orbits
+    sd = np.array(states)[:, alive].std(axis=(0, 1))  # the surviving orbits only
     scale = np.maximum(sd, 1e-6 * max(float(sd.max()), 1e-300))
-    worst = (e / scale).max(axis=2).ravel()
-    return float(np.quantile(worst, quantile)), ""
+    worst = (e[:, alive] / scale).max(axis=2).ravel()
+    lost = b0 - alive.size
+    return float(np.quantile(worst, quantile)), (f"{lost} of {b0} probe orbits escaped and were dropped" if lost else "")
 
 
 def choose_rk4_step(f: Rhs, z0: Array, h0: float, *, transient: float, measure: float, tol: float = TOL,
@@ -131,7 +143,7 @@ def choose_rk4_step(f: Rhs, z0: Array, h0: float, *, transient: float, measure: 
             m *= 2
             continue
         if err <= tol:
-            probes.append(Probe(h, "accepted", err))
+            probes.append(Probe(h, "accepted" + (f" ({why})" if why else ""), err))
             return StepChoice(h, h0, m, err, tol, quantile, True, _reason(probes, tol, quantile), tuple(probes))
         probes.append(Probe(h, "error above tolerance", err))
         m = max(m + 1, math.ceil(m * (err / tol) ** 0.2))  # RK4 local error ~ h^5
@@ -147,12 +159,12 @@ def choose_rk4_step(f: Rhs, z0: Array, h0: float, *, transient: float, measure: 
 def _reason(probes: list[Probe], tol: float, quantile: float) -> str:
     last = probes[-1]
     crit = f"RK4 local error (step doubling, {quantile:.0%} quantile, per attractor size) <= {tol:g}"
-    if last.outcome == "accepted" and len(probes) == 1:
+    if last.outcome.startswith("accepted") and len(probes) == 1:
         return f"proposed step kept: {crit} ({last.error:.2g})"
     blow = [p for p in probes if p.error is None]
     parts = [f"{len(blow)} halving(s) after blow-up ({blow[0].outcome} at step {blow[0].dt:.3g})"] if blow else []
     big = [p for p in probes if p.outcome == "error above tolerance"]
     if big:
         parts.append(f"{len(big)} reduction(s) for the local error ({big[0].error:.2g} at step {big[0].dt:.3g})")
-    head = "" if last.outcome == "accepted" else "criterion NOT met within the probes; smallest error kept; "
+    head = "" if last.outcome.startswith("accepted") else "criterion NOT met within the probes; smallest error kept; "
     return head + "; ".join(parts) + f"; {crit}"

@@ -12,7 +12,8 @@ The time scale is dysts'. The RK4 step is chosen once per system, on first use, 
 dysts' ``dt`` nearest to ``period / 100`` (dysts' ``dt`` itself when that is coarser) and divides it
 by an integer until the step-doubling estimate of RK4's local error meets ``1e-4`` of the attractor's
 size (99th percentile along a probe orbit of 4 initial conditions, 10 periods after 10), halving
-first whenever the probe orbit blows up (non-finite, or ``|z|`` beyond ``1e6`` times dysts' scale).
+first whenever the probe orbit blows up (non-finite, or ``|z|`` beyond ``1e6`` times dysts' scale in a
+coordinate that dysts does not list as unbounded).
 ``step_choice`` records the step and why. The sampling interval of trajectories stays ``h0``
 (a whole number of steps). The default Lyapunov run covers 100 periods.
 dysts is an optional extra (``pip install rnnchaos[dysts]``).
@@ -115,8 +116,10 @@ class DystsFlow(Flow):
         if self._step_choice is None:
             z0 = self.default_initial_conditions(4, seed=20211206)  # fixed: the step is a property of the system
             scale = max(1.0, float(np.abs(self._ic).max()), float(np.abs(self._std).max()))
+            free = set(getattr(self.dysts, "unbounded_indices", None) or ())  # dysts' phases, periodic positions
             self._step_choice = choose_rk4_step(self.rhs, z0, self.proposed_step, transient=10 * self.period,
-                                                measure=10 * self.period, coords=self.n_x, bound=1e6 * scale)
+                                                measure=10 * self.period, coords=self.n_x, bound=1e6 * scale,
+                                                bounded=[i for i in range(self.n_x) if i not in free])
         return self._step_choice
 
     @property

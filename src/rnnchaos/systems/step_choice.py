@@ -25,6 +25,7 @@ every ``every``-th step of the measured part, i.e. well under the cost of a Lyap
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,13 +77,14 @@ class StepChoice:
 
 
 def local_error_quantile(f: Rhs, z0: Array, h: float, n_transient: int, n_measure: int, *, every: int = 4,
-                         quantile: float = QUANTILE, coords: int | None = None,
-                         bound: float = math.inf) -> tuple[float | None, str]:
+                         quantile: float = QUANTILE, coords: int | None = None, bound: float = math.inf,
+                         bounded: Sequence[int] | None = None) -> tuple[float | None, str]:
     """Scaled RK4 local-error quantile along the orbits from ``z0 (B, N)`` at step ``h``.
 
     ``n_transient`` steps first, then ``n_measure`` steps with a step-doubling estimate at every
     ``every``-th one. Only the first ``coords`` coordinates are scored (all if None). An orbit that
-    becomes non-finite or leaves ``|z| <= bound`` is dropped (as the Lyapunov engine drops it: a few
+    becomes non-finite or leaves ``|z_i| <= bound`` (for the coordinates ``i`` in ``bounded``, all if
+    None; a phase or a position on a periodic domain grows without bound) is dropped (as the Lyapunov engine drops it: a few
     jittered initial conditions may lie outside the basin); when more than half are lost, the probe
     has blown up. Returns ``(quantile, note)``, or ``(None, why)`` after a blow-up.
     """
@@ -92,6 +94,7 @@ def local_error_quantile(f: Rhs, z0: Array, h: float, n_transient: int, n_measur
     errs: list[Array] = []
     states: list[Array] = []
     alive = np.arange(b0)
+    cols = np.arange(z.shape[1]) if bounded is None else np.asarray(bounded, dtype=int)
     with np.errstate(all="ignore"):
         for i in range(n_transient + n_measure):
             z1 = rk4_step(f, z, h)
@@ -104,7 +107,8 @@ def local_error_quantile(f: Rhs, z0: Array, h: float, n_transient: int, n_measur
                 errs.append(e_i)
                 states.append(s_i)
             z = z1
-            bad = ~np.isfinite(z).all(axis=1) | (np.abs(z).max(axis=1, initial=0.0, where=np.isfinite(z)) > bound)
+            zb = z[:, cols]
+            bad = ~np.isfinite(z).all(axis=1) | (np.abs(zb).max(axis=1, initial=0.0, where=np.isfinite(zb)) > bound)
             if bad.any():
                 why = (f"non-finite at t={(i + 1) * h:.4g}" if not np.isfinite(z[bad]).all()
                        else f"left |z| <= {bound:.3g} at t={(i + 1) * h:.4g}")
@@ -121,7 +125,7 @@ def local_error_quantile(f: Rhs, z0: Array, h: float, n_transient: int, n_measur
 
 def choose_rk4_step(f: Rhs, z0: Array, h0: float, *, transient: float, measure: float, tol: float = TOL,
                     quantile: float = QUANTILE, coords: int | None = None, bound: float = math.inf,
-                    max_probes: int = 8, every: int = 4) -> StepChoice:
+                    bounded: Sequence[int] | None = None, max_probes: int = 8, every: int = 4) -> StepChoice:
     """The largest tried step ``h0 / m`` whose RK4 local error meets ``tol`` (see the module docstring).
 
     ``f`` the batched right-hand side ``(B, N) -> (B, N)``, ``z0 (B, N)`` the probe's initial states,
@@ -137,7 +141,7 @@ def choose_rk4_step(f: Rhs, z0: Array, h0: float, *, transient: float, measure: 
         h = h0 / m
         n_tr, n_me = math.ceil(transient / h), max(1, math.ceil(measure / h))
         err, why = local_error_quantile(f, z0, h, n_tr, n_me, every=every, quantile=quantile, coords=coords,
-                                        bound=bound)
+                                        bound=bound, bounded=bounded)
         if err is None:
             probes.append(Probe(h, why, None))
             m *= 2

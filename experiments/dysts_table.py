@@ -122,6 +122,7 @@ def dysts_spectrum_first() -> dict[str, float]:
 
 def table(total: int) -> str:
     rows = sorted(_rows(JOURNAL), key=lambda r: r["system"])
+    old = {r["system"]: r for r in _rows(JOURNAL_H0)}
     refined = {r["system"]: r for r in _rows(REFINED)}
     indep = {r["system"]: r for r in _rows(INDEPENDENT)}
     ok = [r for r in rows if r["status"] == "ok"]
@@ -132,8 +133,13 @@ def table(total: int) -> str:
     above = sum(1 for r in flagged if r["dysts_lambda_max"] > r["lambda1"])
     lines = ["# λ₁ of the dysts systems: ours beside dysts' stored value", "",
              f"{len(ok)} of {total} dysts ODE systems computed ({len(rows) - len(ok)} failed or timed out at the "
-             "default step). λ₁ per unit time of dysts' equations; ours: tangent-space QR (Benettin 1980) on the RK4 "
-             "map, step dt = the multiple of dysts' dt nearest period/100, 100 periods, after 20 periods of transient; "
+             f"default step; {total - len(rows)} not run). λ₁ per unit time of dysts' equations; ours: tangent-space "
+             "QR (Benettin 1980) on the RK4 map, 100 periods, after 20 periods of transient, at the step chosen by "
+             "`rnnchaos.systems.step_choice` (step doubling, RK4 local error ≤ 1e-4 of the attractor size at the 99 % "
+             "quantile, halved on blow-up) from h0 = the multiple of dysts' dt nearest period/100: dt = h0/÷. "
+             "'run': computed in this run, or reused from `journal_h0.jsonl` (the previous run at h0) where the chosen "
+             "step is h0 itself (÷ = 1: the same computation). 'ours at h0': that previous run (blank where the "
+             "step is unchanged; '—' where it failed). "
              "dysts: `maximum_lyapunov_estimated` of its metadata (dysts 0.96). Flag: sign differs, or "
              "|ours − dysts| > 10 % of dysts'. ± is our standard error over initial conditions. "
              "'dysts spectrum λ₁' is the first of its `lyapunov_spectrum_estimated` (not compared). "
@@ -149,8 +155,8 @@ def table(total: int) -> str:
              f" of {sum(1 for r in ok if r['system'] in spec1)} would be flagged. dysts' two stored estimates "
              f"disagree with each other by the same test in {self_flag} of {len(both)}.", "",
              "| system | ours λ₁ | ± | dysts λ₁ (max_lyapunov_estimated) | flag | dysts spectrum λ₁ | ours at dt/F "
-             "| independent | dt | period | note |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| independent | dt | ÷ | ours at h0 | run | period | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def fine(name: str) -> str:
         r = refined.get(name)
@@ -164,12 +170,21 @@ def table(total: int) -> str:
         r = indep.get(name)
         return "" if r is None else f"{r['lambda1']:.4g} ± {r['stderr1']:.2g}"
 
+    def at_h0(name: str, divisor: Any) -> str:
+        r = old.get(name)
+        if r is None or divisor == 1:
+            return ""
+        return f"{r['lambda1']:.4g}" if r["status"] == "ok" else "— (" + r["status"].split(":")[0].split(" >")[0] + ")"
+
     for r in rows:
         name = r["system"]
+        div = (r.get("step_choice") or {}).get("divisor", "")
+        run = {"computed": "this", "reused (step unchanged)": "reused"}.get(r.get("run", ""), r.get("run", ""))
         if r["status"] != "ok":
             theirs = r.get("dysts_lambda_max")
             lines.append(f"| {name} | — | | {'' if theirs is None else format(theirs, '.4g')} | | "
-                         f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | | | "
+                         f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | | "
+                         f"{div} | {at_h0(name, div)} | {run or 'this'} | | "
                          f"not computed at the default step: {r['status'].replace('|', '/')} |")
             continue
         note = []
@@ -183,7 +198,7 @@ def table(total: int) -> str:
         lines.append(f"| {name} | {r['lambda1']:.4g} | {r['stderr1']:.2g} | "
                      f"{'' if theirs is None else format(theirs, '.4g')} | {flag(r['lambda1'], theirs)} | "
                      f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | "
-                     f"{r['dt']:.3g} | {r['period']:.3g} | {'; '.join(note)} |")
+                     f"{r['dt']:.3g} | {div} | {at_h0(name, div)} | {run} | {r['period']:.3g} | {'; '.join(note)} |")
     return "\n".join(lines) + "\n"
 
 

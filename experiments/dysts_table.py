@@ -3,12 +3,16 @@
 Resumable: each finished system is appended as one JSON line to
 ``experiments/results/dysts_lyapunov/journal.jsonl``; a rerun skips systems already there. Each system
 runs in its own subprocess under a time limit (``--limit`` seconds; a timeout is journaled too).
-Settings are those of ``rnnchaos lyapunov dysts:NAME`` (RK4 step: the multiple of dysts' ``dt`` nearest
-period/100; 100 periods accumulated), with ``--ics`` initial conditions. Exponents are per unit time
-of dysts' equations. ``--table`` writes ``table.md`` from whatever the journal holds.
+Settings are those of ``rnnchaos lyapunov dysts:NAME`` (RK4 step chosen by step doubling from the
+multiple of dysts' ``dt`` nearest period/100, see ``rnnchaos.systems.step_choice``; 100 periods
+accumulated), with ``--ics`` initial conditions. Exponents are per unit time of dysts' equations.
+``--reuse OLD.jsonl`` carries a system's row over from an older journal when the chosen step equals the
+step of that row (the computation is then the same; the row says so). ``--table`` writes ``table.md``
+from whatever the journal holds.
 
 Usage (one core):
-    OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python experiments/dysts_table.py [--limit 120] [--ics 16]
+    OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python experiments/dysts_table.py [--limit 120] [--ics 16] \
+        [--reuse experiments/results/dysts_lyapunov/journal_h0.jsonl]
     .venv/bin/python experiments/dysts_table.py --table
 """
 
@@ -26,6 +30,8 @@ from typing import Any
 
 OUT = Path(__file__).resolve().parent / "results" / "dysts_lyapunov"
 JOURNAL = OUT / "journal.jsonl"
+#: the previous default run (RK4 step = the multiple of dysts' dt nearest period/100, no step control)
+JOURNAL_H0 = OUT / "journal_h0.jsonl"
 #: reruns at a finer step (``--refine F``: step / F over the same time span), one line per system
 REFINED = OUT / "refined.jsonl"
 #: independent λ₁ by the variational equations and adaptive DOP853 (experiments/dysts_independent.py)
@@ -34,6 +40,8 @@ INDEPENDENT = OUT / "independent.jsonl"
 #: Chen: Chen & Ueta (1999) / Lü & Chen (2002), a=35, b=3, c=28 (2.0272, 0, -12.0272; sum = c - a - b);
 #: SprottJerk, A = 2.017: Sprott, Phys. Lett. A 228, 271 (1997), as recomputed (RK4, step 0.001) at
 #: sites.google.com/view/lyapunov-spectrum/home/sprott_eqs: 0.0551, 0, -2.0721
+#: step-sensitive at the old default step (Lorenz84) or sign flags that might be (journal_h0.jsonl)
+SUSPECT = ("Lorenz84", "BelousovZhabotinsky", "CaTwoPlusQuasiperiodic", "ForcedFitzHughNagumo", "MacArthur")
 PUBLISHED = {"Lorenz": 0.9056, "Rossler": 0.0714, "Chen": 2.0272, "SprottJerk": 0.0551}
 
 
@@ -47,7 +55,9 @@ def one(name: str, ics: int, refine: int = 1) -> dict[str, Any]:
     from rnnchaos.systems import get_system
 
     s = get_system("dysts:" + name)
-    d = s.lyapunov_defaults()
+    t_step = time.perf_counter()
+    d = s.lyapunov_defaults()  # chooses the step
+    t_step = time.perf_counter() - t_step
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -59,7 +69,22 @@ def one(name: str, ics: int, refine: int = 1) -> dict[str, Any]:
             "exponents": [float(v) for v in res.exponents], "stderr1": float(res.stderr[0]),
             "dysts_lambda_max": s.dysts_maximum_lyapunov, "dt": d.dt / refine, "refine": refine, "dysts_dt": s.dysts_dt, "period": s.period,
             "steps": d.steps, "ics": ics, "nonautonomous": s.nonautonomous, "dysts_jacobian": s.has_dysts_jacobian,
-            "warnings": list(res.warnings), "seconds": round(time.perf_counter() - t0, 1)}
+            "warnings": list(res.warnings), "seconds": round(time.perf_counter() - t0, 1),
+            "step_choice": s.step_choice.to_dict(), "step_seconds": round(t_step, 1),  # type: ignore[attr-defined]
+            "run": "computed"}
+
+
+def reusable(name: str, old: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The older journal's row of ``name``, if it is a finished run at the step chosen now (else None)."""
+    from rnnchaos.systems import get_system
+
+    r = old.get(name)
+    if r is None or r.get("status") != "ok" or r.get("refine", 1) != 1:
+        return None
+    choice = get_system("dysts:" + name).step_choice  # type: ignore[attr-defined]
+    if choice.divisor != 1 or not math.isclose(choice.dt, r["dt"], rel_tol=1e-12):
+        return None
+    return {**r, "step_choice": choice.to_dict(), "run": "reused (step unchanged)"}
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -97,6 +122,7 @@ def dysts_spectrum_first() -> dict[str, float]:
 
 def table(total: int) -> str:
     rows = sorted(_rows(JOURNAL), key=lambda r: r["system"])
+    old = {r["system"]: r for r in _rows(JOURNAL_H0)}
     refined = {r["system"]: r for r in _rows(REFINED)}
     indep = {r["system"]: r for r in _rows(INDEPENDENT)}
     ok = [r for r in rows if r["status"] == "ok"]
@@ -107,8 +133,13 @@ def table(total: int) -> str:
     above = sum(1 for r in flagged if r["dysts_lambda_max"] > r["lambda1"])
     lines = ["# λ₁ of the dysts systems: ours beside dysts' stored value", "",
              f"{len(ok)} of {total} dysts ODE systems computed ({len(rows) - len(ok)} failed or timed out at the "
-             "default step). λ₁ per unit time of dysts' equations; ours: tangent-space QR (Benettin 1980) on the RK4 "
-             "map, step dt = the multiple of dysts' dt nearest period/100, 100 periods, after 20 periods of transient; "
+             f"default step; {total - len(rows)} not run). λ₁ per unit time of dysts' equations; ours: tangent-space "
+             "QR (Benettin 1980) on the RK4 map, 100 periods, after 20 periods of transient, at the step chosen by "
+             "`rnnchaos.systems.step_choice` (step doubling, RK4 local error ≤ 1e-4 of the attractor size at the 99 % "
+             "quantile, halved on blow-up) from h0 = the multiple of dysts' dt nearest period/100: dt = h0/÷. "
+             "'run': computed in this run, or reused from `journal_h0.jsonl` (the previous run at h0) where the chosen "
+             "step is h0 itself (÷ = 1: the same computation). 'ours at h0': that previous run (blank where the "
+             "step is unchanged; '—' where it failed). "
              "dysts: `maximum_lyapunov_estimated` of its metadata (dysts 0.96). Flag: sign differs, or "
              "|ours − dysts| > 10 % of dysts'. ± is our standard error over initial conditions. "
              "'dysts spectrum λ₁' is the first of its `lyapunov_spectrum_estimated` (not compared). "
@@ -124,8 +155,8 @@ def table(total: int) -> str:
              f" of {sum(1 for r in ok if r['system'] in spec1)} would be flagged. dysts' two stored estimates "
              f"disagree with each other by the same test in {self_flag} of {len(both)}.", "",
              "| system | ours λ₁ | ± | dysts λ₁ (max_lyapunov_estimated) | flag | dysts spectrum λ₁ | ours at dt/F "
-             "| independent | dt | period | note |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| independent | dt | ÷ | ours at h0 | run | period | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def fine(name: str) -> str:
         r = refined.get(name)
@@ -139,12 +170,21 @@ def table(total: int) -> str:
         r = indep.get(name)
         return "" if r is None else f"{r['lambda1']:.4g} ± {r['stderr1']:.2g}"
 
+    def at_h0(name: str, divisor: Any) -> str:
+        r = old.get(name)
+        if r is None or divisor == 1:
+            return ""
+        return f"{r['lambda1']:.4g}" if r["status"] == "ok" else "— (" + r["status"].split(":")[0].split(" >")[0] + ")"
+
     for r in rows:
         name = r["system"]
+        div = (r.get("step_choice") or {}).get("divisor", "")
+        run = {"computed": "this", "reused (step unchanged)": "reused"}.get(r.get("run", ""), r.get("run", ""))
         if r["status"] != "ok":
             theirs = r.get("dysts_lambda_max")
             lines.append(f"| {name} | — | | {'' if theirs is None else format(theirs, '.4g')} | | "
-                         f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | | | "
+                         f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | | "
+                         f"{div} | {at_h0(name, div)} | {run or 'this'} | | "
                          f"not computed at the default step: {r['status'].replace('|', '/')} |")
             continue
         note = []
@@ -158,7 +198,7 @@ def table(total: int) -> str:
         lines.append(f"| {name} | {r['lambda1']:.4g} | {r['stderr1']:.2g} | "
                      f"{'' if theirs is None else format(theirs, '.4g')} | {flag(r['lambda1'], theirs)} | "
                      f"{format(spec1[name], '.4g') if name in spec1 else ''} | {fine(name)} | {ind(name)} | "
-                     f"{r['dt']:.3g} | {r['period']:.3g} | {'; '.join(note)} |")
+                     f"{r['dt']:.3g} | {div} | {at_h0(name, div)} | {run} | {r['period']:.3g} | {'; '.join(note)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -169,6 +209,7 @@ def main() -> int:
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--table", action="store_true", help="only write table.md from the journal")
     ap.add_argument("--only", nargs="*", default=None, help="these systems only")
+    ap.add_argument("--reuse", default=None, help="older journal whose rows are carried over where the step is unchanged")
     ap.add_argument("--refine", type=int, default=1,
                     help="step / REFINE over the same time span; journaled in refined.jsonl (with --only)")
     a = ap.parse_args()
@@ -182,11 +223,22 @@ def main() -> int:
     if not a.table:
         path = REFINED if a.refine > 1 else JOURNAL
         finished = done(path)
-        order = [n for n in PUBLISHED if n in names] + [n for n in names if n not in PUBLISHED]  # checked ones first
+        old = {r["system"]: r for r in _rows(Path(a.reuse))} if a.reuse else {}
+        first = ([n for n in PUBLISHED if n in names] + [n for n in names if old.get(n, {}).get("status", "ok") != "ok"]
+                 + [n for n in SUSPECT if n in names])
+        order = list(dict.fromkeys(first + names))  # checked ones and the old failures first
         for name in a.only or order:
             if name in finished:
                 continue
             t0 = time.perf_counter()
+            try:
+                kept = reusable(name, old) if old and a.refine == 1 else None
+            except ValueError:  # the step chooser failed: the subprocess below journals the error
+                kept = None
+            if kept is not None:
+                journal(kept, path)
+                print(f"{name}: reused {kept['lambda1']} (step unchanged)", flush=True)
+                continue
             try:
                 p = subprocess.run([sys.executable, __file__, "--one", name, "--ics", str(a.ics), "--refine", str(a.refine)],
                                    capture_output=True, text=True, timeout=a.limit)

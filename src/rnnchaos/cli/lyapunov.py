@@ -141,6 +141,8 @@ def _system_branch(name: str, params: dict[str, float], *, steps: int | None, dt
         "predictability_steps": tau.steps,
         "predictability_time": tau.time,
         "reference": None if ref is None else ref.to_dict(),
+        "step_choice": (None if step_dt is None else {"dt": step_dt, "reason": "given by --dt"} if dt is not None
+                        else d.extra.get("step_choice", {"dt": step_dt, "reason": "the system's default step"})),
         "warnings": list(res.warnings),
     }
 

@@ -7,8 +7,15 @@ it, else point by point); a system without ``_jac`` gets a central finite-differ
 (t' = 1, so one exponent is exactly 0); ∂f/∂t is a central finite difference. Exponents come from our
 tangent-space QR engine, per unit time of dysts' equations. Delay systems are not supported.
 
-The time scale is dysts': the RK4 step is the integer multiple of dysts' ``dt`` nearest to
-``period / 100`` (dysts' ``dt`` itself when that is coarser), and the default run covers 100 periods.
+The time scale is dysts'. The RK4 step is chosen once per system, on first use, by
+:func:`rnnchaos.systems.step_choice.choose_rk4_step`: it starts from the integer multiple ``h0`` of
+dysts' ``dt`` nearest to ``period / 100`` (dysts' ``dt`` itself when that is coarser) and divides it
+by an integer until the step-doubling estimate of RK4's local error meets ``1e-4`` of the attractor's
+size (99th percentile along a probe orbit of 4 initial conditions, 10 periods after 10), halving
+first whenever the probe orbit blows up (non-finite, or ``|z|`` beyond ``1e6`` times dysts' scale in a
+coordinate that dysts does not list as unbounded).
+``step_choice`` records the step and why. The sampling interval of trajectories stays ``h0``
+(a whole number of steps). The default Lyapunov run covers 100 periods.
 dysts is an optional extra (``pip install rnnchaos[dysts]``).
 """
 
@@ -22,6 +29,7 @@ import numpy as np
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos.core import Array
 from rnnchaos.systems._base import Flow, LyapunovDefaults, ReferenceExponents
+from rnnchaos.systems.step_choice import StepChoice, choose_rk4_step
 
 PREFIX = "dysts:"
 _MISSING = "the dysts systems need the optional extra dysts: pip install 'rnnchaos[dysts]' (or pip install dysts)"
@@ -93,12 +101,31 @@ class DystsFlow(Flow):
         self.n_x = self._ic.size
         self.dim = self.n_x + (1 if self.nonautonomous else 0)
         m = max(1, round(self.period / 100 / self.dysts_dt))
-        self.integration_step = m * self.dysts_dt  # type: ignore[misc]
-        self.default_sample_dt = self.integration_step  # type: ignore[misc]
+        self.proposed_step = m * self.dysts_dt
+        self.default_sample_dt = self.proposed_step  # type: ignore[misc]
+        self._step_choice: StepChoice | None = None
         self._rhs_py = _plain(type(self.dysts)._rhs)
+        self._own_rhs = type(self.dysts).rhs is not DynSys.rhs  # dysts' class writes rhs(X, t), not _rhs
         self._jac_py = _plain(type(self.dysts)._jac) if self.has_dysts_jacobian else None
         self._vectorised: bool | None = None  # None: not yet checked against dysts' point-by-point rhs
         self._jac_vectorised: bool | None = None
+
+    @property
+    def step_choice(self) -> StepChoice:
+        """The RK4 step chosen for this system and why (computed once, on first use; see the module docstring)."""
+        if self._step_choice is None:
+            z0 = self.default_initial_conditions(4, seed=20211206)  # fixed: the step is a property of the system
+            scale = max(1.0, float(np.abs(self._ic).max()), float(np.abs(self._std).max()))
+            free = set(getattr(self.dysts, "unbounded_indices", None) or ())  # dysts' phases, periodic positions
+            self._step_choice = choose_rk4_step(self.rhs, z0, self.proposed_step, transient=10 * self.period,
+                                                measure=10 * self.period, coords=self.n_x, bound=1e6 * scale,
+                                                bounded=[i for i in range(self.n_x) if i not in free])
+        return self._step_choice
+
+    @property
+    def integration_step(self) -> float:  # type: ignore[override]
+        """The RK4 step of trajectories and Lyapunov runs: ``step_choice.dt``."""
+        return self.step_choice.dt
 
     @property
     def params(self) -> dict[str, float]:
@@ -122,8 +149,8 @@ class DystsFlow(Flow):
     # --- dysts' equations, batched -------------------------------------------------------------------
     def _f(self, x: Array, t: Array) -> Array:
         """dysts' right-hand side at states ``x (B, n)`` and times ``t (B,)`` -> ``(B, n)``."""
-        if self._vectorised is None:  # check once, on two distinct states, against dysts' point-by-point rhs
-            xx, tt = np.concatenate([x[:1], x[:1] + 0.1 * (1 + np.abs(x[:1]))]), np.concatenate([t[:1], t[:1] + 0.1])
+        if self._vectorised is None:  # check once against dysts' point-by-point rhs
+            xx, tt = self._check_batch(x, t)
             arr = self._f_vec(xx, tt)
             self._vectorised = arr is not None and self._agrees(arr, self._f_loop(xx, tt))
         if self._vectorised:
@@ -133,15 +160,26 @@ class DystsFlow(Flow):
         return self._f_loop(x, t)
 
     def _f_vec(self, x: Array, t: Array) -> Array | None:
-        """dysts' ``_rhs`` called once on the whole batch; None where the equations are not array-safe."""
+        """dysts' ``_rhs`` (or its own ``rhs`` on the ``(n, B)`` transposed batch) called once on the whole
+        batch; None where the equations are not array-safe."""
         b = x.shape[0]
         try:
             with np.errstate(all="ignore"):
-                out = self._rhs_py(*x.T, t, *self.dysts.param_list)
+                if self._own_rhs:
+                    out = self.dysts.rhs(x.T, t)
+                else:
+                    out = self._rhs_py(*x.T, t, *self.dysts.param_list)
             arr = np.stack([np.broadcast_to(np.asarray(c, dtype=float), (b,)) for c in out], axis=1)
         except Exception:  # noqa: BLE001 - equations that are not array-safe fall back to a loop
             return None
         return arr if arr.shape == x.shape else None
+
+    def _check_batch(self, x: Array, t: Array) -> tuple[Array, Array]:
+        """``n + 1`` distinct states near ``x[0]``: a batch size other than ``n`` makes any broadcast of a
+        length-``n`` parameter against the ``(n, B)`` batch fail, and distinct states expose reductions."""
+        n = x.shape[1]
+        k = np.arange(n + 1)[:, None]
+        return x[:1] + 0.01 * k * (1 + np.abs(x[:1])) * (1 + 0.1 * np.arange(n)), t[:1] + 0.1 * k[:, 0]
 
     def _f_loop(self, x: Array, t: Array) -> Array:
         return np.array([np.asarray(self.dysts.rhs(x[i], float(t[i])), dtype=float).ravel() for i in range(len(x))])
@@ -159,7 +197,7 @@ class DystsFlow(Flow):
         b, n = x.shape
         if self._jac_py is not None:
             if self._jac_vectorised is None:
-                xx, tt = np.concatenate([x[:1], x[:1] + 0.1 * (1 + np.abs(x[:1]))]), np.concatenate([t[:1], t[:1] + 0.1])
+                xx, tt = self._check_batch(x, t)
                 jj = self._j_vec(xx, tt)
                 self._jac_vectorised = jj is not None and self._agrees(jj, self._j_loop(xx, tt))
             if self._jac_vectorised:
@@ -167,13 +205,12 @@ class DystsFlow(Flow):
                 if j is not None:
                     return j
             return self._j_loop(x, t)
-        j = np.empty((b, n, n))
-        h = 1e-6 * np.maximum(1.0, np.abs(x))
-        for k in range(n):
-            e = np.zeros_like(x)
-            e[:, k] = h[:, k]
-            j[:, :, k] = (self._f(x + e, t) - self._f(x - e, t)) / (2 * h[:, k, None])
-        return j
+        # central differences, all 2n perturbed copies of the batch in one call: rows (sign, k, b)
+        h = 1e-6 * np.maximum(1.0, np.abs(x))  # (b, n)
+        e = np.eye(n)[:, None, :] * h[None, :, :]  # (k, b, n): step h[b, k] along coordinate k
+        xp = np.concatenate([x[None] + e, x[None] - e]).reshape(2 * n * b, n)
+        fp = self._f(xp, np.tile(t, 2 * n)).reshape(2, n, b, n)
+        return np.transpose((fp[0] - fp[1]) / (2 * h.T[:, :, None]), (1, 2, 0))  # (b, i, k)
 
     def _j_vec(self, x: Array, t: Array) -> Array | None:
         """dysts' ``_jac`` called once on the whole batch; None where it is not array-safe."""
@@ -208,7 +245,8 @@ class DystsFlow(Flow):
         j = np.zeros((b, n + 1, n + 1))
         j[:, :n, :n] = jx
         ht = 1e-6 * np.maximum(1.0, np.abs(t))
-        j[:, :n, n] = (self._f(x, t + ht) - self._f(x, t - ht)) / (2 * ht[:, None])
+        ft = self._f(np.concatenate([x, x]), np.concatenate([t + ht, t - ht]))
+        j[:, :n, n] = (ft[:b] - ft[b:]) / (2 * ht[:, None])
         return j
 
     # --- rnnchaos interface ----------------------------------------------------------------------------
@@ -221,10 +259,11 @@ class DystsFlow(Flow):
         return x
 
     def lyapunov_defaults(self) -> LyapunovDefaults:
-        per = self.period / self.integration_step
-        return LyapunovDefaults(steps=max(1000, math.ceil(100 * per)), dt=self.integration_step,
+        choice = self.step_choice
+        per = self.period / choice.dt
+        return LyapunovDefaults(steps=max(1000, math.ceil(100 * per)), dt=choice.dt,
                                 transient=math.ceil(20 * per), ics=32, tangent_transient=math.ceil(10 * per),
-                                reortho_every=5)
+                                reortho_every=5, extra={"step_choice": choice.to_dict()})
 
     @property
     def dysts_maximum_lyapunov(self) -> float | None:

@@ -130,3 +130,16 @@ def test_float32_tangent_space_is_close_to_float64(run_cli):
     # the float32 orbit separates from the float64 one (chaos), so they agree statistically: within 4 stderr
     tol = 4 * np.hypot(np.array(f64["stderr"]), np.array(f32["stderr"]))
     assert np.all(np.abs(np.array(f32["exponents"]) - np.array(f64["exponents"])) <= tol)
+
+
+def test_householder_qr_without_torch_equals_the_torch_path():
+    """The SciPy fallback (used when torch is not installed) gives the same Q (up to column signs) and log|diag R|."""
+    from rnnchaos.dynamics import householder_qr as hq
+
+    w = np.random.default_rng(0).standard_normal((3, 40, 7))
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        q1, l1 = hq.householder_qr(w.astype(dtype))
+        q2, l2 = hq._householder_qr_scipy(w.astype(dtype))
+        np.testing.assert_allclose(np.abs(q1), np.abs(q2), atol=tol)
+        np.testing.assert_allclose(l1, l2, atol=tol)
+        np.testing.assert_allclose(np.swapaxes(q2, 1, 2) @ q2, np.broadcast_to(np.eye(7), (3, 7, 7)), atol=tol)

@@ -19,8 +19,12 @@ The returned ``Q`` is column-major in each batch entry (LAPACK's layout; no copy
 from __future__ import annotations
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
+
+try:  # torch's LAPACK is the faster one; without the torch extra, SciPy's (the NumPy parts must not need torch)
+    import torch
+except ImportError:  # pragma: no cover - exercised by the packaging test without torch
+    torch = None  # type: ignore[assignment]
 
 __all__ = ["householder_qr"]
 
@@ -34,7 +38,24 @@ def householder_qr(w: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArr
     dtype = np.float32 if w.dtype == np.float32 else np.float64
     if w.ndim != 3 or w.shape[2] > w.shape[1]:
         raise ValueError(f"frames must have shape (B, N, k) with k <= N, got {w.shape}")
+    if torch is None:
+        return _householder_qr_scipy(np.asarray(w, dtype=dtype))
     a, tau = torch.geqrf(torch.from_numpy(np.asarray(w, dtype=dtype)))
     with np.errstate(divide="ignore"):
         logs = np.log(np.abs(torch.diagonal(a, dim1=-2, dim2=-1).numpy().astype(np.float64)))
     return torch.linalg.householder_product(a, tau).numpy(), logs
+
+
+def _householder_qr_scipy(w: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.float64]]:
+    """The same with SciPy's LAPACK ``?geqrf`` + ``?orgqr``, one frame at a time (used without torch)."""
+    from scipy.linalg import lapack
+
+    geqrf, orgqr = lapack.get_lapack_funcs(("geqrf", "orgqr"), (w,))
+    q = np.empty_like(w)
+    logs = np.empty((w.shape[0], w.shape[2]), dtype=np.float64)
+    for b in range(w.shape[0]):
+        a, tau, _, _ = geqrf(w[b])
+        with np.errstate(divide="ignore"):
+            logs[b] = np.log(np.abs(np.diagonal(a).astype(np.float64)))
+        q[b] = orgqr(a, tau)[0]
+    return q, logs

@@ -298,23 +298,14 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
 
     if isinstance(x_train, StandardizedSeries):  # a memory-mapped series: its first SELECT_MAX_SAMPLES rows
         x_train = x_train[:SELECT_MAX_SAMPLES]
-    if protocol == "gtf2023-median":
-        n = int(x_train.shape[0])
-        idx = (np.arange(int(n_starts)) * n) // int(n_starts)
-        runs = free_run(model, initial_states(model, x_train[idx]), int(math.floor(1.25 * n)))
+    if protocol.startswith("gtf2023"):  # gtf2023 is the median over one start, the first point
+        n, k = int(x_train.shape[0]), (int(n_starts) if protocol == "gtf2023-median" else 1)
+        runs = free_run(model, initial_states(model, x_train[(np.arange(k) * n) // k]), int(math.floor(1.25 * n)))
         runs = runs[:, int(math.floor(0.25 * n)):]
-        values = [_selection_value(x_train, r, "gtf2023", metric, floors) for r in runs]
-        return float(np.median(values))
-    if protocol == "gtf2023":
-        n = int(x_train.shape[0])
-        runs = free_run(model, initial_states(model, x_train[:1]), int(math.floor(1.25 * n)))
-        runs = runs[:, int(math.floor(0.25 * n)):]
-        preset = "gtf2023"
-    else:
-        idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
-        runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
-        preset = DEFAULT_PRESET
-    return _selection_value(x_train, runs.reshape(-1, runs.shape[-1]), preset, metric, floors)
+        return float(np.median([_selection_value(x_train, r, "gtf2023", metric, floors) for r in runs]))
+    idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
+    runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
+    return _selection_value(x_train, runs.reshape(-1, runs.shape[-1]), DEFAULT_PRESET, metric, floors)
 
 
 def _selection_value(x_train: NDArray[Any], run: NDArray[Any], preset: str, metric: str,

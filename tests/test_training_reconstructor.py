@@ -298,6 +298,26 @@ def test_gtf_median_selection_is_the_median_of_one_gtf_score_per_start(tmp_path,
     assert one == pytest.approx(selection_score(rec.model_, xs, 1, 1, protocol="gtf2023", metric="floor-relative",
                                                 floors=floors), rel=1e-12)
     assert "median over 3 starts" in rec.result_.message
+    worst = selection_score(rec.model_, xs, 1, 3, protocol="gtf2023-max", metric="floor-relative", floors=floors)
+    assert worst == pytest.approx(max(each), rel=1e-9)
+
+
+def test_gtf_max_selection_refuses_a_model_that_leaves_the_range_from_one_start(monkeypatch):
+    """gtf2023-max is the worst start's score: one undefined (inf) run makes the score inf, where the median
+    of the same runs stays finite."""
+    import rnnchaos.training.trainer as tr
+
+    values = iter([1.0, float("inf"), 3.0] * 2)
+    monkeypatch.setattr(tr, "_selection_value", lambda *a, **k: next(values))
+    xs = np.random.default_rng(0).standard_normal((120, 2))
+
+    class Dummy:
+        pass
+
+    monkeypatch.setattr("rnnchaos.models.free_run.initial_states", lambda m, x: x)
+    monkeypatch.setattr("rnnchaos.models.free_run.free_run", lambda m, z, n: np.zeros((z.shape[0], n, 2)))
+    assert tr.selection_score(Dummy(), xs, 1, 3, protocol="gtf2023-median") == 3.0
+    assert tr.selection_score(Dummy(), xs, 1, 3, protocol="gtf2023-max") == float("inf")
 
 
 @pytest.mark.parametrize("kw,match", [({"select_protocol": "best"}, "select_protocol must be one of"),

@@ -125,10 +125,10 @@ def _alpha(value: str | None) -> float | str | None:
               help="pooled: 4 free runs of 20,000 steps from points spread over the training data; gtf2023: the GTF "
                    "protocol on the training data (one free run of 1.25 T from its first point, 0.25 T dropped); "
                    "gtf2023-median: the median of that score over --select-starts runs from points spread over the "
-                   "training data.")
+                   "training data; gtf2023-max: the worst of them.")
 @click.option("--select-starts", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Free runs per selection check: pooled runs (pooled) or runs whose median score counts "
-                   "(gtf2023-median); gtf2023 makes one.")
+              help="Free runs per selection check: pooled runs (pooled) or runs whose median (gtf2023-median) "
+                   "or worst (gtf2023-max) score counts; gtf2023 makes one.")
 @click.option("--select-metric", type=LibraryChoice("rnnchaos.training.trainer:SELECT_METRICS"), default="d_stsp",
               show_default=True,
               help="d_stsp, or floor-relative: D_stsp/floor + D_H/floor, the floors those of the training data's "

@@ -116,7 +116,7 @@ class Reconstructor:
     select_every, select_steps, select_starts : model selection (default on, every 250 epochs; off with
         0): every ``select_every`` epochs the model is scored by D_stsp of free runs against the
         *training* series and the best state is kept (:func:`rnnchaos.training.trainer.selection_score`).
-        ``select_protocol`` (``pooled``/``gtf2023``/``gtf2023-median``) and ``select_metric`` (``d_stsp``/``floor-relative``): see
+        ``select_protocol`` (``pooled``/``gtf2023``/``gtf2023-median``/``gtf2023-max``) and ``select_metric`` (``d_stsp``/``floor-relative``): see
         :class:`rnnchaos.training.trainer.TrainSettings`.  Without it, PLRNNs trained for a few minutes on the STF Lorenz-63 data often end on a model
         whose free runs fall onto a spurious stable fixed point after a long chaotic transient.
     nan : ``"error"`` (default) refuses NaN/inf in X; ``"split"`` cuts every trial at its runs of

@@ -53,7 +53,7 @@ CLIP_MODES = ("norm", "value", "none")
 #: clocks of the ``minutes`` budget: wall-clock time, or the process's CPU time (one core's time when the
 #: threads are pinned to one: the same epochs on an idle and on a loaded machine)
 BUDGET_CLOCKS = ("wall", "cpu")
-SELECT_PROTOCOLS = ("pooled", "gtf2023", "gtf2023-median")
+SELECT_PROTOCOLS = ("pooled", "gtf2023", "gtf2023-median", "gtf2023-max")
 SELECT_METRICS = ("d_stsp", "floor-relative")
 CHECKPOINT_VERSION = 1
 #: model selection on a memory-mapped training series scores against its first this many samples
@@ -89,6 +89,8 @@ class TrainSettings:
     ``select_starts`` unused); ``gtf2023-median`` the median of that score over ``select_starts`` such runs,
     started from training points spread evenly over the series, the first point included (one chaotic run's
     statistics scatter from run to run: a checkpoint chosen by one run is partly chosen by luck);
+    ``gtf2023-max`` the largest of those scores (a model is as good as its worst start: one whose free run
+    leaves the data's range from any start scores ``inf``);
     ``select_metric`` = ``floor-relative`` ranks by D_stsp/f_stsp + D_H/f_H, each
     over its floor on the training data (its first half against its second half, same protocol and preset).
     ``budget_clock``: what ``minutes`` counts, ``wall`` (wall-clock training time) or ``cpu`` (the process's
@@ -288,21 +290,22 @@ def selection_score(model: Any, x_train: NDArray[Any], n_steps: int, n_starts: i
     the training series of length T: one free run of floor(1.25 T) steps from the state inferred from its
     first point, the first floor(0.25 T) dropped, preset ``gtf2023``.  ``gtf2023-median``: the median of the
     ``gtf2023`` score over ``n_starts`` such runs started from the training points ``i·T // n_starts``
-    (i = 0 … n_starts − 1), each scored on its own.  ``metric`` = ``d_stsp`` returns that
+    (i = 0 … n_starts − 1), each scored on its own; ``gtf2023-max``: their maximum.  ``metric`` = ``d_stsp`` returns that
     D_stsp; ``floor-relative`` returns D_stsp / floors[0] + D_H / floors[1] (:func:`training_floors`).
     ``inf`` if a run overflows or a score is undefined (for ``gtf2023-median``: that run's score, so the median
-    tolerates a minority of them).  Cost: n_starts·n_steps (pooled), 1.25 T (gtf2023) or n_starts·1.25 T
-    (gtf2023-median) model steps + one histogram and one power spectrum per scored run."""
+    tolerates a minority of them; ``gtf2023-max`` tolerates none).  Cost: n_starts·n_steps (pooled), 1.25 T
+    (gtf2023) or n_starts·1.25 T (gtf2023-median, gtf2023-max) model steps + one histogram and one power spectrum per scored run."""
     from rnnchaos.metrics.presets import DEFAULT_PRESET
     from rnnchaos.models.free_run import free_run, initial_states
 
     if isinstance(x_train, StandardizedSeries):  # a memory-mapped series: its first SELECT_MAX_SAMPLES rows
         x_train = x_train[:SELECT_MAX_SAMPLES]
     if protocol.startswith("gtf2023"):  # gtf2023 is the median over one start, the first point
-        n, k = int(x_train.shape[0]), (int(n_starts) if protocol == "gtf2023-median" else 1)
+        n, k = int(x_train.shape[0]), (1 if protocol == "gtf2023" else int(n_starts))
         runs = free_run(model, initial_states(model, x_train[(np.arange(k) * n) // k]), int(math.floor(1.25 * n)))
         runs = runs[:, int(math.floor(0.25 * n)):]
-        return float(np.median([_selection_value(x_train, r, "gtf2023", metric, floors) for r in runs]))
+        values = [_selection_value(x_train, r, "gtf2023", metric, floors) for r in runs]
+        return float(np.max(values) if protocol == "gtf2023-max" else np.median(values))
     idx = np.linspace(0, x_train.shape[0] - 1, int(n_starts)).astype(int)
     runs = free_run(model, initial_states(model, x_train[idx]), n_steps)
     return _selection_value(x_train, runs.reshape(-1, runs.shape[-1]), DEFAULT_PRESET, metric, floors)
@@ -395,6 +398,7 @@ class Trainer:
         s = self.settings
         name = "D_stsp" if s.select_metric == "d_stsp" else "D_stsp/floor + D_H/floor"
         return name + {"gtf2023": ", GTF protocol", "gtf2023-median": ", GTF protocol, median over "
+                       f"{s.select_starts} starts", "gtf2023-max": ", GTF protocol, worst of "
                        f"{s.select_starts} starts"}.get(s.select_protocol, "")
 
     # ------------------------------------------------------------------ one optimizer step

@@ -10,7 +10,11 @@ and re-orthonormalise ``W = Q' R`` by a QR decomposition; the time averages of `
 This implementation is batched over ``B`` initial conditions: one call of ``fmap.tangent_step`` on
 ``(B, N, k)`` per step, and the QR (LAPACK Householder, :mod:`.householder_qr`) only every few steps.
 Only ``J @ Q`` is propagated, so ``N = 4096`` with ``k = 64`` is fine if the map implements
-``tangent_step`` without forming ``J``.
+``tangent_step`` without forming ``J``. For a full spectrum (``k = N >= FACTORED_MIN_DIM``) of a map whose
+``factored_tangent`` is true and that has ``tangent_step_householder(z, frame)`` (``F(z)`` and ``J(z) Q`` with ``Q`` given as Householder
+reflectors, :class:`~rnnchaos.dynamics.householder_qr.HouseholderFrame`; the model maps form ``J`` and apply
+``?ormqr``), ``Q`` is never formed: the step after each QR costs ``2 N^3`` flops instead of ``?orgqr``'s
+``4 N^3 / 3`` plus the ``2 N^3`` of ``J Q`` (the same numbers to rounding).
 
 Re-orthonormalisation interval (default ``reortho_every="auto"``): the QR of ``W = J_m ... J_1 Q`` is exact
 whatever ``m``, as long as the frame stays finite and its columns stay numerically independent; the
@@ -57,7 +61,7 @@ from rnnchaos._util.progress import progress_bar
 from rnnchaos._util.rng import SeedLike, as_generator
 from rnnchaos._util.validation import nonnegative_int, positive_int
 from rnnchaos.core import Array, TangentMap, as_batch
-from rnnchaos.dynamics.householder_qr import householder_qr
+from rnnchaos.dynamics.householder_qr import HouseholderFrame, householder_factor, householder_qr
 from rnnchaos.dynamics.kaplan_yorke import kaplan_yorke_dimension
 
 __all__ = ["AUTO_MAX_INTERVAL", "LyapunovSpectrum", "LyapunovSpectrumWarning", "NumpyOps", "ReorthoSchedule",
@@ -69,6 +73,9 @@ __all__ = ["AUTO_MAX_INTERVAL", "LyapunovSpectrum", "LyapunovSpectrumWarning", "
 #: bench_rnn_spectrum.py --only limits: N = 256 full spectrum, 0.01 standard errors from QR-every-step, 10 %
 #: faster than 1e12; 1e14 moved the smallest exponents by 0.17 standard errors)
 CONDITION_LIMIT = 1e13
+#: full frames (k = N) of at least this dimension stay as Householder reflectors between QRs when the map has
+#: ``tangent_step_householder`` (J Q by ``?ormqr``: benchmarks/bench_rnn_spectrum.py)
+FACTORED_MIN_DIM = 64
 #: ``reortho_every="auto"``: the longest interval between two QRs the adaptive schedule reaches (steps)
 AUTO_MAX_INTERVAL = 64
 #: the adaptive schedule recomputes a block whose diag R spanned more than this times the condition limit
@@ -321,6 +328,9 @@ class NumpyOps:
     def qr(self, w: Array) -> tuple[Any, Array]:
         return householder_qr(w)
 
+    def qr_factored(self, w: Array) -> tuple[Any, Array]:
+        return householder_factor(w)
+
     def check_shapes(self, fmap: Any, z: Array, q: Array) -> None:
         _check_shapes(fmap, z, q)
 
@@ -337,6 +347,10 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
     from its start with half the interval, so no accepted block is ill-conditioned.
     """
     n, k, n_steps, tt = s.dim, s.k, s.n_steps, s.tangent_transient
+    # a full frame of a map that forms its Jacobian: Q stays as reflectors and J Q is ?ormqr (householder_qr)
+    factored = (k == n >= FACTORED_MIN_DIM and bool(getattr(fmap, "factored_tangent", False))
+                and callable(getattr(ops, "qr_factored", None)))
+    qr = ops.qr_factored if factored else ops.qr
     surv = _Survivors(z.shape[0])
     sched = ReorthoSchedule(s.reortho, ops.condition_limit, ops.max_log_growth)
     chunk = 256
@@ -366,7 +380,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
         t = since_qr = 0
         start = (z, q, 0)  # the last accepted block's end, for a recomputation (maps return new arrays)
         while t < tt + n_steps:
-            z, q = fmap.tangent_step(z, q)
+            z, q = fmap.tangent_step_householder(z, q) if isinstance(q, HouseholderFrame) else fmap.tangent_step(z, q)
             t += 1
             since_qr += 1
             a = t - tt  # accumulation step (<= 0 while aligning)
@@ -392,7 +406,7 @@ def run_tangent_qr(fmap: Any, z: Any, s: RunSettings, ops: Any, rng: np.random.G
                     start = (ops.take(start[0], keep), ops.take(start[1], keep), start[2])
                     ok = ok[keep]
             if ok.all():
-                q_new, logs = ops.qr(q)
+                q_new, logs = qr(q)
                 if not (sched.auto and since_qr > 1 and sched.ill_conditioned(logs)):
                     q = q_new
                     if a > 0:

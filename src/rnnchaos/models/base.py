@@ -105,6 +105,9 @@ class LatentModel(torch.nn.Module):
     """
 
     arch: ClassVar[str] = "base"
+    #: whether ``jacobian`` costs O(M^2) per state (a diagonal times a weight matrix, plus a diagonal), so that a
+    #: full-spectrum tangent step may form ``J`` and apply the QR's reflectors to it (``ModelMap``)
+    cheap_jacobian: ClassVar[bool] = False
 
     def __init__(self, latent_dim: int, obs_dim: int, *, observation: str = "identity", input_dim: int = 0,
                  dtype: Any = torch.float32, seed: int | torch.Generator | None = None) -> None:
@@ -325,6 +328,8 @@ class ModelMap:
         self.dim = model.latent_dim
         self.obs_dim = model.obs_dim
         self.arch = model.arch
+        #: full-spectrum tangent steps by ``tangent_step_householder`` (the engine's choice; cheap Jacobians only)
+        self.factored_tangent = bool(model.cheap_jacobian)
         self.input: Tensor | None = _constant_input(model, input, torch.device("cpu"), torch.float64)
         n = int(model.obs_dim)
         self.mean = np.zeros(n) if mean is None else _standardisation(mean, n, "mean")
@@ -356,6 +361,16 @@ class ModelMap:
         with torch.no_grad():
             f, jq = self.model.tangent(zt, qt, self._s(zt.shape[0]))
         return f.numpy(), jq.numpy()
+
+    def tangent_step_householder(self, z: Array, frame: Any) -> tuple[Array, Array]:
+        """``(F(z), J(z) Q)`` with ``Q`` given as Householder reflectors (a
+        :class:`~rnnchaos.dynamics.householder_qr.HouseholderFrame` of full frames): ``J`` formed by the model's
+        analytic ``jacobian`` and applied to ``Q`` by LAPACK's ``?ormqr``, so ``Q`` is never formed."""
+        zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float64))
+        s = self._s(zt.shape[0])
+        with torch.no_grad():
+            f = self.model.step(zt, s)
+            return f.numpy(), frame.times(self.model.jacobian(zt, s).to(torch.float64)).numpy()
 
     def jacobian(self, z: Array) -> Array:
         zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float64))

@@ -224,6 +224,7 @@ class ElmanRNN(_GatedBase):
     """Elman RNN ``h <- tanh(W_hh h + b)`` (or relu); ``latent_dim = H``. Default: zero bias, ``W ~ N(0, g²/H)``."""
 
     arch = "rnn"
+    cheap_jacobian = True
     gates = 1
 
     def __init__(self, latent_dim: int, obs_dim: int, *, gain: float = 1.0, init: str = "normal",

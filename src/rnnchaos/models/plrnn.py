@@ -66,6 +66,7 @@ class PLRNN(LatentModel):
     """
 
     arch = "plrnn"
+    cheap_jacobian = True
     _offdiag: Tensor
 
     def __init__(self, latent_dim: int, obs_dim: int, *, clipped: bool = False, init_radius: float = 0.95,

@@ -381,6 +381,21 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-max", "select_starts": 4, "epochs": 5000},
         per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
+        "shplrnn-gtf-code-gtfmax-seq1000",
+        "shplrnn-gtf-code-gtfmax with training sequences of 1,000 steps instead of 200, longer than one heartbeat "
+        "(ECG: 680 steps between beats, whose timing the models get wrong), 4 x 40 sequences per epoch: the same "
+        "160,000 steps per epoch and 200,000 updates in 5,000 epochs (the paper: 250,000 of 16 x 200)",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-max", "select_starts": 4, "epochs": 5000,
+         "seq_len": 1000, "batch_size": 4, "batches_per_epoch": 40},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
+        "shplrnn-gtf-code-gtfmax-seq1000b16",
+        "shplrnn-gtf-code-gtfmax-seq1000 with 16 x 10 sequences of 1,000 per epoch (the same steps per epoch, "
+        "a quarter of the updates: 50,000 in 5,000 epochs)",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-max", "select_starts": 4, "epochs": 5000,
+         "seq_len": 1000, "batch_size": 16, "batches_per_epoch": 10},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
         "1e-3, sequences of 100, 32 x 10 batches, linear observation)",

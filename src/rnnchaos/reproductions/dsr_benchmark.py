@@ -396,6 +396,19 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
          "seq_len": 1000, "batch_size": 16, "batches_per_epoch": 10},
         per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
+        "shplrnn10-gtf-code-gtfsel-decay2500",
+        "shplrnn-gtf-code-gtfsel-decay3000 with M = 10 latent units for the 5 observed (ECG), so that unobserved "
+        "units can carry the phase between heartbeats; the linear observation's pseudo-inverse forces only the "
+        "observed subspace; the decay completed in 2,500 epochs (an epoch costs about twice as much)",
+        {**_GTF_CODE, **_GTF_SELECTION, "hidden": 10, "lr_decay_epochs": 2500}, per_dataset=_GTF_CODE_EEG),
+    BenchConfig(
+        "alrnn-gtf-code-gtfsel-decay3000",
+        "ALRNN (Brenner et al. 2024) M = 20, P = 10 ReLU units, trained as shplrnn-gtf-code-gtfsel-decay3000 "
+        "(linear observation, forcing signals without gradient, no clipping, RAdam decayed per epoch over "
+        "3,000 epochs, GTF-protocol selection)",
+        {**{k: v for k, v in _GTF_CODE.items() if k != "model_kwargs"}, **_GTF_SELECTION, "model": "alrnn",
+         "hidden": 20, "width": 10, "lr_decay_epochs": 3000}, per_dataset=_GTF_CODE_EEG),
+    BenchConfig(
         "plrnn-stf",
         "PLRNN M = 30 + sparse teacher forcing, tau = auto (Mikhaeil et al. 2022; rnnchaos defaults: Adam "
         "1e-3, sequences of 100, 32 x 10 batches, linear observation)",

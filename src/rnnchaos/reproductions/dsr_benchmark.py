@@ -398,6 +398,25 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         {**_GTF_MAX_5000, "seq_len": 1000, "batch_size": 16, "batches_per_epoch": 10},
         per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
+        "shplrnn-gtf-code-gtfmed-alpha01-seq1000",
+        "shplrnn-gtf-code-gtfmed-decay3000 with the GTF alpha decayed geometrically 0.3 -> 0.01 over the first "
+        "1,500 epochs (then held) and sequences of 1,000 (4 x 40): at alpha 0.01 the forcing corrects a free-run "
+        "error by 1 % a step, so the loss sees the timing error accumulated over a whole heartbeat (ECG: 680 "
+        "steps), which at alpha 0.3 it corrects within a few steps; ECG's lambda_max (about 0.01 per step) lets "
+        "gradients through 1,000 such steps grow by at most about e^10 x 0.99^1000 = 1",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-median", "select_starts": 4,
+         "lr_decay_epochs": 3000, "seq_len": 1000, "batch_size": 4, "batches_per_epoch": 40,
+         "alpha_decay": (0.01 / 0.3) ** (1 / 1500), "alpha_min": 0.01},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
+        "shplrnn-gtf-code-gtfmed-alpha03",
+        "shplrnn-gtf-code-gtfmed-decay3000 with the GTF alpha decayed geometrically 0.3 -> 0.03 over the first "
+        "1,500 epochs (then held), sequences of 200 as in the paper: the smaller alpha alone, without the longer "
+        "sequences of -alpha01-seq1000",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-median", "select_starts": 4,
+         "lr_decay_epochs": 3000, "alpha_decay": (0.03 / 0.3) ** (1 / 1500), "alpha_min": 0.03},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
         "shplrnn10-gtf-code-gtfsel-decay2500",
         "shplrnn-gtf-code-gtfsel-decay3000 with M = 10 latent units for the 5 observed (ECG), so that unobserved "
         "units can carry the phase between heartbeats; the linear observation's pseudo-inverse forces only the "

@@ -417,6 +417,23 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
          "lr_decay_epochs": 3000, "alpha_decay": (0.03 / 0.3) ** (1 / 1500), "alpha_min": 0.03},
         per_dataset=_GTF_CODE_EEG, latent="obs"),
     BenchConfig(
+        "shplrnn-gtf-code-agtf-gtfmed-decay3000",
+        "shplrnn-gtf-code-gtfmed-decay3000 with the adaptive alpha instead of the fixed 0.3, as the GTF paper's "
+        "aGTF script for ECG sets it (paper_experiments/ECG/Table1/shPLRNN_aGTF.jl): product upper bound, "
+        "starting at 1, re-estimated every 5 batches, smoothed by 0.999; latent L2 1e-5",
+        {**_GTF_CODE, **_GTF_SELECTION, "select_protocol": "gtf2023-median", "select_starts": 4,
+         "lr_decay_epochs": 3000, "alpha": "auto", "alpha_rule": "product_upper_bound", "alpha_every": 5,
+         "alpha_smoothing": 0.999, "latent_l2": 1e-5},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
+        "shplrnn-gtf-code-gtfsel-decay3000-seq600",
+        "shplrnn-gtf-code-gtfsel-decay3000 with training sequences of 600 steps, 8 x 33 per epoch (about the "
+        "same 160,000 steps per epoch): longer than the bursting neuron's period of about 296 steps, which the "
+        "paper's 200 are not",
+        {**_GTF_CODE, **_GTF_SELECTION, "lr_decay_epochs": 3000, "seq_len": 600, "batch_size": 8,
+         "batches_per_epoch": 33},
+        per_dataset=_GTF_CODE_EEG, latent="obs"),
+    BenchConfig(
         "shplrnn10-gtf-code-gtfsel-decay2500",
         "shplrnn-gtf-code-gtfsel-decay3000 with M = 10 latent units for the 5 observed (ECG), so that unobserved "
         "units can carry the phase between heartbeats; the linear observation's pseudo-inverse forces only the "

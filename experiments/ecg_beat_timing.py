@@ -5,7 +5,8 @@ about 6 % (coefficient of variation) from beat to beat. For each saved run this 
 from the first *training* point for 1.25 T steps (the GTF protocol's length; the first 0.25 T dropped) and
 compares its beats with the training data's: R peaks are the local maxima of the first coordinate above the
 data's 99 % quantile at least 300 steps apart (``scipy.signal.find_peaks``); it reports their number, the mean,
-standard deviation and range of the intervals between them and the peak height. It also reports the model's
+standard deviation and range of the intervals between them, the peak height and where in the run the last beat
+falls (a model whose chaotic beating is only a transient falls onto a fixed point there). It also reports the model's
 λ_max (tangent-space QR, 4 orbits). The test data are read only with ``--test`` (to show them beside the
 training data; no model is scored on them).
 
@@ -37,7 +38,9 @@ def beats(x: np.ndarray, height: float) -> dict[str, Any]:
     v = np.asarray(x, dtype=np.float64)[:, 0]
     peaks, _ = find_peaks(v, height=height, distance=MIN_BEAT_DISTANCE)
     d = np.diff(peaks).astype(np.float64)
-    out: dict[str, Any] = {"beats": int(peaks.size)}
+    out: dict[str, Any] = {"beats": int(peaks.size),
+                           # where the series stops beating (a collapse onto a fixed point shows as < 1)
+                           "last_beat_fraction": float(peaks[-1] / v.size) if peaks.size else 0.0}
     if d.size >= 2:
         out.update(interval_mean=float(d.mean()), interval_sd=float(d.std()), interval_cv=float(d.std() / d.mean()),
                    interval_min=int(d.min()), interval_max=int(d.max()), peak_height=float(v[peaks].mean()))
@@ -47,9 +50,10 @@ def beats(x: np.ndarray, height: float) -> dict[str, Any]:
 def line(name: str, b: dict[str, Any]) -> str:
     if "interval_mean" not in b:
         return f"{name}: {b['beats']} beats"
+    stop = "" if b["last_beat_fraction"] > 0.98 else f", last beat at {b['last_beat_fraction']:.0%} of the run"
     return (f"{name}: {b['beats']} beats, interval {b['interval_mean']:.0f} ± {b['interval_sd']:.0f} steps "
             f"(cv {b['interval_cv']:.3f}, range {b['interval_min']}–{b['interval_max']}), peak height "
-            f"{b['peak_height']:.2f}")
+            f"{b['peak_height']:.2f}{stop}")
 
 
 def main() -> int:

@@ -50,11 +50,13 @@ def has_fused_kernel(model: Any, device: torch.device) -> bool:
 
 
 def fused_loss_and_grad(model: Any, X: NDArray[np.float32], m_obs: NDArray[np.float32],
-                        reset: NDArray[np.bool_], cut: NDArray[np.bool_], *, signal_grad: bool = True) -> float:
+                        reset: NDArray[np.bool_], cut: NDArray[np.bool_], *, signal_grad: bool = True,
+                        weights: NDArray[np.float32] | None = None) -> float:
     """Forced loss of ``model`` on the batch ``X`` (B, T, N) by its fused kernel; sets every parameter's
     ``.grad`` (replacing it) and returns the loss.  Call only where :func:`has_fused_kernel` is True.
     ``signal_grad=False``: the forcing signals are constants of the observation parameters
-    (:func:`rnnchaos.training.torch_loss.forced_sequence_loss`)."""
+    (:func:`rnnchaos.training.torch_loss.forced_sequence_loss`).  ``weights`` (B, T): per-step weights of the
+    squared error (None: the plain mean squared error)."""
     obs = model.observation
     if obs == "identity":
         Bm, P = identity_observation(model.obs_dim, model.latent_dim)
@@ -66,12 +68,14 @@ def fused_loss_and_grad(model: Any, X: NDArray[np.float32], m_obs: NDArray[np.fl
     if model.arch == "shplrnn":
         A, W1, W2, h1, h2 = (getattr(model, n).detach().numpy() for n in ("A", "W1", "W2", "h1", "h2"))
         loss, gA, gW1, gW2, gh1, gh2, gB, gP, gb = shplrnn_loss_and_grad(
-            X, A, W1, W2, h1, h2, Bm, P, m_obs, reset, cut, clipped=model.clipped, b=b, signal_grad=signal_grad)
+            X, A, W1, W2, h1, h2, Bm, P, m_obs, reset, cut, clipped=model.clipped, b=b, signal_grad=signal_grad,
+            weights=weights)
         grads = {"A": gA, "W1": gW1, "W2": gW2, "h1": gh1, "h2": gh2}
     else:
         loss, gA, gW, gh, gB, gP, gb = almost_linear_loss_and_grad(
             X, model.A.detach().numpy(), model.W_eff.detach().numpy(), model.h.detach().numpy(), Bm, P, m_obs,
-            reset, cut, linear_units=int(getattr(model, "linear_units", 0)), b=b, signal_grad=signal_grad)
+            reset, cut, linear_units=int(getattr(model, "linear_units", 0)), b=b, signal_grad=signal_grad,
+            weights=weights)
         grads = {"A": gA, "W": gW, "h": gh}
     for name, g in grads.items():
         getattr(model, name).grad = torch.from_numpy(g)

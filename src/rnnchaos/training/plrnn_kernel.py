@@ -43,7 +43,7 @@ F32 = NDArray[np.float32]
 
 @numba.njit(cache=True)
 def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: Any, reset: Any, cut: Any,
-                      need_grad: bool, n_linear: int, signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
+                      Wt: Any, need_grad: bool, n_linear: int, signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
     M = A.shape[0]
     WT = np.ascontiguousarray(W.T)
@@ -72,7 +72,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
                 for i in range(M):
                     e += Bm[j, i] * Zpre[t, b, i]
                 E[t, b, j] = e
-                loss += e * e
+                loss += Wt[b, t] * e * e
             for i in range(M):
                 if reset[t]:
                     v = np.float32(0.0)
@@ -103,7 +103,7 @@ def _forward_backward(X: Any, A: Any, W: Any, h: Any, Bm: Any, P: Any, m_obs: An
         keep = not (cut[t] or reset[t])
         for b in range(nb):
             for j in range(N):
-                q = two_scale * E[t, b, j]
+                q = two_scale * Wt[b, t] * E[t, b, j]
                 q_par = q  # the part of q that reaches the observation parameters (B, b, P)
                 if keep and mo != 0:
                     u = np.float32(0.0)
@@ -178,6 +178,19 @@ def _check_shapes(X: F32, M: int, Bm: F32, P: F32, m_obs: F32, reset: NDArray[np
     return nb, T, N
 
 
+def step_weights(weights: F32 | None, nb: int, T: int) -> F32:
+    """The per-step loss weights of a batch as a C-ordered float32 (B, T) array: ones for None (the plain mean
+    squared error); entry [:, 0] is unused (no loss at the first step)."""
+    if weights is None:
+        return np.ones((nb, T), dtype=np.float32)
+    w = np.ascontiguousarray(weights, dtype=np.float32)
+    if w.shape != (nb, T):
+        raise ValueError(f"loss weights must have shape (B, T) = ({nb}, {T}), got {w.shape}")
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        raise ValueError("loss weights must be finite and >= 0")
+    return w
+
+
 def shifted_data(X: F32, b: F32 | None) -> F32:
     """``X − b`` in float32 (C order): an affine observation ``x = B z + b`` is the linear one on ``x − b``."""
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -191,8 +204,8 @@ def shifted_data(X: F32, b: F32 | None) -> F32:
 
 def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32, m_obs: F32,
                                 reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
-                                linear_units: int = 0, b: F32 | None = None, signal_grad: bool = True
-                                ) -> tuple[float, F32, F32, F32, F32, F32, F32]:
+                                linear_units: int = 0, b: F32 | None = None, signal_grad: bool = True,
+                                weights: F32 | None = None) -> tuple[float, F32, F32, F32, F32, F32, F32]:
     """Loss and exact gradients of a forced PLRNN whose first ``linear_units`` units skip the ReLU.
 
     ``linear_units = 0`` is the PLRNN; ``linear_units = M − P`` is the almost-linear RNN (ALRNN) of
@@ -200,7 +213,9 @@ def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32,
     ``b`` (N,): the offset of an affine observation ``x = B z + b`` (forcing through ``P (x − b)``);
     None for a linear or identity observation.  ``signal_grad=False``: no gradient reaches B, b or P through
     the forcing signal of the mixing (it is treated as a constant, as in Hess et al.'s GTF code; the gradient
-    through z_t and the one through z_0 = P x_0 are kept).  Arguments otherwise as :func:`plrnn_loss_and_grad`.
+    through z_t and the one through z_0 = P x_0 are kept).  ``weights`` (B, T): per-step weights w of the
+    squared error, loss = Σ w_bt ‖e_bt‖² / (B (T − 1) N) (None: all 1, the plain mean squared error;
+    :mod:`rnnchaos.training.loss_weights`).  Arguments otherwise as :func:`plrnn_loss_and_grad`.
 
     Returns ``(loss, dA, dW, dh, dB_direct, dP, db)`` (``db`` is zero when ``b`` is None).
     Cost: as the PLRNN kernel, O(T·B·M²).
@@ -213,11 +228,12 @@ def almost_linear_loss_and_grad(X: F32, A: F32, W: F32, h: F32, Bm: F32, P: F32,
     if isinstance(linear_units, bool) or not 0 <= int(linear_units) <= M:
         raise ValueError(f"linear_units must be an integer in [0, M={M}], got {linear_units!r}")
     f32 = np.float32
+    Wt = step_weights(weights, Xs.shape[0], Xs.shape[1])
     loss, gA, gW, gh, gB, gP, gX = _forward_backward(
         Xs, np.ascontiguousarray(A, dtype=f32), np.ascontiguousarray(W, dtype=f32),
         np.ascontiguousarray(h, dtype=f32), np.ascontiguousarray(Bm, dtype=f32),
         np.ascontiguousarray(P, dtype=f32), np.ascontiguousarray(m_obs, dtype=f32),
-        np.ascontiguousarray(reset, dtype=np.bool_), np.ascontiguousarray(cut, dtype=np.bool_), need_grad,
+        np.ascontiguousarray(reset, dtype=np.bool_), np.ascontiguousarray(cut, dtype=np.bool_), Wt, need_grad,
         int(linear_units), bool(signal_grad))
     return float(loss), gA, gW, gh, gB, gP, -gX
 

@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnchaos.training.plrnn_kernel import _check_shapes, shifted_data
+from rnnchaos.training.plrnn_kernel import _check_shapes, shifted_data, step_weights
 
 F32 = NDArray[np.float32]
 
@@ -119,7 +119,7 @@ def _row_dots(out: Any, W: Any, v: Any) -> None:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, fastmath=_FASTMATH)
 def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: Any, P: Any, m_obs: Any,
-                      reset: Any, cut: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
+                      reset: Any, cut: Any, Wt: Any, clipped: bool, need_grad: bool, U: Any, H: Any,
                       D: Any, Zpre: Any, Zp: Any, E: Any, G: Any,
                       signal_grad: bool = True) -> Any:  # pragma: no cover - compiled
     nb, T, N = X.shape
@@ -162,7 +162,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
                 for i in range(M):
                     e += Bm[j, i] * Zpre[t, b, i]
                 E[t, b, j] = e
-                loss += e * e
+                loss += Wt[b, t] * e * e
             for i in range(M):
                 if reset[t]:
                     v = zero
@@ -192,7 +192,7 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
         keep = not (cut[t] or reset[t])
         for b in range(nb):
             for j in range(N):
-                q = two_scale * E[t, b, j]
+                q = two_scale * Wt[b, t] * E[t, b, j]
                 q_par = q  # the part of q that reaches the observation parameters (B, b, P)
                 if keep and mo != 0:
                     s = zero
@@ -271,8 +271,8 @@ def _forward_backward(X: Any, A: Any, W1: Any, W2T: Any, h1: Any, h2: Any, Bm: A
 
 def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm: F32, P: F32, m_obs: F32,
                           reset: NDArray[np.bool_], cut: NDArray[np.bool_], need_grad: bool = True, *,
-                          clipped: bool = False, b: F32 | None = None, signal_grad: bool = True
-                          ) -> tuple[float, F32, F32, F32, F32, F32, F32, F32, F32]:
+                          clipped: bool = False, b: F32 | None = None, signal_grad: bool = True,
+                          weights: F32 | None = None) -> tuple[float, F32, F32, F32, F32, F32, F32, F32, F32]:
     """Loss and exact gradients of the forced shPLRNN on a batch (see the module docstring).
 
     Parameters
@@ -287,6 +287,8 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
     signal_grad : False treats the forcing signal P (x_t − b − B z_t) of the mixing as a constant of the
         observation parameters (no gradient reaches B, b, P through it; the gradient through z_t is kept),
         as Hess et al.'s code does (its forcing signals ẑ = B⁺x are computed outside the gradient).
+    weights : (B, T) per-step weights of the squared error
+        (:func:`rnnchaos.training.plrnn_kernel.almost_linear_loss_and_grad`); None: the plain mean squared error.
 
     Returns ``(loss, dA, dW1, dW2, dh1, dh2, dB_direct, dP, db)`` (``db`` zero when ``b`` is None);
     the mean-squared-error loss is a Python float.
@@ -307,10 +309,11 @@ def shplrnn_loss_and_grad(X: F32, A: F32, W1: F32, W2: F32, h1: F32, h2: F32, Bm
     W1p[:, :L] = W1
     W2Tp[:, :L] = W2.T
     h2p[:L] = h2
+    Wt = step_weights(weights, Xs.shape[0], Xs.shape[1])
     U, H, D, Zpre, Zp, E, G = _work_arrays(Xs.shape[1], Xs.shape[0], M, Xs.shape[2], Lp)
     out = _forward_backward(
         Xs, c(A, dtype=f32), W1p, W2Tp, c(h1, dtype=f32), h2p,
-        c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_),
+        c(Bm, dtype=f32), c(P, dtype=f32), c(m_obs, dtype=f32), c(reset, dtype=np.bool_), c(cut, dtype=np.bool_), Wt,
         bool(clipped), need_grad, U, H, D, Zpre, Zp, E, G, bool(signal_grad))
     loss, gA, gW1, gW2T, gh1, gh2, gB, gP, gX = out
     gW1, gW2, gh2 = c(gW1[:, :L]), c(gW2T[:, :L].T), c(gh2[:L])

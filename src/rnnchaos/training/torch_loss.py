@@ -27,12 +27,14 @@ from torch import Tensor
 
 
 def forced_sequence_loss(model: Any, X: Tensor, m_obs: NDArray[np.float32], reset: NDArray[np.bool_],
-                         cut: NDArray[np.bool_], *, signal_grad: bool = True) -> Tensor:
+                         cut: NDArray[np.bool_], *, signal_grad: bool = True,
+                         weights: Tensor | None = None) -> Tensor:
     """Mean squared error of a forced run of ``model`` on the batch ``X`` (B, T, N); see module docstring.
 
     ``signal_grad=False`` treats the forcing signal ``ẑ_t − z_t`` of the mixing as a constant of the
     observation parameters (``B``, ``b``): it is computed by :func:`forcing_signal_detached`, so the gradient
-    still flows through ``z_t`` but not into the observation model through ẑ_t."""
+    still flows through ``z_t`` but not into the observation model through ẑ_t.  ``weights`` (B, T): per-step
+    weights of the squared error, Σ w_bt ‖e_bt‖² / (B (T − 1) N) (:mod:`rnnchaos.training.loss_weights`)."""
     if X.dim() != 3:
         raise ValueError(f"X must have shape (B, T, N), got {tuple(X.shape)}")
     T = X.shape[1]
@@ -41,7 +43,8 @@ def forced_sequence_loss(model: Any, X: Tensor, m_obs: NDArray[np.float32], rese
     for t in range(1, T):
         z = model.step(z)
         err = model.observe(z) - X[:, t]
-        total = total + (err * err).sum()
+        sq = err * err
+        total = total + (sq.sum() if weights is None else (weights[:, t, None] * sq).sum())
         if reset[t]:
             z = model.infer_latent(X[:, t])
         elif m_obs[t] > 0:

@@ -43,6 +43,7 @@ from rnnchaos.data.mapped import StandardizedSeries
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
+from rnnchaos.training.loss_weights import LOSS_WEIGHTINGS, SPEED_POWERS, SpeedWeights
 from rnnchaos.training.metrics_log import append_entry, open_tensorboard, write_log
 from rnnchaos.training.regularization import add_latent_l2
 from rnnchaos.training.torch_loss import forced_sequence_loss
@@ -98,6 +99,9 @@ class TrainSettings:
     does the epochs it would do alone).  Either excludes the time of model selection and checkpoints.
     ``latent_l2`` = λ > 0 adds λ·(‖1 − A‖² + Σ‖θ‖²) over the latent parameters to every batch's loss (the
     GTF code's latent regularisation, :mod:`rnnchaos.training.regularization`; the logged loss includes it).
+    ``loss_weights``: ``none`` (the mean squared error), ``speed`` or ``speed2`` (each step's squared error
+    weighted by c / (‖x_t − x_{t−1}‖ + s₀)^p, p = 1 or 2, towards relative velocity errors for slow-fast data:
+    :mod:`rnnchaos.training.loss_weights`).
     ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` (the ``tensorboard`` extra; refused without it)
     (skipped with a warning otherwise).
     """
@@ -112,6 +116,7 @@ class TrainSettings:
     alpha_min: float = 0.0
     noise: float = 0.0
     latent_l2: float = 0.0
+    loss_weights: str = "none"
     epochs: int | None = 1000
     minutes: float | None = None
     budget_clock: str = "wall"
@@ -186,6 +191,8 @@ class TrainSettings:
                 raise ValueError(f"{name} must be in {'(0, 1]' if lo_open else '[0, 1]'}, got {getattr(self, name)!r}")
         if self.alpha_decay != 1.0 and self.alpha_mode == "auto":
             raise ValueError("alpha_decay applies to a fixed alpha; the adaptive alpha anneals by alpha_smoothing")
+        if self.loss_weights not in LOSS_WEIGHTINGS:
+            raise ValueError(f"loss_weights must be one of {LOSS_WEIGHTINGS}, got {self.loss_weights!r}")
         if not (math.isfinite(float(self.latent_l2)) and float(self.latent_l2) >= 0):
             raise ValueError(f"latent_l2 must be a penalty weight >= 0 (0: none), got {self.latent_l2!r}")
         if not (math.isfinite(float(self.noise)) and float(self.noise) >= 0):
@@ -376,6 +383,8 @@ class Trainer:
         trials = list(x_train) if isinstance(x_train, list | tuple) else [x_train]
         self.sampler = SequenceSampler(trials, settings.seq_len, settings.batch_size, seed=self.rng)
         self.x0 = np.asarray(trials[0][0], dtype=np.float64)
+        self.step_weights = (SpeedWeights(trials, SPEED_POWERS[settings.loss_weights])
+                             if settings.loss_weights in SPEED_POWERS else None)
         # model selection scores free runs against the training states pooled over the trials
         self.x_train = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         self.best: dict[str, Any] | None = None
@@ -402,16 +411,18 @@ class Trainer:
                        f"{s.select_starts} starts"}.get(s.select_protocol, "")
 
     # ------------------------------------------------------------------ one optimizer step
-    def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any]) -> float:
+    def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any],
+                             weights: NDArray[np.float32] | None = None) -> float:
         m_obs, reset, cut = masks
         model = self.model
         sg = self.settings.forcing.signal_grad
         if self.fast:
-            loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg)
+            loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg, weights=weights)
         else:
             self.optimizer.zero_grad(set_to_none=True)
             Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
-            loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg)
+            Wt = None if weights is None else torch.from_numpy(weights).to(device=self.device, dtype=model.dtype)
+            loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg, weights=Wt)
             loss_t.backward()
             loss = float(loss_t.detach())
         if self.settings.latent_l2 > 0:
@@ -587,6 +598,7 @@ class Trainer:
                     self.alpha = self._fixed_alpha(epoch)
                 for batch in range(1, s.batches_per_epoch + 1):
                     X = self.sampler.sample()
+                    weights = None if self.step_weights is None else self.step_weights(X)  # from the clean data
                     if s.noise > 0:
                         X = X + (s.noise * self.rng.standard_normal(X.shape)).astype(np.float32)
                     tau_used = sched.tau_for(epoch, self.rng)
@@ -595,7 +607,7 @@ class Trainer:
                         self.alpha = update_alpha(self.model, X, self.alpha, smoothing=s.alpha_smoothing,
                                                   alpha_max=s.alpha_max, rule=s.alpha_rule)
                     masks = sched.masks(s.seq_len, tau_used, self.alpha)
-                    loss = self._batch_loss_and_grad(X, masks)
+                    loss = self._batch_loss_and_grad(X, masks, weights)
                     norm = self._clip()
                     if not (math.isfinite(loss) and math.isfinite(norm)):
                         bad = f"the loss became {'non-finite' if not math.isfinite(loss) else 'finite but its gradient non-finite'}"

@@ -3,9 +3,10 @@
 In a slow-fast series the mean squared error of (teacher-forced) predictions is set by the fast phase.  On
 ECG (issue #11) a heartbeat lasts about 50 steps and the slow drift between beats about 600: the steps that
 move less than 0.01 (standardised units) are 21 % of the data but carry 3-7 % of the loss of the trained
-models, whose velocity there is off by 54-120 % (rms, relative) and 7-13 % too slow in the median
-(``experiments/ecg_slow_phase_error.py``).  The time between beats is the time the slow drift takes, so
-an error there that the loss hardly sees sets the heartbeat's timing in the free run.
+models, whose one-step velocity error there is 54-120 % of the data's speed (rms) and whose 50-step free
+runs from the slow phase miss the data's displacement by 68-82 % (rms; ``experiments/ecg_slow_phase_error.py``).
+The time between beats is the time the slow drift takes, so an error there that the loss hardly sees sets the
+heartbeat's timing in the free run.
 
 The speed weights move the loss towards relative rather than absolute velocity errors (as a relative error
 norm does for stiff systems):

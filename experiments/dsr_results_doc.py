@@ -17,7 +17,10 @@ OUT = ROOT / "experiments" / "results" / "dsr_benchmark"
 DOC = ROOT / "docs" / "results_dsr.md"
 #: benchmark directories whose runs join the table (``--include`` of the command that wrote it)
 INCLUDE = [ROOT / "experiments" / "results" / d for d in ("dsr_benchmark_code", "dsr_benchmark_decay", "dsr_benchmark_gtfmed",
-                                                             "dsr_benchmark_gtfmax", "dsr_benchmark_seq", "dsr_benchmark_latent")]
+                                                             "dsr_benchmark_gtfmax", "dsr_benchmark_seq", "dsr_benchmark_latent",
+                                                             "dsr_benchmark_alpha", "dsr_benchmark_agtf",
+                                                             "dsr_benchmark_seq600", "dsr_benchmark_noise",
+                                                             "dsr_benchmark_speedw")]
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--test", action="store_true", help="also describe the test data (no model is scored on it)")
     ap.add_argument("--lyapunov-steps", type=int, default=20_000)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--figure", default=None, help="PNG: the first coordinate of the data and of each free run")
     a = ap.parse_args()
     train, test = load_split(a.dataset)
     height = float(np.quantile(train[:, 0], 0.99))
@@ -72,11 +73,13 @@ def main() -> int:
         rows.append({"run": "test data", **beats(test, height)})
         print(line("test data", rows[-1]), flush=True)
     n = train.shape[0]
+    series = [("training data", train)]
     with single_thread():
         for run in a.runs:
             rec = Reconstructor.load(run)
             y = np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=train[0])[int(math.floor(0.25 * n)):])
             row = {"run": run, **beats(y, height)}
+            series.append((run.rstrip("/").split("/")[-1].split("__14min")[0], y))
             spec = model_lyapunov_spectrum(rec.model_, a.lyapunov_steps, transient=5000, n_initial_conditions=4, seed=0)
             row["lambda_max"], row["lambda_max_stderr"] = float(spec.exponents[0]), float(spec.stderr[0])
             rows.append(row)
@@ -85,7 +88,27 @@ def main() -> int:
     if a.json:
         with open(a.json, "w", encoding="utf-8") as fh:
             json.dump(rows, fh, indent=1)
+    if a.figure:
+        figure(series, a.figure)
     return 0
+
+
+def figure(series: list[tuple[str, np.ndarray]], path: str) -> None:
+    """One panel per series: its first coordinate over the whole scored run (100,000 steps)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(series), 1, figsize=(11, 1.6 * len(series)), sharex=True, squeeze=False)
+    for ax, (name, y) in zip(axes[:, 0], series, strict=True):
+        ax.plot(np.asarray(y)[:, 0], lw=0.3, color="k")
+        ax.set_title(name, fontsize=8, loc="left")
+        ax.set_ylim(-3, 5)
+    axes[-1, 0].set_xlabel("step of the scored free run (training data: its own steps)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

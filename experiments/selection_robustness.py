@@ -93,14 +93,14 @@ def main() -> int:
                 by_param.append(score_from(m2, xs, 0, floors))
             row = {"run": run, "first": first, "starts": by_start, "perturbed": by_param,
                    "median_starts": float(np.median(by_start)), "median_perturbed": float(np.median(by_param)) if by_param else None}
-            if a.held_out_starts:
+            print(f"{run.rstrip('/').split('/')[-1]}: first {first:.2f}; other starts median {row['median_starts']:.2f} "
+                  f"{np.round(by_start, 1).tolist()}; perturbed {a.rel_noise:g} median {row['median_perturbed']} "
+                  f"{np.round(by_param, 1).tolist()}", flush=True)
+            if a.held_out_starts:  # printed after the run's line, so that each block reads as one run
                 row["held_out"] = held_out(rec, test, a.held_out_starts)
                 print(f"  held out: test[0] {row['held_out']['first']}; median over {a.held_out_starts} starts "
                       f"{row['held_out']['median']}; each {row['held_out']['each']}", flush=True)
             out.append(row)
-            print(f"{run.split('/')[-1]}: first {first:.2f}; other starts median {row['median_starts']:.2f} "
-                  f"{np.round(by_start, 1).tolist()}; perturbed {a.rel_noise:g} median {row['median_perturbed']} "
-                  f"{np.round(by_param, 1).tolist()}", flush=True)
     if a.json:
         with open(a.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1)

@@ -494,6 +494,9 @@ BEST: dict[str, str] = {name: ("plrnn-stf" if ds.is_stf and ds.goal != "released
 BEST["gtf:ecg"] = "shplrnn-gtf-code-gtfsel-decay3000"
 # Session 9: seed 0 of -gtfmax, -gtfmax-decay3000, -gtfmax-seq1000(b16), shplrnn10-... and alrnn-gtf-code-... scored
 # 8.75-31.9 from 6 fresh training starts, inside or above the seed spread 7.1-11.2 of the configurations above: no change.
+# Session 10: -speedw (the speed-weighted loss) got seeds 1-2 after the best seed-0 fresh-start score (7.78); over 3
+# seeds its fresh-start median is 7.70 against 7.94, within one run's scatter, and by the rule above (the trainer's
+# median selection score) 7.86 against 7.32: no change.
 # Weather (session 5): plrnn-stf's first seed scored a lower pooled training-data selection score than each of
 # shplrnn64-gtf's three (11.47 against 11.73-12.26), so it got the seeds.  Those scores are not like for like
 # (free runs of 20,000 against 100,000 steps), and over three seeds of 100,000 steps the order reverses

@@ -118,11 +118,11 @@ def test_tensorboard_writer_is_closed_when_the_run_fails(tmp_path, lorenz, fake_
     real = Trainer._batch_loss_and_grad
     calls = {"n": 0}
 
-    def failing(self, X, masks):
+    def failing(self, X, masks, weights=None):
         calls["n"] += 1
         if calls["n"] > 3:  # epoch 2 (two batches per epoch), after epoch 1 was logged
             raise RuntimeError("simulated failure")
-        return real(self, X, masks)
+        return real(self, X, masks, weights)
 
     monkeypatch.setattr(Trainer, "_batch_loss_and_grad", failing)
     with pytest.raises(RuntimeError, match="simulated failure"):

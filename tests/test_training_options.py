@@ -261,7 +261,7 @@ def test_exponential_learning_rate_decay_to_a_final_rate():
 
 
 class _Recording(Trainer):
-    def _batch_loss_and_grad(self, X, masks):
+    def _batch_loss_and_grad(self, X, masks, weights=None):
         self.batches.append(X.copy())
         return 0.0
 

@@ -69,6 +69,11 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_speedw
     --datasets dendplrnn:bursting_neuron \
     --models shplrnn-gtf-code-gtfsel-decay3000-speedw,shplrnn-gtf-code-gtfsel-decay3000-speed2w \
     --other-seeds 1 --minutes 14 --budget-clock cpu
+#     A/B of the weighting alone at the paper's 5,000-epoch schedule (not in the main table: its first label is
+#     session 5's run of shplrnn-gtf-code-gtfsel)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_ab_speedw --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel,shplrnn-gtf-code-gtfsel-speedw \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -17,8 +17,8 @@ with s₀ the median of s over the training data (so the weights do not diverge 
 and c chosen so that the mean weight over the training data is 1 (the loss stays on the scale of the mean
 squared error).  ``speed`` is p = 1, ``speed2`` p = 2 (the squared relative error).  On ECG the slowest step
 weighs 18× (p = 1) or 336× (p = 2) the fastest; for the trained models above the slow steps' share of the
-loss becomes 10 % (p = 1) or 19 % (p = 2) instead of 3 %, the heartbeat's 14 % or 3 % instead of 47 %.  The weights come from the clean
-training data of each batch, before any training noise is added.
+loss becomes 10 % (p = 1) or 19 % (p = 2) instead of 3 %, the heartbeat's 14 % or 3 % instead of 47 %.
+The weights come from the clean training data of each batch, before any training noise is added.
 """
 
 from __future__ import annotations

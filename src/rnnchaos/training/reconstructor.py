@@ -98,7 +98,9 @@ class Reconstructor:
         ``product_upper_bound`` or ``pooled_geomean``, re-estimated every ``alpha_every`` optimizer steps,
         annealed with ``alpha_smoothing``; :mod:`rnnchaos.training.gtf`).  ``alpha_decay``, ``alpha_min``:
         per-epoch decay of a fixed α to a floor.  ``loss_weights``: ``none``, ``speed`` or ``speed2`` (towards
-        relative velocity errors, for slow-fast data; :mod:`rnnchaos.training.loss_weights`).  ``noise``: sd of Gaussian noise added to every training
+        relative velocity errors, for slow-fast data; :mod:`rnnchaos.training.loss_weights`).  ``free_run_weight``
+        λ > 0, ``free_run_steps``, ``free_run_quantile``: add λ × the error of plain free runs from slow-phase
+        windows (:mod:`rnnchaos.training.free_run_loss`).  ``noise``: sd of Gaussian noise added to every training
         batch (standardised units).  ``lr_end``: the final learning rate of the ``exponential`` (or
         ``cosine``) schedule (CLI ``--lr-final``).  ``lr_decay_epochs``: the schedule reaches ``lr_end`` after
         this many epochs whatever the budget (default None: over the run, by epochs or ``minutes``).
@@ -146,6 +148,7 @@ class Reconstructor:
                  tensorboard: bool = False, alpha_rule: str = "product_upper_bound", alpha_every: int = 5,
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error", loss_weights: str = "none",
+                 free_run_weight: float = 0.0, free_run_steps: int = 100, free_run_quantile: float = 0.5,
                  forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
                  latent_l2: float = 0.0, model_kwargs: dict[str, Any] | None = None,
                  score_steps: int = 100_000) -> None:
@@ -191,6 +194,9 @@ class Reconstructor:
         self.alpha_min = alpha_min
         self.noise = noise
         self.loss_weights = loss_weights
+        self.free_run_weight = free_run_weight
+        self.free_run_steps = free_run_steps
+        self.free_run_quantile = free_run_quantile
         self.lr_end = lr_end
         self.nan = nan
         self.forcing_signal_grad = forcing_signal_grad
@@ -325,7 +331,8 @@ class Reconstructor:
             device=self.device, alpha_rule=self.alpha_rule, alpha_every=int(self.alpha_every),
             alpha_smoothing=float(self.alpha_smoothing), alpha_decay=float(self.alpha_decay),
             alpha_min=float(self.alpha_min), noise=float(self.noise), latent_l2=float(self.latent_l2),
-            loss_weights=str(self.loss_weights),
+            loss_weights=str(self.loss_weights), free_run_weight=float(self.free_run_weight),
+            free_run_steps=int(self.free_run_steps), free_run_quantile=float(self.free_run_quantile),
             lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit

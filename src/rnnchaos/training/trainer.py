@@ -42,6 +42,7 @@ from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.data.mapped import StandardizedSeries
 from rnnchaos.training.forcing import ForcingSchedule
 from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
+from rnnchaos.training.free_run_loss import SlowWindowSampler, free_run_masks
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
 from rnnchaos.training.loss_weights import LOSS_WEIGHTINGS, SPEED_POWERS, SpeedWeights
 from rnnchaos.training.metrics_log import append_entry, open_tensorboard, write_log
@@ -102,6 +103,10 @@ class TrainSettings:
     ``loss_weights``: ``none`` (the mean squared error), ``speed`` or ``speed2`` (each step's squared error
     weighted by c / (‖x_t − x_{t−1}‖ + s₀)^p, p = 1 or 2, towards relative velocity errors for slow-fast data:
     :mod:`rnnchaos.training.loss_weights`).
+    ``free_run_weight`` = λ > 0 adds λ times the mean squared error of plain free runs of ``free_run_steps``
+    steps from ``batch_size`` windows of the slow phase (every step at most the ``free_run_quantile``-quantile
+    of the training data's step lengths) to every batch's loss (:mod:`rnnchaos.training.free_run_loss`); the
+    logged ``loss`` is the total and ``free_run_loss`` its free-run part before λ.
     ``tensorboard``: also log the metrics lines to ``run_dir/tensorboard`` (the ``tensorboard`` extra; refused without it)
     (skipped with a warning otherwise).
     """
@@ -117,6 +122,9 @@ class TrainSettings:
     noise: float = 0.0
     latent_l2: float = 0.0
     loss_weights: str = "none"
+    free_run_weight: float = 0.0
+    free_run_steps: int = 100
+    free_run_quantile: float = 0.5
     epochs: int | None = 1000
     minutes: float | None = None
     budget_clock: str = "wall"
@@ -193,6 +201,12 @@ class TrainSettings:
             raise ValueError("alpha_decay applies to a fixed alpha; the adaptive alpha anneals by alpha_smoothing")
         if self.loss_weights not in LOSS_WEIGHTINGS:
             raise ValueError(f"loss_weights must be one of {LOSS_WEIGHTINGS}, got {self.loss_weights!r}")
+        if not (math.isfinite(float(self.free_run_weight)) and float(self.free_run_weight) >= 0):
+            raise ValueError(f"free_run_weight must be a loss weight >= 0 (0: none), got {self.free_run_weight!r}")
+        if isinstance(self.free_run_steps, bool) or not isinstance(self.free_run_steps, int) or self.free_run_steps < 1:
+            raise ValueError(f"free_run_steps must be a positive integer, got {self.free_run_steps!r}")
+        if not (0.0 < float(self.free_run_quantile) <= 1.0):
+            raise ValueError(f"free_run_quantile must be in (0, 1], got {self.free_run_quantile!r}")
         if not (math.isfinite(float(self.latent_l2)) and float(self.latent_l2) >= 0):
             raise ValueError(f"latent_l2 must be a penalty weight >= 0 (0: none), got {self.latent_l2!r}")
         if not (math.isfinite(float(self.noise)) and float(self.noise) >= 0):
@@ -385,9 +399,12 @@ class Trainer:
         self.x0 = np.asarray(trials[0][0], dtype=np.float64)
         self.step_weights = (SpeedWeights(trials, SPEED_POWERS[settings.loss_weights])
                              if settings.loss_weights in SPEED_POWERS else None)
+        self.slow_windows = (SlowWindowSampler(trials, settings.free_run_steps, settings.batch_size,
+                                               settings.free_run_quantile) if settings.free_run_weight > 0 else None)
         # model selection scores free runs against the training states pooled over the trials
         self.x_train = trials[0] if len(trials) == 1 else np.concatenate(trials, axis=0)
         self.best: dict[str, Any] | None = None
+        self.last_free_run_loss = float("nan")
         self.select_floors = (training_floors(self.x_train, settings.select_protocol)
                               if settings.select_every and settings.select_metric == "floor-relative" else None)
         params = [p for p in model.parameters() if p.requires_grad]
@@ -411,22 +428,39 @@ class Trainer:
                        f"{s.select_starts} starts"}.get(s.select_protocol, "")
 
     # ------------------------------------------------------------------ one optimizer step
-    def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any],
-                             weights: NDArray[np.float32] | None = None) -> float:
+    def _loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any],
+                       weights: NDArray[np.float32] | None, scale: float = 1.0) -> float:
+        """Loss of one batch; adds ``scale`` times its gradient to every parameter's ``.grad``."""
         m_obs, reset, cut = masks
         model = self.model
         sg = self.settings.forcing.signal_grad
         if self.fast:
+            before = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
             loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg, weights=weights)
-        else:
-            self.optimizer.zero_grad(set_to_none=True)
-            Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
-            Wt = None if weights is None else torch.from_numpy(weights).to(device=self.device, dtype=model.dtype)
-            loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg, weights=Wt)
-            loss_t.backward()
-            loss = float(loss_t.detach())
+            for n, p in model.named_parameters():
+                if p.grad is not None and (scale != 1.0 or n in before):
+                    p.grad = before[n] + scale * p.grad if n in before else scale * p.grad
+            return loss
+        Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
+        Wt = None if weights is None else torch.from_numpy(weights).to(device=self.device, dtype=model.dtype)
+        loss_t = forced_sequence_loss(model, Xt, m_obs, reset, cut, signal_grad=sg, weights=Wt)
+        (loss_t * scale if scale != 1.0 else loss_t).backward()
+        return float(loss_t.detach())
+
+    def _batch_loss_and_grad(self, X: NDArray[np.float32], masks: tuple[Any, Any, Any],
+                             weights: NDArray[np.float32] | None = None,
+                             X_free: NDArray[np.float32] | None = None) -> float:
+        """Total loss of one optimizer step (forced batch ``X``, free-run windows ``X_free`` when the free-run
+        loss is on, latent L2); sets every parameter's ``.grad`` to its gradient.  The free-run part before λ
+        is kept in ``self.last_free_run_loss``."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self._loss_and_grad(X, masks, weights)
+        if X_free is not None:
+            lam = float(self.settings.free_run_weight)
+            self.last_free_run_loss = self._loss_and_grad(X_free, free_run_masks(X_free.shape[1] - 1), None, lam)
+            loss += lam * self.last_free_run_loss
         if self.settings.latent_l2 > 0:
-            loss += add_latent_l2(model, self.settings.latent_l2)
+            loss += add_latent_l2(self.model, self.settings.latent_l2)
         return loss
 
     def _clip(self) -> float:
@@ -590,7 +624,7 @@ class Trainer:
                 lr = self._lr(epoch)
                 for g in self.optimizer.param_groups:
                     g["lr"] = lr
-                losses, norms = [], []
+                losses, norms, free_losses = [], [], []
                 tau_used: int | None = None
                 bad = ""
                 adaptive = sched.method == "gtf" and s.alpha_mode == "auto"
@@ -607,7 +641,15 @@ class Trainer:
                         self.alpha = update_alpha(self.model, X, self.alpha, smoothing=s.alpha_smoothing,
                                                   alpha_max=s.alpha_max, rule=s.alpha_rule)
                     masks = sched.masks(s.seq_len, tau_used, self.alpha)
-                    loss = self._batch_loss_and_grad(X, masks, weights)
+                    X_free = None
+                    if self.slow_windows is not None:
+                        X_free = self.slow_windows.sample(self.rng)
+                        if s.noise > 0:
+                            X_free = X_free + (s.noise * self.rng.standard_normal(X_free.shape)).astype(np.float32)
+                    loss = (self._batch_loss_and_grad(X, masks, weights) if X_free is None
+                            else self._batch_loss_and_grad(X, masks, weights, X_free))
+                    if X_free is not None:
+                        free_losses.append(self.last_free_run_loss)
                     norm = self._clip()
                     if not (math.isfinite(loss) and math.isfinite(norm)):
                         bad = f"the loss became {'non-finite' if not math.isfinite(loss) else 'finite but its gradient non-finite'}"
@@ -648,6 +690,8 @@ class Trainer:
                     if score is not None:
                         key = "d_stsp_train" if s.select_metric == "d_stsp" else "select_score"
                         entry[key] = score if math.isfinite(score) else None
+                    if free_losses:
+                        entry["free_run_loss"] = float(np.mean(free_losses))
                     if sched.method == "gtf":
                         entry["alpha"] = self.alpha
                     elif tau_used is not None:

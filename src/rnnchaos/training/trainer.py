@@ -41,8 +41,8 @@ from rnnchaos._util.torch_files import load_weights_only
 from rnnchaos.data.datasets import SequenceSampler
 from rnnchaos.data.mapped import StandardizedSeries
 from rnnchaos.training.forcing import ForcingSchedule
-from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.free_run_loss import SlowWindowSampler, free_run_masks
+from rnnchaos.training.fused_kernels import fused_loss_and_grad, has_fused_kernel
 from rnnchaos.training.gtf import ALPHA_RULES, update_alpha
 from rnnchaos.training.loss_weights import LOSS_WEIGHTINGS, SPEED_POWERS, SpeedWeights
 from rnnchaos.training.metrics_log import append_entry, open_tensorboard, write_log

@@ -13,7 +13,7 @@ COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 
         --include experiments/results/dsr_benchmark_seq --include experiments/results/dsr_benchmark_latent
         --include experiments/results/dsr_benchmark_alpha --include experiments/results/dsr_benchmark_agtf
         --include experiments/results/dsr_benchmark_seq600 --include experiments/results/dsr_benchmark_noise
-        --include experiments/results/dsr_benchmark_speedw)
+        --include experiments/results/dsr_benchmark_speedw --include experiments/results/dsr_benchmark_freerun)
         # ECG's GTF-code runs are there (1c, 1d)
 # 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
@@ -73,6 +73,14 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_speedw
 #     session 5's run of shplrnn-gtf-code-gtfsel)
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_ab_speedw --workers "$WORKERS" --json \
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel,shplrnn-gtf-code-gtfsel-speedw \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
+#     (session 11) its seeds 1 and 2
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_ab_speedw --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-speedw --other-seeds 3 --minutes 14 --budget-clock cpu
+# 1h. (session 11) seed 0 of the free-run loss on slow-phase windows (100 steps, lambda 1e-3 and 1e-2)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_freerun --workers "$WORKERS" --json \
+    --datasets gtf:ecg \
+    --models shplrnn-gtf-code-gtfsel-decay3000-free100-lam1e-3,shplrnn-gtf-code-gtfsel-decay3000-free100-lam1e-2 \
     --other-seeds 1 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \

@@ -47,3 +47,26 @@ def run_cli():
         return code, out.getvalue(), err.getvalue()
 
     return _run
+
+
+@pytest.fixture
+def interrupt_training_at(monkeypatch):
+    """``interrupt_training_at(fit, epoch)``: runs ``fit()`` with the trainer raising KeyboardInterrupt when it
+    logs ``epoch`` (a kill mid-run; the checkpoints written before it stay), expects the interrupt, and restores
+    the trainer."""
+    from rnnchaos.training.trainer import Trainer
+
+    def _run(fit, epoch: int) -> None:
+        original = Trainer._log
+
+        def dying_log(self, entry):
+            if entry["epoch"] == epoch:
+                raise KeyboardInterrupt
+            original(self, entry)
+
+        monkeypatch.setattr(Trainer, "_log", dying_log)
+        with pytest.raises(KeyboardInterrupt):
+            fit()
+        monkeypatch.setattr(Trainer, "_log", original)
+
+    return _run

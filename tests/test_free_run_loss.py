@@ -131,7 +131,7 @@ def test_settings_refuse_bad_free_run_options(bad):
         TrainSettings(**bad).validate()
 
 
-def test_free_run_loss_resumes_exactly(tmp_path, monkeypatch):
+def test_free_run_loss_resumes_exactly(tmp_path, interrupt_training_at):
     """A run killed mid-way and resumed logs the same losses as one uninterrupted run (the windows come from the
     trainer's checkpointed generator), and config.json records the options."""
     x = _slow_fast(1500, 5)
@@ -141,17 +141,7 @@ def test_free_run_loss_resumes_exactly(tmp_path, monkeypatch):
     ref = Reconstructor(out=tmp_path / "ref", **kw).fit(x)
     cfg = json.loads((tmp_path / "ref" / "config.json").read_text())
     assert cfg["training"]["free_run_weight"] == 0.5 and cfg["training"]["free_run_steps"] == 10
-    original = Trainer._log
-
-    def dying_log(self, entry):
-        if entry["epoch"] == 5:
-            raise KeyboardInterrupt
-        original(self, entry)
-
-    monkeypatch.setattr(Trainer, "_log", dying_log)
-    with pytest.raises(KeyboardInterrupt):
-        Reconstructor(out=tmp_path / "run", **kw).fit(x)
-    monkeypatch.setattr(Trainer, "_log", original)
+    interrupt_training_at(lambda: Reconstructor(out=tmp_path / "run", **kw).fit(x), 5)
     rec = Reconstructor(out=tmp_path / "run", **kw).fit(x, resume=True)
     want = [(h["epoch"], h["loss"], h["free_run_loss"]) for h in ref.history_]
     assert [(h["epoch"], h["loss"], h["free_run_loss"]) for h in rec.history_] == want

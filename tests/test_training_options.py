@@ -285,7 +285,7 @@ def test_noise_is_fresh_gaussian_per_batch_and_seeded():
         _settings(noise=-0.1).validate()
 
 
-def test_new_options_resume_exactly(tmp_path, monkeypatch):
+def test_new_options_resume_exactly(tmp_path, interrupt_training_at):
     from rnnchaos.systems.registry import get_system
 
     x = get_system("lorenz63").trajectory(2000, seed=2)
@@ -297,17 +297,7 @@ def test_new_options_resume_exactly(tmp_path, monkeypatch):
     assert cfg["training"]["noise"] == 0.05 and cfg["training"]["lr_end"] == 1e-5
     assert cfg["training"]["alpha_rule"] == "product_upper_bound" and cfg["estimator"]["alpha_every"] == 2
 
-    original = Trainer._log
-
-    def dying_log(self, entry):
-        if entry["epoch"] == 7:
-            raise KeyboardInterrupt
-        original(self, entry)
-
-    monkeypatch.setattr(Trainer, "_log", dying_log)
-    with pytest.raises(KeyboardInterrupt):
-        Reconstructor(out=tmp_path / "run", **kw).fit(x)
-    monkeypatch.setattr(Trainer, "_log", original)
+    interrupt_training_at(lambda: Reconstructor(out=tmp_path / "run", **kw).fit(x), 7)
     rec = Reconstructor(out=tmp_path / "run", **kw).fit(x, resume=True)
     assert rec.result_.epochs == 12
     want = [(h["epoch"], h["loss"], h["alpha"], h["lr"]) for h in ref.history_]

@@ -52,16 +52,16 @@ class SlowWindowSampler:
         self.steps = int(steps)
         self.batch_size = int(batch_size)
         arrays = [np.ascontiguousarray(np.asarray(t), dtype=np.float32) for t in trials]
-        speeds = [step_speeds(a) for a in arrays if len(a) >= 2]
-        if not speeds:
+        speeds = [step_speeds(a) for a in arrays]  # (T_i − 1,) each, empty for a one-sample trial
+        if not any(v.size for v in speeds):
             raise ValueError("free-run windows need a training series of at least 2 steps")
         #: the largest step length a window may contain (standardised units)
         self.threshold = float(np.quantile(np.concatenate(speeds), float(quantile)))
         starts: list[NDArray[np.int64]] = []
         offset = 0
-        for a in arrays:
+        for a, v in zip(arrays, speeds, strict=True):
             if len(a) > self.steps:
-                slow = sliding_window_view(step_speeds(a), self.steps).max(axis=1) <= self.threshold
+                slow = sliding_window_view(v, self.steps).max(axis=1) <= self.threshold
                 starts.append(offset + np.flatnonzero(slow).astype(np.int64))
             offset += len(a)
         self.starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)

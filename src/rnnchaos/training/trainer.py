@@ -436,10 +436,12 @@ class Trainer:
         sg = self.settings.forcing.signal_grad
         if self.fast:
             before = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
-            loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg, weights=weights)
+            loss = fused_loss_and_grad(model, X, m_obs, reset, cut, signal_grad=sg, weights=weights)  # replaces .grad
             for n, p in model.named_parameters():
-                if p.grad is not None and (scale != 1.0 or n in before):
-                    p.grad = before[n] + scale * p.grad if n in before else scale * p.grad
+                if p.grad is None:
+                    continue
+                g = p.grad if scale == 1.0 else scale * p.grad
+                p.grad = before[n] + g if n in before else g
             return loss
         Xt = torch.from_numpy(X).to(device=self.device, dtype=model.dtype)
         Wt = None if weights is None else torch.from_numpy(weights).to(device=self.device, dtype=model.dtype)
@@ -462,6 +464,11 @@ class Trainer:
         if self.settings.latent_l2 > 0:
             loss += add_latent_l2(self.model, self.settings.latent_l2)
         return loss
+
+    def _noisy(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``X`` plus fresh Gaussian noise of sd ``noise`` from the run's generator (``X`` itself at 0)."""
+        sd = self.settings.noise
+        return X if sd <= 0 else X + (sd * self.rng.standard_normal(X.shape)).astype(np.float32)
 
     def _clip(self) -> float:
         grads = [p.grad for p in self.params if p.grad is not None]
@@ -633,8 +640,7 @@ class Trainer:
                 for batch in range(1, s.batches_per_epoch + 1):
                     X = self.sampler.sample()
                     weights = None if self.step_weights is None else self.step_weights(X)  # from the clean data
-                    if s.noise > 0:
-                        X = X + (s.noise * self.rng.standard_normal(X.shape)).astype(np.float32)
+                    X = self._noisy(X)
                     tau_used = sched.tau_for(epoch, self.rng)
                     if adaptive and batch % s.alpha_every == 0:
                         assert self.alpha is not None
@@ -643,9 +649,7 @@ class Trainer:
                     masks = sched.masks(s.seq_len, tau_used, self.alpha)
                     X_free = None
                     if self.slow_windows is not None:
-                        X_free = self.slow_windows.sample(self.rng)
-                        if s.noise > 0:
-                            X_free = X_free + (s.noise * self.rng.standard_normal(X_free.shape)).astype(np.float32)
+                        X_free = self._noisy(self.slow_windows.sample(self.rng))
                     loss = (self._batch_loss_and_grad(X, masks, weights) if X_free is None
                             else self._batch_loss_and_grad(X, masks, weights, X_free))
                     if X_free is not None:

@@ -90,6 +90,10 @@ def _alpha(value: str | None) -> float | str | None:
                    "slow phase (every step at most the median step length) to the forced loss.")
 @click.option("--free-run-steps", type=int, default=100, show_default=True, metavar="K",
               help="Length of the --free-run-loss windows (steps).")
+@click.option("--denoise", type=LibraryChoice("rnnchaos.data.denoise:DENOISE_METHODS"), default="none",
+              show_default=True,
+              help="wiener: remove white observation noise from the training data first (FFT Wiener filter, the "
+                   "noise level from the top 20 % of frequencies); the test data are never filtered.")
 @click.option("--latent-l2", type=float, default=0.0, show_default=True, metavar="LAMBDA",
               help="L2 penalty on the latent parameters (A towards 1, the rest towards 0), the GTF code's "
                    "latent regularisation (1e-4 on EEG).")
@@ -154,7 +158,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           budget_clock: str, alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float,
           alpha_min: float,
-          noise: float, loss_weights: str, free_run_weight: float, free_run_steps: int, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
+          noise: float, loss_weights: str, free_run_weight: float, free_run_steps: int, denoise: str, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
           lr_schedule: str | None, lr_final: float | None, lr_decay_epochs: int | None, forcing_signal_grad: bool,
           init: str | None, clip: str, clip_value: float, checkpoint_every: int,
           log_every: int, lyap_every: int, select_every: int, select_protocol: str, select_starts: int,
@@ -199,7 +203,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
             select_metric=select_metric,
             tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
             alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise, latent_l2=latent_l2,
-            loss_weights=loss_weights, free_run_weight=free_run_weight, free_run_steps=free_run_steps,
+            loss_weights=loss_weights, free_run_weight=free_run_weight, free_run_steps=free_run_steps, denoise=denoise,
             lr_end=lr_final, lr_decay_epochs=lr_decay_epochs, forcing_signal_grad=forcing_signal_grad, nan=nan, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:

@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 from rnnchaos._util.atomic import write_json_atomic
 from rnnchaos._util.validation import positive_int
 from rnnchaos.data.datasets import DataSpec, Standardizer
+from rnnchaos.data.denoise import DENOISE_METHODS, denoise_trials
 from rnnchaos.data.gaps import NAN_POLICIES, split_trials_at_gaps
 from rnnchaos.data.mapped import StandardizedSeries, is_mapped, release
 from rnnchaos.data.trials import as_trials, check_gapless
@@ -122,6 +123,9 @@ class Reconstructor:
         ``select_protocol`` (``pooled``/``gtf2023``/``gtf2023-median``/``gtf2023-max``) and ``select_metric`` (``d_stsp``/``floor-relative``): see
         :class:`rnnchaos.training.trainer.TrainSettings`.  Without it, PLRNNs trained for a few minutes on the STF Lorenz-63 data often end on a model
         whose free runs fall onto a spurious stable fixed point after a long chaotic transient.
+    denoise : ``"none"`` (default) or ``"wiener"``: remove white observation noise from the training data
+        before anything else sees it (the FFT Wiener filter of :mod:`rnnchaos.data.denoise`, each trial on its
+        own; the estimated noise sd: ``denoise_`` and ``denoise`` in ``config.json``).
     nan : ``"error"`` (default) refuses NaN/inf in X; ``"split"`` cuts every trial at its runs of
         non-finite rows and trains on the pieces of at least ``seq_len`` samples (:mod:`rnnchaos.data.gaps`;
         what was kept: ``gaps_``, and ``split["gaps"]`` in ``config.json``).
@@ -150,7 +154,7 @@ class Reconstructor:
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error", loss_weights: str = "none",
                  free_run_weight: float = 0.0, free_run_steps: int = 100, free_run_quantile: float = 0.5,
                  forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
-                 latent_l2: float = 0.0, model_kwargs: dict[str, Any] | None = None,
+                 latent_l2: float = 0.0, denoise: str = "none", model_kwargs: dict[str, Any] | None = None,
                  score_steps: int = 100_000) -> None:
         self.model = model
         self.hidden = hidden
@@ -203,6 +207,7 @@ class Reconstructor:
         self.lr_decay_epochs = lr_decay_epochs
         self.budget_clock = budget_clock
         self.latent_l2 = latent_l2
+        self.denoise = denoise
         self.model_kwargs = model_kwargs
         self.score_steps = score_steps
 
@@ -279,6 +284,8 @@ class Reconstructor:
             if _WIDTH_KWARG[self.model] in self._model_kwargs():
                 raise ValueError(f"give the {self.model} width once: width={self.width!r} and "
                                  f"{_WIDTH_KWARG[self.model]}={self._model_kwargs()[_WIDTH_KWARG[self.model]]!r}")
+        if self.denoise not in DENOISE_METHODS:
+            raise ValueError(f"denoise must be one of {', '.join(DENOISE_METHODS)}, got {self.denoise!r}")
         if self.nan not in NAN_POLICIES:
             raise ValueError(f"nan must be one of {', '.join(NAN_POLICIES)}, got {self.nan!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
@@ -363,6 +370,10 @@ class Reconstructor:
             for i, t in enumerate(raw):
                 check_gapless(t, "training data" if len(raw) == 1 else f"training data, trial {i}", "error")
             trials = raw
+        self.denoise_: dict[str, Any] | None = None
+        if self.denoise != "none":  # the filtered trials replace the data for everything below
+            trials, info = denoise_trials([np.asarray(t) for t in trials], self.denoise)
+            self.denoise_ = info.to_dict() if info is not None else None
         longest = max(trials, key=lambda t: t.shape[0])
         if longest.shape[0] < int(self.seq_len):
             raise ValueError(f"training data has {longest.shape[0]} samples"

@@ -102,6 +102,8 @@ def run_config(rec: Any, settings: TrainSettings) -> dict[str, Any]:
         "training": settings.to_dict(), "seed": int(rec.seed),
         "tau": rec.tau_, "tau_rule": rec.tau_rule_, "lambda_max_data": rec.lambda_max_data_,
     }
+    if getattr(rec, "denoise_", None) is not None:  # what the training data's filter removed (rnnchaos.data.denoise)
+        cfg["denoise"] = rec.denoise_
     result = getattr(rec, "result_", None)
     if result is not None:
         cfg["result"] = _result_summary(result)

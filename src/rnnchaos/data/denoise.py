@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from rnnchaos._util.validation import as_trajectory
+
 __all__ = ["DENOISE_METHODS", "HF_FRACTION", "SMOOTH_BINS", "DenoiseInfo", "denoise_trials", "noise_variance",
            "wiener_denoise"]
 
@@ -112,16 +114,7 @@ def denoise_trials(trials: Sequence[np.ndarray], method: str = "wiener", *, hf_f
 
 
 def _as_series(x: Any) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(f"denoise needs a (T, N) series, got an array of shape {a.shape}")
-    if a.shape[0] < MIN_LENGTH:
-        raise ValueError(f"denoise needs at least {MIN_LENGTH} samples per trial, got {a.shape[0]}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("denoise needs finite data (no NaN/inf)")
-    return a
+    return as_trajectory(x, name="denoise input", min_length=MIN_LENGTH)
 
 
 def _check_options(hf_fraction: float, smooth_bins: float) -> None:

@@ -1,0 +1,117 @@
+"""The average heartbeat of ECG reconstructions against the data's (issue #11, ECG diagnosis).
+
+``ecg_period_rescaled.py`` found that the models' time scale is right (their best uniform stretch is
+0.98-1.04) and the best model (seed 2 of the best configuration) also beats at the data's rate with the data's
+variability (interval 683 ± 6.6 % against 683 ± 6.2 %), yet scores D_H 0.12 against the target 0.06; its
+spectrum differs from the data's in harmonics 4-10 of the beat, where both hold the same total power but
+distribute it differently over the harmonics: the shape of the beat.  This script shows that shape.  For the
+data and for each saved run's GTF-protocol free run (1.25 T from the first test point, 0.25 T dropped) it
+finds the R peaks (local maxima of the first coordinate with a prominence of half its range, at least 300
+steps apart), averages the first coordinate over windows from ``-BEFORE`` to ``+AFTER`` steps around them,
+and reports the rms difference to the test data's average beat in the segments of the beat and the mean
+beat-to-beat sd (how much single beats vary around their average); ``--figure``
+draws them.  The test data are used only to describe, not to choose anything.
+
+    RNNCHAOS_DATA_DIR=../shared/data .venv/bin/python experiments/ecg_waveform.py RUN_DIR [...] \
+        [--json OUT.json] [--figure OUT.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from rnnchaos._util.threads import single_thread
+from rnnchaos.reproductions.dsr_benchmark import load_split
+from rnnchaos.training.reconstructor import Reconstructor
+
+BEFORE, AFTER = 250, 450
+#: segments of the window, in steps relative to the R peak (set from the data's average beat)
+SEGMENTS = {"before R (P wave, baseline)": (-250, -40), "QRS": (-40, 40), "after R (T wave)": (40, 450)}
+
+
+def average_beat(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean and sd of ``x[:, 0]`` over windows around its R peaks, and the number of beats averaged."""
+    v = np.asarray(x, dtype=np.float64)[:, 0]
+    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    peaks = peaks[(peaks >= BEFORE) & (peaks + AFTER < v.size)]
+    if peaks.size == 0:
+        return np.full(BEFORE + AFTER, np.nan), np.full(BEFORE + AFTER, np.nan), 0
+    w = np.stack([v[p - BEFORE:p + AFTER] for p in peaks])
+    return w.mean(axis=0), w.std(axis=0), int(peaks.size)
+
+
+def compare(ref: np.ndarray, mean: np.ndarray) -> dict[str, float]:
+    lags = np.arange(-BEFORE, AFTER)
+    return {name: float(np.sqrt(np.mean((mean[(lags >= lo) & (lags < hi)] - ref[(lags >= lo) & (lags < hi)]) ** 2)))
+            for name, (lo, hi) in SEGMENTS.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="*")
+    ap.add_argument("--dataset", default="gtf:ecg")
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--figure", default=None)
+    a = ap.parse_args()
+    train, test = load_split(a.dataset)
+    ref, ref_sd, nb = average_beat(test)
+    curves: list[tuple[str, np.ndarray]] = [("test data", ref)]
+    rows: list[dict[str, Any]] = [{"run": "test data", "beats": nb, "beat_sd": float(np.mean(ref_sd))}]
+    tr, tr_sd, nbt = average_beat(train)
+    curves.append(("training data", tr))
+    rows.append({"run": "training data", "beats": nbt, "rms_to_test": compare(ref, tr), "beat_sd": float(np.mean(tr_sd))})
+    n = test.shape[0]
+    with single_thread():
+        for run in a.runs:
+            rec = Reconstructor.load(run)
+            y = np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])
+            m, m_sd, k = average_beat(y)
+            label = run.rstrip("/").split("/")[-1].split("__14min")[0].replace("gtf-ecg__", "")
+            curves.append((label, m))
+            rows.append({"run": run, "beats": k, "rms_to_test": compare(ref, m) if k else None,
+                         "beat_sd": float(np.mean(m_sd)) if k else None})
+    print(f"rms difference of the average beat (first coordinate, data units) to the test data's; the test "
+          f"data's beat-to-beat sd averages {rows[0]['beat_sd']:.3f}")
+    for r in rows[1:]:
+        d = r["rms_to_test"]
+        print(f"{str(r['run']).rstrip('/').split('/')[-1]}: {r['beats']} beats, beat-to-beat sd "
+              f"{r['beat_sd'] if r['beat_sd'] is not None else float('nan'):.3f}; "
+              + ("; ".join(f"{k} {v:.3f}" for k, v in d.items()) if d else "no beats"))
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=1)
+    if a.figure:
+        figure(curves, a.figure)
+    return 0
+
+
+def figure(curves: list[tuple[str, np.ndarray]], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lags = np.arange(-BEFORE, AFTER)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for i, (name, m) in enumerate(curves):
+        ax.plot(lags, m, lw=2.2 if i == 0 else 1.1, color="k" if i == 0 else None,
+                ls="--" if name == "training data" else "-", label=name)
+    for lo, _ in SEGMENTS.values():
+        ax.axvline(lo, color="0.8", lw=0.8)
+    ax.set_xlabel("steps from the R peak")
+    ax.set_ylabel("first coordinate (data units)")
+    ax.set_title("ECG: average beat of the data and of each model's free run (GTF protocol)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,7 +9,8 @@ data and for each saved run's GTF-protocol free run (1.25 T from the first test 
 finds the R peaks (local maxima of the first coordinate with a prominence of half its range, at least 300
 steps apart), averages the first coordinate over windows from ``-BEFORE`` to ``+AFTER`` steps around them,
 and reports the rms difference to the test data's average beat in the segments of the beat and the mean
-beat-to-beat sd (how much single beats vary around their average); ``--figure``
+beat-to-beat sd (how much single beats vary around their average), and the beats' memory: the
+autocorrelation over beats of the R-R interval and of the R and T amplitudes; ``--figure``
 draws them.  The test data are used only to describe, not to choose anything.
 
     RNNCHAOS_DATA_DIR=../shared/data .venv/bin/python experiments/ecg_waveform.py RUN_DIR [...] \
@@ -46,6 +47,22 @@ def average_beat(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return w.mean(axis=0), w.std(axis=0), int(peaks.size)
 
 
+def beat_memory(x: np.ndarray, lags: tuple[int, ...] = (1, 2, 3, 4)) -> dict[str, list[float]]:
+    """Autocorrelation over beats, at ``lags`` beats, of the R-R interval, the R-peak amplitude and the T-wave
+    amplitude (the maximum 150-250 steps after the R peak): the data's beats remember the beats before them."""
+    v = np.asarray(x, dtype=np.float64)[:, 0]
+    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    peaks = peaks[peaks + 250 < v.size]
+    series = {"rr_interval": np.diff(peaks).astype(np.float64), "r_amplitude": v[peaks],
+              "t_amplitude": np.array([v[p + 150:p + 250].max() for p in peaks])}
+
+    def ac(s: np.ndarray, lag: int) -> float:
+        s = s - s.mean()
+        return float(np.mean(s[:-lag] * s[lag:]) / s.var()) if s.size > lag + 2 and s.var() > 0 else float("nan")
+
+    return {k: [round(ac(s, lag), 3) for lag in lags] for k, s in series.items()}
+
+
 def compare(ref: np.ndarray, mean: np.ndarray) -> dict[str, float]:
     lags = np.arange(-BEFORE, AFTER)
     return {name: float(np.sqrt(np.mean((mean[(lags >= lo) & (lags < hi)] - ref[(lags >= lo) & (lags < hi)]) ** 2)))
@@ -62,10 +79,12 @@ def main() -> int:
     train, test = load_split(a.dataset)
     ref, ref_sd, nb = average_beat(test)
     curves: list[tuple[str, np.ndarray]] = [("test data", ref)]
-    rows: list[dict[str, Any]] = [{"run": "test data", "beats": nb, "beat_sd": float(np.mean(ref_sd))}]
+    rows: list[dict[str, Any]] = [{"run": "test data", "beats": nb, "beat_sd": float(np.mean(ref_sd)),
+                                   "memory": beat_memory(test)}]
     tr, tr_sd, nbt = average_beat(train)
     curves.append(("training data", tr))
-    rows.append({"run": "training data", "beats": nbt, "rms_to_test": compare(ref, tr), "beat_sd": float(np.mean(tr_sd))})
+    rows.append({"run": "training data", "beats": nbt, "rms_to_test": compare(ref, tr), "beat_sd": float(np.mean(tr_sd)),
+                 "memory": beat_memory(train)})
     n = test.shape[0]
     with single_thread():
         for run in a.runs:
@@ -75,9 +94,13 @@ def main() -> int:
             label = run.rstrip("/").split("/")[-1].split("__14min")[0].replace("gtf-ecg__", "")
             curves.append((label, m))
             rows.append({"run": run, "beats": k, "rms_to_test": compare(ref, m) if k else None,
-                         "beat_sd": float(np.mean(m_sd)) if k else None})
+                         "beat_sd": float(np.mean(m_sd)) if k else None, "memory": beat_memory(y) if k > 6 else None})
     print(f"rms difference of the average beat (first coordinate, data units) to the test data's; the test "
           f"data's beat-to-beat sd averages {rows[0]['beat_sd']:.3f}")
+    for r in rows:
+        if r["memory"]:
+            print(f"{str(r['run']).rstrip('/').split('/')[-1]}: autocorrelation over beats at lags 1-4: "
+                  + "; ".join(f"{k} {v}" for k, v in r["memory"].items()))
     for r in rows[1:]:
         d = r["rms_to_test"]
         print(f"{str(r['run']).rstrip('/').split('/')[-1]}: {r['beats']} beats, beat-to-beat sd "

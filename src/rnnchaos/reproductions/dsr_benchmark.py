@@ -477,6 +477,15 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         "units can carry the phase between heartbeats; the linear observation's pseudo-inverse forces only the "
         "observed subspace; the decay completed in 2,500 epochs (an epoch costs about twice as much)",
         {**_GTF_CODE, **_GTF_SELECTION, "hidden": 10, "lr_decay_epochs": 2500}, per_dataset=_GTF_CODE_EEG),
+    *[BenchConfig(
+        f"shplrnn10-gtf-code-gtfsel-decay3000-seq{T}",
+        f"shplrnn10 (M = 10 for the 5 observed; GTF forces the observed subspace only) on sequences of {T} steps "
+        f"({b} x 13 per epoch, about the steps of an epoch of 16 x 50 x 200), RAdam decayed over 3,000 epochs: "
+        "ECG's beats carry a memory over beats that the models lack (R-R interval autocorrelation 0.63-0.68 at "
+        "lag 1, R amplitude -0.5 at lag 2, a modulation over about 4 beats = 2,700 steps; the models': about 0), "
+        "which sequences of 200 steps, a third of a beat, cannot show to unforced units",
+        {**_GTF_CODE, **_GTF_SELECTION, "hidden": 10, "lr_decay_epochs": 3000, "seq_len": T, "batch_size": b,
+         "batches_per_epoch": 13}, per_dataset=_GTF_CODE_EEG) for T, b in ((1500, 8), (3000, 4))],
     BenchConfig(
         "alrnn-gtf-code-gtfsel-decay3000",
         "ALRNN (Brenner et al. 2024) M = 20, P = 10 ReLU units, trained as shplrnn-gtf-code-gtfsel-decay3000 "

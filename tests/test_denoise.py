@@ -103,9 +103,10 @@ def test_reconstructor_trains_on_the_filtered_series(tmp_path):
 def test_cli_denoise(tmp_path, run_cli):
     data = tmp_path / "x.npy"
     np.save(data, _smooth(1500) + np.random.default_rng(3).normal(0, 0.2, (1500, 3)))
-    code, _, err = run_cli("train", "--data", str(data), "--hidden", "4", "--epochs", "1", "--seq-len", "20",
-                           "--denoise", "wiener", "--out", str(tmp_path / "run"), "--json")
+    code, out, err = run_cli("train", "--data", str(data), "--hidden", "4", "--epochs", "1", "--seq-len", "20",
+                             "--denoise", "wiener", "--out", str(tmp_path / "run"), "--json")
     assert code == 0, err
+    np.testing.assert_allclose(json.loads(out)["denoise_noise_sd"], 0.2, rtol=0.1)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["denoise"]["method"] == "wiener"
     bad = run_cli("train", "--data", str(data), "--epochs", "1", "--denoise", "median")
     assert bad[0] != 0 and "Traceback" not in bad[2] and "median" in bad[2]

@@ -34,7 +34,7 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
 
     Returns the fitted estimator and a summary with ``run``, ``tau``, ``lambda_max_data`` (per step) and
     the samples its estimate used (``lambda_max_data_n_samples`` of ``lambda_max_data_n_samples_total``),
-    ``epochs``, ``seconds``, ``final_loss``, ``status`` and ``message``.
+    ``epochs``, ``seconds``, ``final_loss``, ``status`` and ``message`` (with ``denoise``: ``denoise_noise_sd``).
     """
     seed = int(estimator.get("seed", 0))
     nan = estimator.get("nan", "error")
@@ -68,6 +68,8 @@ def train_from_source(data: str | os.PathLike[str] | Sequence[str | os.PathLike[
         "message": res.message,
         "selected_epoch": res.selected_epoch,
     }
+    if rec.denoise_ is not None:  # --denoise: the noise sd the filter estimated, per variable (data units)
+        summary["denoise_noise_sd"] = [round(v, 6) for v in rec.denoise_["noise_sd"]]
     if gaps is not None:  # --nan split: what the cut kept
         summary.update({"gaps": gaps["n_gaps"], "trials_kept": gaps["n_trials_kept"],
                         "trials_dropped": gaps["n_trials_dropped"], "samples_kept": gaps["n_samples_kept"],

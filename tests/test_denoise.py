@@ -95,7 +95,11 @@ def test_reconstructor_trains_on_the_filtered_series(tmp_path):
     (filtered,), _ = denoise_trials([x])
     np.testing.assert_allclose(rec.std_, filtered.std(axis=0))  # standardised by the filtered series
     assert np.all(rec.std_ < raw.std_)
-    np.testing.assert_allclose(Reconstructor.load(tmp_path / "run").std_, rec.std_)
+    loaded = Reconstructor.load(tmp_path / "run")
+    np.testing.assert_allclose(loaded.std_, rec.std_)
+    assert loaded.denoise_ == rec.denoise_  # and a re-save keeps it
+    loaded.save(tmp_path / "again")
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["denoise"] == cfg["denoise"]
     with pytest.raises(ValueError, match="denoise must be one of"):
         Reconstructor(**kw, denoise="gauss").fit(x)
 

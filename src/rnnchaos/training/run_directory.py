@@ -171,6 +171,7 @@ def load_run(cls: Any, run_dir: str | os.PathLike[str]) -> Any:
     rec.tau_ = cfg.get("tau")
     rec.tau_rule_ = cfg.get("tau_rule")
     rec.lambda_max_data_ = cfg.get("lambda_max_data")
+    rec.denoise_ = cfg.get("denoise") if isinstance(cfg.get("denoise"), dict) else None
     rec.data_spec_ = DataSpec.from_dict(cfg["data"])
     rec.split_ = cfg.get("split") or {}
     rec.settings_ = TrainSettings.from_dict(cfg["training"])

@@ -541,6 +541,12 @@ BEST["dendplrnn:bursting_neuron"] = "shplrnn-gtf-code-gtfsel-decay3000"
 # --perturb 0, experiments/results/dsr_benchmark_wiener/selection_robustness_raw_training.json), lower on every
 # start than the three seeds of the configuration above (31.1 / 30.5 / 31.2), so it becomes the best configuration.
 BEST["dendplrnn:bursting_neuron"] = "shplrnn-gtf-code-gtfsel-decay3000-wiener"
+# EEG-64 (session 12): shplrnn-gtf-code-gtfsel-decay3000 (the GTF code's EEG settings, M = 16, L = 512, alpha 0.1,
+# sequences of 50, latent L2 1e-4, GTF-protocol selection; 14 CPU-minutes) scores 1.30 / 1.31 / 1.47 (median over 6
+# fresh training starts, D_stsp/f + D_H/f on the training series; selection_robustness.py --perturb 0,
+# experiments/results/dsr_benchmark_eeg64/selection_robustness.json) against 7.88 / 7.88 / 13.5 for shplrnn64-gtf's
+# three 6-minute runs by the same criterion, so it becomes EEG-64's best configuration (training data only).
+BEST["gtf:eeg64"] = "shplrnn-gtf-code-gtfsel-decay3000"
 
 
 # ----------------------------------------------------------------------------------------- plan and trials

@@ -15,7 +15,7 @@ COMMON=(--out "$OUT" --workers "$WORKERS" --seeds 3 --other-seeds 1 --minutes 6 
         --include experiments/results/dsr_benchmark_seq600 --include experiments/results/dsr_benchmark_noise
         --include experiments/results/dsr_benchmark_speedw --include experiments/results/dsr_benchmark_freerun
         --include experiments/results/dsr_benchmark_wiener --include experiments/results/dsr_benchmark_seqlong
-        --include experiments/results/dsr_benchmark_eeg64)
+        --include experiments/results/dsr_benchmark_eeg64 --include experiments/results/dsr_benchmark_l96)
         # ECG's GTF-code runs are there (1c, 1d)
 # 1. the best configuration of each target data set and EEG-64, 3 seeds (ECG 12 min, the others 6 min)
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" --only-best \
@@ -98,6 +98,9 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_eeg64 
     --datasets gtf:eeg64 --models shplrnn-gtf-code-gtfsel-decay3000,shplrnn-gtf-code --other-seeds 1 --minutes 14 --budget-clock cpu
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_eeg64 --workers "$WORKERS" --json \
     --datasets gtf:eeg64 --models shplrnn-gtf-code-gtfsel-decay3000 --other-seeds 3 --minutes 14 --budget-clock cpu
+#     (session 12) Lorenz-96 with the same recipe, seeds 0-1
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_l96 --workers "$WORKERS" --json \
+    --datasets dendplrnn:lorenz96 --models shplrnn-gtf-code-gtfsel-decay3000 --other-seeds 2 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -20,17 +20,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 from typing import Any
 
 import numpy as np
-from scipy.signal import find_peaks
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ecg_waveform import protocol_run, r_peaks  # noqa: E402
 
 from rnnchaos._util.threads import single_thread
 from rnnchaos.metrics.presets import get_preset
 from rnnchaos.metrics.scoring import score_trajectory
 from rnnchaos.metrics.state_space import histogram_range
 from rnnchaos.reproductions.dsr_benchmark import load_split
-from rnnchaos.training.reconstructor import Reconstructor
 
 PHASES = {"P wave and baseline (< -40)": (-math.inf, -40), "QRS (-40..40)": (-40, 40),
           "T wave and slow phase (> 40)": (40, math.inf)}
@@ -48,7 +52,7 @@ def cells(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_bins: int) -> np.ndar
 def beat_phase(x: np.ndarray) -> np.ndarray:
     """Signed steps from each point to the nearest R peak of ``x[:, 0]``."""
     v = x[:, 0]
-    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    peaks = r_peaks(v)
     t = np.arange(v.size)
     j = np.searchsorted(peaks, t)
     prev, nxt = peaks[np.clip(j - 1, 0, peaks.size - 1)], peaks[np.clip(j, 0, peaks.size - 1)]
@@ -94,8 +98,7 @@ def main() -> int:
     series: list[tuple[str, np.ndarray]] = [("training data", train[:n])]
     with single_thread():
         for run in a.runs:
-            rec = Reconstructor.load(run)
-            series.append((run, np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])))
+            series.append((run, protocol_run(run, test)))
         rows = []
         for name, g in series:
             d = decompose(test, g, phase)

@@ -15,15 +15,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 from typing import Any
 
 import numpy as np
-from scipy.signal import find_peaks
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ecg_waveform import protocol_run, r_peaks  # noqa: E402
 
 from rnnchaos._util.threads import single_thread
 from rnnchaos.metrics.power_spectrum import whole_spectrum
 from rnnchaos.reproductions.dsr_benchmark import load_split
-from rnnchaos.training.reconstructor import Reconstructor
 
 SIGMA = 20.0  # gtf2023's smoothing, in frequency bins
 BANDS = {"< 0.5 f0": (0.0, 0.5), "f0": (0.5, 1.5), "2-3 f0": (1.5, 3.5), "4-10 f0": (3.5, 10.5),
@@ -51,14 +55,13 @@ def main() -> int:
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     train, test = load_split(a.dataset)
-    peaks, _ = find_peaks(test[:, 0], distance=300, prominence=0.5 * np.ptp(test[:, 0]))
+    peaks = r_peaks(test[:, 0])
     f0 = 1.0 / float(np.diff(peaks).mean())
     n = test.shape[0]
     series: list[tuple[str, np.ndarray]] = [("training data", train[:n])]
     with single_thread():
         for run in a.runs:
-            rec = Reconstructor.load(run)
-            series.append((run, np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])))
+            series.append((run, protocol_run(run, test)))
     rows = []
     print(f"beat frequency of the test data f0 = 1/{1 / f0:.1f} per step; per band: share of 1 - BC (power data / model)")
     for name, g in series:

@@ -36,10 +36,25 @@ BEFORE, AFTER = 250, 450
 SEGMENTS = {"before R (P wave, baseline)": (-250, -40), "QRS": (-40, 40), "after R (T wave)": (40, 450)}
 
 
+def r_peaks(v: np.ndarray) -> np.ndarray:
+    """R peaks of the first coordinate ``v``: local maxima with a prominence of half its range, at least 300
+    steps apart (every ECG diagnosis script finds beats this way)."""
+    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    return peaks
+
+
+def protocol_run(run: str, test: np.ndarray) -> np.ndarray:
+    """The GTF protocol's free run of the saved model in ``run``: 1.25 T steps from the first test point, the
+    first 0.25 T dropped (data units)."""
+    n = test.shape[0]
+    rec = Reconstructor.load(run)
+    return np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])
+
+
 def average_beat(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Mean and sd of ``x[:, 0]`` over windows around its R peaks, and the number of beats averaged."""
     v = np.asarray(x, dtype=np.float64)[:, 0]
-    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    peaks = r_peaks(v)
     peaks = peaks[(peaks >= BEFORE) & (peaks + AFTER < v.size)]
     if peaks.size == 0:
         return np.full(BEFORE + AFTER, np.nan), np.full(BEFORE + AFTER, np.nan), 0
@@ -51,7 +66,7 @@ def beat_memory(x: np.ndarray, lags: tuple[int, ...] = (1, 2, 3, 4)) -> dict[str
     """Autocorrelation over beats, at ``lags`` beats, of the R-R interval, the R-peak amplitude and the T-wave
     amplitude (the maximum 150-250 steps after the R peak): the data's beats remember the beats before them."""
     v = np.asarray(x, dtype=np.float64)[:, 0]
-    peaks, _ = find_peaks(v, distance=300, prominence=0.5 * np.ptp(v))
+    peaks = r_peaks(v)
     peaks = peaks[peaks + 250 < v.size]
     series = {"rr_interval": np.diff(peaks).astype(np.float64), "r_amplitude": v[peaks],
               "t_amplitude": np.array([v[p + 150:p + 250].max() for p in peaks])}
@@ -85,11 +100,9 @@ def main() -> int:
     curves.append(("training data", tr))
     rows.append({"run": "training data", "beats": nbt, "rms_to_test": compare(ref, tr), "beat_sd": float(np.mean(tr_sd)),
                  "memory": beat_memory(train)})
-    n = test.shape[0]
     with single_thread():
         for run in a.runs:
-            rec = Reconstructor.load(run)
-            y = np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])
+            y = protocol_run(run, test)
             m, m_sd, k = average_beat(y)
             label = run.rstrip("/").split("/")[-1].split("__14min")[0].replace("gtf-ecg__", "")
             curves.append((label, m))

@@ -101,6 +101,12 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_eeg64 
 #     (session 12) Lorenz-96 with the same recipe, seeds 0-1
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_l96 --workers "$WORKERS" --json \
     --datasets dendplrnn:lorenz96 --models shplrnn-gtf-code-gtfsel-decay3000 --other-seeds 2 --minutes 14 --budget-clock cpu
+# 1k. (session 13) ECG: hidden widths 500 and 1,000 (seed 0); training noise of sd 0.01 (seeds 0-2)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_width --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay1500-w500,shplrnn-gtf-code-gtfsel-decay800-w1000 \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_noise --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-noise01 --other-seeds 3 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -97,7 +97,7 @@ lor = rc.get_system("lorenz63")
 res = rc.lyapunov_spectrum(lor.as_map(0.01), lor.default_initial_conditions(32, seed=4), 10000, transient=2000,
                            seed=4)
 out["lorenz"] = [float(v) for v in res.exponents]
-x = rc.get_system("henon").trajectory(5000)[:, 0]
+x = rc.get_system("henon").trajectory(5000, seed=0)[:, 0]
 out["henon_lambda_max"] = rc.lambda_max_from_series(x).lambda_max
 cp = rc.chaos_probability(InitSpec(width=8, init="he", output_gain=2.0), trials=300, seed=3)
 out["n_period3"] = cp.n_period3

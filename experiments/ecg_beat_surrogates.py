@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ecg_waveform import AFTER, BEFORE, average_beat, r_peaks  # noqa: E402
+from ecg_waveform import AFTER, BEFORE, average_beat, protocol_run, r_peaks  # noqa: E402
 
 from rnnchaos._util.atomic import write_json_atomic  # noqa: E402
 from rnnchaos._util.threads import single_thread  # noqa: E402
 from rnnchaos.metrics.scoring import score_trajectory  # noqa: E402
 from rnnchaos.reproductions.dsr_benchmark import load_split  # noqa: E402
-from rnnchaos.training.reconstructor import Reconstructor  # noqa: E402
 
 #: the part of each R-R interval searched for the flattest point, where a beat is cut
 CUT_WINDOW = (0.55, 0.90)
@@ -90,20 +89,19 @@ def _tile(parts: list[np.ndarray], length: int) -> np.ndarray:
     return np.tile(z, int(math.ceil(length / z.size)))[:length]
 
 
-def twin(beats: list[np.ndarray], k: int, seed: int, length: int) -> tuple[np.ndarray, list[int]]:
-    """Beats chained by their level at the cut (module docstring); the chain and the beats' indices."""
+def twin(beats: list[np.ndarray], k: int, seed: int, length: int) -> np.ndarray:
+    """Beats chained by their level at the cut (module docstring), ``length`` samples."""
     rng = np.random.default_rng(seed)
     starts = np.array([b[0] for b in beats])
     i = int(rng.integers(len(beats)))
-    out, order, size, level = [beats[i]], [i], beats[i].size, beats[i][-1]
+    out, size, level = [beats[i]], beats[i].size, beats[i][-1]
     while size < length:
         i = int(rng.choice(np.argsort(np.abs(starts - level))[:k]))
         b = beats[i] + (level - beats[i][0]) * (1.0 - np.arange(beats[i].size) / beats[i].size)
         out.append(b)
-        order.append(i)
         size += b.size
         level = b[-1]
-    return np.concatenate(out)[:length], order
+    return np.concatenate(out)[:length]
 
 
 def beat_spread(x: np.ndarray) -> dict[str, float]:
@@ -161,14 +159,12 @@ def main() -> int:
             add("shuffled", z, seed=seed, mean_jump=float(jumps.mean()))
         for k in TWIN_K:
             for seed in SEEDS:
-                add("twin", twin(beats, k, seed, span)[0], k=k, seed=seed)
+                add("twin", twin(beats, k, seed, span), k=k, seed=seed)
         m = int(round(info["mean_beat"]))
         add("fixed interval", _tile([_resample(b, m) for b in beats], span))
         consistency = []
         for run in a.runs:
-            rec = Reconstructor.load(run)
-            drop = int(math.floor(0.25 * n))
-            y = np.asarray(rec.generate(drop + n + 2 * max(lags), x0=test[0])[drop:])
+            y = protocol_run(run, test, extra=2 * max(lags))
             d = max(lags)
             est = np.stack([y[d - lag: y.shape[0] - lag, j] for j, lag in enumerate(lags)])  # s(u), u >= d
             row = {"run": run, "disagreement": float(np.sqrt(((est - est.mean(0)) ** 2).mean()) / s.std()),

@@ -43,12 +43,13 @@ def r_peaks(v: np.ndarray) -> np.ndarray:
     return peaks
 
 
-def protocol_run(run: str, test: np.ndarray) -> np.ndarray:
+def protocol_run(run: str, test: np.ndarray, extra: int = 0) -> np.ndarray:
     """The GTF protocol's free run of the saved model in ``run``: 1.25 T steps from the first test point, the
-    first 0.25 T dropped (data units)."""
+    first 0.25 T dropped (data units); ``extra`` steps more at the end."""
     n = test.shape[0]
+    drop = int(math.floor(0.25 * n))
     rec = Reconstructor.load(run)
-    return np.asarray(rec.generate(int(math.floor(1.25 * n)), x0=test[0])[int(math.floor(0.25 * n)):])
+    return np.asarray(rec.generate(drop + n + extra, x0=test[0])[drop:])
 
 
 def average_beat(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

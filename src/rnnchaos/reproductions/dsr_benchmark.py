@@ -489,7 +489,7 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
     *[BenchConfig(
         f"shplrnn-gtf-code-gtfsel-decay{e}-w{w}",
         f"shplrnn-gtf-code-gtfsel-decay3000 with a hidden layer of {w} units instead of 250, the decay completed "
-        f"in {e} epochs (an epoch costs about {w // 250} times as much): the ECG models' forced loss is flat "
+        f"in {e} epochs (an epoch costs more: 0.42 and 0.77 CPU-s in the seed-0 runs): the ECG models' forced loss is flat "
         "from epoch ~300 on while their free runs miss the QRS complex (30 % of its test points fall in cells "
         "the models never visit), a question of capacity rather than of budget",
         {**_GTF_CODE, **_GTF_SELECTION, "width": w, "lr_decay_epochs": e}, per_dataset=_GTF_CODE_EEG,

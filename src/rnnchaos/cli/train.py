@@ -90,6 +90,9 @@ def _alpha(value: str | None) -> float | str | None:
                    "slow phase (every step at most the median step length) to the forced loss.")
 @click.option("--free-run-steps", type=int, default=100, show_default=True, metavar="K",
               help="Length of the --free-run-loss windows (steps).")
+@click.option("--ema-decay", type=float, default=0.0, show_default=True, metavar="D",
+              help="Select among, and return, the moving average of the parameters (p <- D p + (1 - D) p_new after "
+                   "each step, about 1/(1 - D) steps; 0: off); needs --select-every > 0.")
 @click.option("--denoise", type=LibraryChoice("rnnchaos.data.denoise:DENOISE_METHODS"), default="none",
               show_default=True,
               help="wiener: remove white observation noise from the training data first (FFT Wiener filter, the "
@@ -158,7 +161,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
           delta: int, anneal_epochs: int | None, alpha_text: str | None, epochs: int | None, minutes: float | None,
           budget_clock: str, alpha_rule: str, alpha_every: int, alpha_smoothing: float, alpha_decay: float,
           alpha_min: float,
-          noise: float, loss_weights: str, free_run_weight: float, free_run_steps: int, denoise: str, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
+          noise: float, loss_weights: str, free_run_weight: float, free_run_steps: int, ema_decay: float, denoise: str, latent_l2: float, seq_len: int, batch_size: int, batches_per_epoch: int, lr: float, optimizer: str,
           lr_schedule: str | None, lr_final: float | None, lr_decay_epochs: int | None, forcing_signal_grad: bool,
           init: str | None, clip: str, clip_value: float, checkpoint_every: int,
           log_every: int, lyap_every: int, select_every: int, select_protocol: str, select_starts: int,
@@ -203,7 +206,7 @@ def train(data: tuple[str, ...], params: tuple[str, ...], n_steps: int, dt: floa
             select_metric=select_metric,
             tensorboard=tensorboard, alpha_rule=alpha_rule, alpha_every=alpha_every,
             alpha_smoothing=alpha_smoothing, alpha_decay=alpha_decay, alpha_min=alpha_min, noise=noise, latent_l2=latent_l2,
-            loss_weights=loss_weights, free_run_weight=free_run_weight, free_run_steps=free_run_steps, denoise=denoise,
+            loss_weights=loss_weights, free_run_weight=free_run_weight, free_run_steps=free_run_steps, ema_decay=ema_decay, denoise=denoise,
             lr_end=lr_final, lr_decay_epochs=lr_decay_epochs, forcing_signal_grad=forcing_signal_grad, nan=nan, seed=seed, device=device, out=out, progress=progress)
     for w in caught:
         if summary["status"] == "diverged" and str(w.message) == summary["message"]:

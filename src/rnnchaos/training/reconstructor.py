@@ -153,7 +153,7 @@ class Reconstructor:
                  alpha_smoothing: float = 0.999, alpha_decay: float = 1.0, alpha_min: float = 0.0,
                  noise: float = 0.0, lr_end: float | None = None, nan: str = "error", loss_weights: str = "none",
                  free_run_weight: float = 0.0, free_run_steps: int = 100, free_run_quantile: float = 0.5,
-                 forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
+                 ema_decay: float = 0.0, forcing_signal_grad: bool = True, lr_decay_epochs: int | None = None, budget_clock: str = "wall",
                  latent_l2: float = 0.0, denoise: str = "none", model_kwargs: dict[str, Any] | None = None,
                  score_steps: int = 100_000) -> None:
         self.model = model
@@ -201,6 +201,7 @@ class Reconstructor:
         self.free_run_weight = free_run_weight
         self.free_run_steps = free_run_steps
         self.free_run_quantile = free_run_quantile
+        self.ema_decay = ema_decay
         self.lr_end = lr_end
         self.nan = nan
         self.forcing_signal_grad = forcing_signal_grad
@@ -340,7 +341,7 @@ class Reconstructor:
             alpha_min=float(self.alpha_min), noise=float(self.noise), latent_l2=float(self.latent_l2),
             loss_weights=str(self.loss_weights), free_run_weight=float(self.free_run_weight),
             free_run_steps=int(self.free_run_steps), free_run_quantile=float(self.free_run_quantile),
-            lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
+            ema_decay=float(self.ema_decay), lr_end=None if self.lr_end is None else float(self.lr_end), lr_decay_epochs=self.lr_decay_epochs)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, data_spec: DataSpec | None = None, split: dict[str, Any] | None = None,

@@ -107,6 +107,10 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_width 
     --other-seeds 1 --minutes 14 --budget-clock cpu
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_noise --workers "$WORKERS" --json \
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-noise01 --other-seeds 3 --minutes 14 --budget-clock cpu
+# 1l. (session 14) ECG: model selection among the moving average of the parameters (ema 0.999, 0.9998), seeds 0-1
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_ema --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-ema999,shplrnn-gtf-code-gtfsel-decay3000-ema9998 \
+    --other-seeds 2 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

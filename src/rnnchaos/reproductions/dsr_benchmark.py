@@ -475,6 +475,14 @@ CONFIGS: dict[str, BenchConfig] = {c.name: c for c in [
         "gives ln 2 / lambda = 87 steps",
         {**_GTF_CODE, **_GTF_SELECTION, "lr_decay_epochs": 3000, "forcing": "stf", "tau": tau, "clip": "norm"},
         per_dataset=_GTF_CODE_EEG, latent="obs") for tau in (20, 80)],
+    *[BenchConfig(
+        f"shplrnn-gtf-code-gtfsel-decay3000-a{tag}",
+        f"shplrnn-gtf-code-gtfsel-decay3000 with a constant GTF alpha of {a} instead of 0.3 (a forced loss that sees "
+        f"about {round(1 / a)} steps of the model's own dynamics instead of 3): on ECG the selected epochs come early "
+        "and the free runs' statistics worsen while the forced loss still falls, so the forcing strength is "
+        "bracketed on both sides",
+        {**_GTF_CODE, **_GTF_SELECTION, "lr_decay_epochs": 3000, "alpha": a},
+        per_dataset=_GTF_CODE_EEG, latent="obs") for tag, a in (("015", 0.15), ("05", 0.5))],
     BenchConfig(
         "shplrnn-gtf-code-gtfsel-decay3000-wiener",
         "shplrnn-gtf-code-gtfsel-decay3000 trained on the training data after the FFT Wiener filter "

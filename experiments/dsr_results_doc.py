@@ -23,7 +23,8 @@ INCLUDE = [ROOT / "experiments" / "results" / d for d in ("dsr_benchmark_code", 
                                                              "dsr_benchmark_speedw", "dsr_benchmark_freerun",
                                                              "dsr_benchmark_wiener", "dsr_benchmark_seqlong",
                                                              "dsr_benchmark_eeg64", "dsr_benchmark_l96",
-                                                             "dsr_benchmark_width", "dsr_benchmark_ema")]
+                                                             "dsr_benchmark_width", "dsr_benchmark_ema",
+                                                             "dsr_benchmark_stf", "dsr_benchmark_alphac")]
 
 
 def main() -> None:

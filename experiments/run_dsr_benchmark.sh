@@ -111,6 +111,13 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_noise 
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_ema --workers "$WORKERS" --json \
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-ema999,shplrnn-gtf-code-gtfsel-decay3000-ema9998 \
     --other-seeds 2 --minutes 14 --budget-clock cpu
+#     (session 14) ECG: sparse teacher forcing every 20 / 80 steps; constant GTF alpha 0.15 / 0.5 (seed 0)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_stf --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-stf20-code-gtfsel-decay3000,shplrnn-stf80-code-gtfsel-decay3000 \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_alphac --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-a015,shplrnn-gtf-code-gtfsel-decay3000-a05 \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced

@@ -627,6 +627,12 @@ class Trainer:
         if self.run_dir is not None:  # metrics.jsonl and metrics.csv (rnnchaos.training.metrics_log)
             append_entry(self.run_dir, entry)
 
+    def _selection_score(self, model: Any) -> float:
+        """:func:`selection_score` of ``model`` on the training data, with this run's selection settings."""
+        s = self.settings
+        return selection_score(model, self.x_train, s.select_steps, s.select_starts, protocol=s.select_protocol,
+                               metric=s.select_metric, floors=self.select_floors)
+
     # ------------------------------------------------------------------ the loop
     def run(self) -> TrainResult:
         s = self.settings
@@ -704,13 +710,9 @@ class Trainer:
                 score_raw: float | None = None
                 if s.select_every and (epoch % s.select_every == 0 or (final and epoch >= s.select_every)):
                     candidate = self.model if self.ema is None else self.ema.module
-                    score = selection_score(candidate, self.x_train, s.select_steps, s.select_starts,
-                                            protocol=s.select_protocol, metric=s.select_metric,
-                                            floors=self.select_floors)
+                    score = self._selection_score(candidate)
                     if self.ema is not None:
-                        score_raw = selection_score(self.model, self.x_train, s.select_steps, s.select_starts,
-                                                    protocol=s.select_protocol, metric=s.select_metric,
-                                                    floors=self.select_floors)
+                        score_raw = self._selection_score(self.model)
                     if self.best is None or score < self.best["score"]:
                         self.best = {"epoch": epoch, "score": score,
                                      "model": {k: v.detach().cpu().clone()

@@ -118,6 +118,13 @@ $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_stf --
 $RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_alphac --workers "$WORKERS" --json \
     --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-a015,shplrnn-gtf-code-gtfsel-decay3000-a05 \
     --other-seeds 1 --minutes 14 --budget-clock cpu
+#     (session 16) ECG: seeds 1-2 of -a05 (its seed-0 selection score was the lowest); alpha 0.7 and
+#     alpha 0.5 with training noise 0.01 (seed 0)
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_alphac --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-a05 --other-seeds 3 --minutes 14 --budget-clock cpu
+$RNNCHAOS reproduce dsr-benchmark --out experiments/results/dsr_benchmark_alphac --workers "$WORKERS" --json \
+    --datasets gtf:ecg --models shplrnn-gtf-code-gtfsel-decay3000-a07,shplrnn-gtf-code-gtfsel-decay3000-a05-noise01 \
+    --other-seeds 1 --minutes 14 --budget-clock cpu
 # 2. everything else: the other configurations (1 seed) there, then the other STF sets
 $RNNCHAOS reproduce dsr-benchmark "${COMMON[@]}" \
     --datasets gtf:ecg,stf:lorenz63,dendplrnn:bursting_neuron,dendplrnn:lorenz96,gtf:eeg64,stf:eeg_tde,stf:weather_tde,stf:lorenz63_yz,stf:rossler,stf:duffing_forced
